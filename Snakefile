@@ -1,0 +1,102 @@
+# VGG16 Atlas workflow: wiring only. The logic lives in the `pipeline` package; each rule calls
+# `python -m pipeline ...`, which runs the same way by hand.
+import json
+import sys
+from pathlib import Path
+
+from snakemake.utils import validate
+
+sys.path.insert(0, workflow.basedir)
+from pipeline import config as atlas, layout, site, weights
+from pipeline.errors import AtlasError
+
+try:  # config.yaml, then --configfile/--config on top; one line and no jobs on bad input
+    _cfg = atlas.check(atlas.merge(atlas.read_yaml(f"{workflow.basedir}/config.yaml"), config))
+except AtlasError as exc:
+    sys.stderr.write(f"error: {exc}\n")
+    sys.exit(2)
+validate(_cfg, atlas.SCHEMA_FILE)
+config.clear()
+config.update(_cfg)
+
+OUT = config["outdir"]
+SETTINGS = json.dumps(atlas.ascent_settings(config), sort_keys=True)
+SELECTION = atlas.selection(config)
+WEIGHTS = weights.resolve(config["weights"], weights.cache_dir(config["cache"]), config["preprocess"])
+PY = sys.executable
+
+
+rule all:
+    default_target: True
+    input:
+        site.page_paths(config),
+
+
+if config["weights"] in weights.NAMES:
+
+    rule weights:
+        output:
+            str(WEIGHTS.file),
+        log:
+            f"{OUT}/logs/weights.log",
+        params:
+            settings=SETTINGS,
+        shell:
+            "{PY} -m pipeline weights --settings {params.settings:q} > {log} 2>&1"
+
+
+for layer_name, chunk in atlas.chunks(config):
+
+    rule:
+        name:
+            f"ascend_{layer_name}_{chunk[0]:04d}"
+        input:
+            str(WEIGHTS.file),
+        output:
+            [layout.filter_png(OUT, layer_name, f) for f in chunk]
+            + [layout.filter_json(OUT, layer_name, f) for f in chunk],
+        log:
+            f"{OUT}/logs/ascend/{layer_name}-{chunk[0]:04d}.log",
+        benchmark:
+            f"{OUT}/benchmarks/ascend/{layer_name}-{chunk[0]:04d}.tsv"
+        params:
+            settings=SETTINGS,
+            layer=layer_name,
+            filters=",".join(map(str, chunk)),
+        threads: workflow.cores  # one ascent at a time owns the machine (and its GPU)
+        resources:
+            gpu=1,
+        shell:
+            "{PY} -m pipeline ascend --layer {params.layer} --filters {params.filters} "
+            "--out {OUT}/filters/{params.layer} --threads {threads} "
+            "--settings {params.settings:q} > {log} 2>&1"
+
+
+rule grid:
+    input:
+        lambda wc: [layout.filter_png(OUT, wc.layer, f) for f in SELECTION[wc.layer]]
+        + [layout.filter_json(OUT, wc.layer, f) for f in SELECTION[wc.layer]],
+    output:
+        layout.grid_png(OUT, "{layer}"),
+    log:
+        f"{OUT}/logs/grid/{{layer}}.log",
+    params:
+        settings=lambda wc: json.dumps({**config, "layers": [wc.layer],
+                                        "filters": SELECTION[wc.layer]}),
+    shell:
+        "{PY} -m pipeline grid --layer {wildcards.layer} --settings {params.settings:q} > {log} 2>&1"
+
+
+rule site:
+    input:
+        [layout.grid_png(OUT, name) for name in config["layers"]],
+        [layout.filter_json(OUT, name, f) for name, fs in SELECTION.items() for f in fs],
+        templates=sorted(str(p) for p in Path(workflow.basedir, "site_templates").iterdir()),
+    output:
+        site.page_paths(config),
+    log:
+        f"{OUT}/logs/site.log",
+    params:
+        settings=json.dumps(config, sort_keys=True),
+    shell:
+        "{PY} -m pipeline site --settings {params.settings:q} > {log} 2>&1"

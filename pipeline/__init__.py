@@ -1,0 +1,17 @@
+"""VGG16 Atlas: activation maximisation for every conv filter of VGG16, as a static site.
+
+One module per idea, in the spirit of Lucid's ``optvis``:
+
+- ``vgg16``       the network: its conv layers, the model cut at a layer, preprocessing
+- ``weights``     where real ImageNet weights come from and how they are verified
+- ``objectives``  what is maximised (a filter's mean pre-ReLU activation)
+- ``param``       how an image is parameterised (pixels, or Fourier + decorrelated colour)
+- ``transforms``  the random jitter/scale/rotation applied every step
+- ``ascent``      the render loop that combines them
+- ``deprocess``   float tensors to PNG-ready bytes
+- ``grid``        per-layer contact sheets
+- ``site``        the static HTML atlas
+- ``config``      the config, its schema and the one-line errors for bad input
+"""
+
+__version__ = "0.1.0"

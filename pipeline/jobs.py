@@ -1,0 +1,120 @@
+"""What each Snakemake job does, callable without Snakemake too (see ``__main__``)."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from . import __version__, ascent, config, grid, layout, vgg16, weights
+
+
+def say(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def prepare_weights(cfg: dict) -> weights.Weights:
+    resolved = weights.resolve(cfg["weights"], weights.cache_dir(cfg["cache"]), cfg["preprocess"])
+    weights.ensure(resolved, cfg["weights"], say)
+    return resolved
+
+
+def memory_bytes() -> int:
+    """Memory the batch may plan on: $VGG16_ATLAS_MEMORY_GB, else the GPU's or the host's."""
+    if os.environ.get("VGG16_ATLAS_MEMORY_GB"):
+        return int(float(os.environ["VGG16_ATLAS_MEMORY_GB"]) * 2**30)
+    import tensorflow as tf
+
+    if tf.config.list_physical_devices("GPU"):
+        return 16 * 2**30  # a conservative card; set VGG16_ATLAS_MEMORY_GB for bigger ones
+    return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+
+
+def ascend(cfg: dict, layer_name: str, filters: list[int], out_dir: str | Path) -> list[Path]:
+    """Render ``filters`` of ``layer_name`` into ``out_dir/{filter:04d}.png`` and ``.json``."""
+    import keras
+    import tensorflow as tf
+
+    t_start = time.perf_counter()
+    resolved = prepare_weights(cfg)
+    base = weights.load_base(resolved)
+    lyr = vgg16.layer(layer_name)
+    model = vgg16.cut_model(base, layer_name)
+    batch_size = cfg["batch_size"]
+    if batch_size == "auto":
+        batch_size = ascent.auto_batch_size(lyr, cfg["size"], memory_bytes())
+    renderer = ascent.Renderer(model, lyr, cfg["method"], cfg[cfg["method"]], cfg["size"],
+                               resolved.preprocess, cfg["seed"], cfg["jit"])
+    say(f"{layer_name}: {len(filters)} filters, method {cfg['method']}, {cfg['steps']} steps, "
+        f"{cfg['size']} px, batches of {batch_size}, start-up {time.perf_counter() - t_start:.1f} s")
+    written = []
+    for batch in ascent.batches(filters, batch_size):
+        label = f"{layer_name} filters {batch[0]}-{batch[-1]}"
+        results = renderer.render(batch, cfg["steps"], label=label)
+        png_means, png_peaks = renderer.measure(np.stack([r.image for r in results]), batch)
+        for r, png_mean, png_peak in zip(results, png_means, png_peaks):
+            meta = {
+                "layer": layer_name, "filter": r.filter, "method": cfg["method"],
+                "steps": cfg["steps"], "size": cfg["size"], "seed": cfg["seed"],
+                "settings": cfg[cfg["method"]], "weights": resolved.id,
+                "preprocess": resolved.preprocess,
+                "activation": {"initial": r.initial, "final": r.final,
+                               "png": float(png_mean), "png_peak": float(png_peak)},
+                # A filter whose rectified output is zero everywhere on its own best image
+                # never fires: show it as dead rather than as a meaningless grey square.
+                "dead": bool(png_peak <= 0.0),
+                "curve": r.curve, "seconds": round(r.seconds, 4),
+                "versions": {"pipeline": __version__, "tensorflow": tf.__version__,
+                             "keras": keras.__version__},
+            }
+            written.append(layout.write_png(Path(out_dir) / f"{r.filter:04d}.png", r.image))
+            written.append(layout.write_json(Path(out_dir) / f"{r.filter:04d}.json", meta))
+        say(f"{label}: done, activation on saved PNGs {np.round(png_means, 1).tolist()}")
+    say(f"{layer_name}: {len(filters)} filters in {time.perf_counter() - t_start:.1f} s")
+    return written
+
+
+def read_filter(outdir: str | Path, layer_name: str, index: int) -> dict:
+    with open(layout.filter_json(outdir, layer_name, index)) as fh:
+        return json.load(fh)
+
+
+def stitch_grid(cfg: dict, layer_name: str, filters: list[int]) -> Path:
+    outdir = cfg["outdir"]
+    images = [layout.read_png(layout.filter_png(outdir, layer_name, f)) for f in filters]
+    dead = [read_filter(outdir, layer_name, f)["dead"] for f in filters]
+    sheet = grid.stitch(images, [str(f) for f in filters], cfg["grid"]["tile"],
+                        cfg["grid"]["columns"], dead)
+    return layout.write_png(layout.grid_png(outdir, layer_name), sheet)
+
+
+def render_site(cfg: dict) -> list[Path]:
+    from . import site
+
+    return site.render(cfg)
+
+
+def selection_arg(spec: str, layer_name: str) -> list[int] | str:
+    """CLI filter syntax: ``all``, ``A:B`` (B excluded), or ``3,7,9``."""
+    if spec == "all":
+        return "all"
+    if ":" in spec:
+        lo, hi = spec.split(":", 1)
+        lo_i = int(lo) if lo else 0
+        hi_i = int(hi) if hi else vgg16.layer(layer_name).filters
+        return list(range(lo_i, hi_i))
+    return [int(part) for part in spec.split(",") if part.strip()]
+
+
+def load_cfg(config_file: str | None, settings_json: str | None, overrides: dict) -> dict:
+    """The config file (or Snakemake's JSON) with command-line overrides on top, checked."""
+    raw = json.loads(settings_json) if settings_json else config.read_yaml(config_file or config.DEFAULT_FILE)
+    layers = overrides.get("layers")
+    if layers and isinstance(raw.get("filters"), dict):
+        # One layer asked for on the command line: keep only its entry of a per-layer mapping.
+        raw["filters"] = raw["filters"].get(layers[0], "all")
+    return config.check(config.merge(raw, overrides))

@@ -1,0 +1,75 @@
+"""Image parameterisations: what the optimiser actually changes.
+
+``pixels`` is the seeds' choice: the RGB values themselves. ``fourier`` is Lucid's: a
+per-channel spectrum scaled by 1/frequency (so every frequency starts equally easy to change,
+rather than high frequencies being as cheap as low ones), mapped through a decorrelated colour
+basis and a sigmoid. Both return RGB pixels in [0, 255], the input the network expects.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from keras import ops
+
+# Square root of ImageNet's RGB colour correlation (its SVD), as used by Lucid: colours are
+# optimised in this decorrelated basis so a step moves luminance and hue independently.
+COLOR_CORRELATION_SQRT = np.array(
+    [[0.26, 0.09, 0.02], [0.27, 0.00, -0.05], [0.27, -0.09, 0.03]], np.float32)
+COLOR_BASIS = COLOR_CORRELATION_SQRT / np.max(np.linalg.norm(COLOR_CORRELATION_SQRT, axis=0))
+
+
+def pixels_init(rng: np.random.Generator, size: int, mean: float, std: float) -> np.ndarray:
+    """The seeds' start: grey plus Gaussian noise, (size, size, 3) in pixel units."""
+    return rng.normal(mean, std, size=(size, size, 3)).astype(np.float32)
+
+
+def pixels_to_image(x):
+    return x
+
+
+class Fourier:
+    """Real-valued inverse 2-D FFT as two matrix products, so any Keras backend can run it.
+
+    ``irfft2d`` is linear; writing it as matmuls with fixed cosine/sine bases keeps the whole
+    render in ``keras.ops`` and costs a few MFLOP per image, negligible beside the network.
+    """
+
+    def __init__(self, size: int, decay: float = 1.0):
+        h = w = size
+        fy = np.fft.fftfreq(h)[:, None]
+        fx = np.fft.rfftfreq(w)[None, :]
+        freq = np.sqrt(fx * fx + fy * fy)
+        # 1/f scaling (Lucid's): natural images have ~1/f amplitude, so the parameters start white.
+        self.scale = ((1.0 / np.maximum(freq, 1.0 / max(h, w))) ** decay * np.sqrt(h * w)).astype(np.float32)
+        self.shape = (3, h, w // 2 + 1)
+        ky, hh = np.arange(h)[:, None], np.arange(h)[None, :]
+        kx, ww = np.arange(w // 2 + 1)[:, None], np.arange(w)[None, :]
+        # irfft counts each interior column twice (its conjugate twin); DC and Nyquist once.
+        twice = np.full((w // 2 + 1, 1), 2.0)
+        twice[0] = 1.0
+        if w % 2 == 0:
+            twice[-1] = 1.0
+        ang_y = 2 * np.pi * ky * hh / h            # (ky, h)
+        ang_x = 2 * np.pi * kx * ww / w            # (kx, w)
+        self.cy = np.cos(ang_y).T.astype(np.float32) / h   # (h, ky)
+        self.sy = np.sin(ang_y).T.astype(np.float32) / h
+        self.cx = (np.cos(ang_x) * twice).astype(np.float32) / w  # (kx, w)
+        self.sx = (np.sin(ang_x) * twice).astype(np.float32) / w
+
+    def init(self, rng: np.random.Generator, sd: float = 0.01) -> np.ndarray:
+        """(2, 3, h, w//2+1): real and imaginary parts, small noise as in Lucid."""
+        return rng.normal(0.0, sd, size=(2,) + self.shape).astype(np.float32)
+
+    def irfft2(self, spectrum):
+        """spectrum (batch, 2, 3, h, kx) -> (batch, 3, h, w), equal to numpy's irfft2."""
+        re, im = spectrum[:, 0], spectrum[:, 1]
+        p = ops.matmul(re, self.cx) - ops.matmul(im, self.sx)   # (b, 3, ky, w)
+        q = ops.matmul(re, self.sx) + ops.matmul(im, self.cx)
+        return ops.matmul(self.cy, p) - ops.matmul(self.sy, q)  # (b, 3, h, w)
+
+    def to_image(self, spectrum):
+        """Parameters -> RGB pixels in [0, 255] (batch, h, w, 3)."""
+        x = self.irfft2(spectrum * self.scale) / 4.0
+        x = ops.transpose(x, (0, 2, 3, 1))
+        x = ops.matmul(x, COLOR_BASIS.T)
+        return ops.sigmoid(x) * 255.0

@@ -1,0 +1,46 @@
+"""Random transformations applied to the image before every step (transformation robustness).
+
+An image that excites a filter only at one exact pixel alignment is an adversarial pattern,
+not a feature. Jittering, scaling and rotating it a little every step keeps only what
+survives those changes, which is what people can see. All of a step's transforms fold into one
+affine map per batch item, drawn up front from each filter's own seeded generator so results
+do not depend on which filters share a batch.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from keras import ops
+
+
+def draw(rng: np.random.Generator, steps: int, size: int, pad: int, jitter: float,
+         scale: tuple[float, float], rotate_deg: float) -> np.ndarray:
+    """(steps, 8) projective-transform rows for ``keras.ops.image.affine_transform``.
+
+    Each row maps an output pixel back to the input pixel it samples: a rotation by up to
+    ``rotate_deg`` and a zoom in ``scale`` about the centre, then a shift of up to ``jitter``.
+    """
+    angle = np.deg2rad(rng.uniform(-rotate_deg, rotate_deg, steps))
+    zoom = rng.uniform(scale[0], scale[1], steps)
+    shift = rng.uniform(-jitter, jitter, (steps, 2))
+    c = (size + 2 * pad - 1) / 2.0
+    cos, sin = np.cos(angle) / zoom, np.sin(angle) / zoom
+    rows = np.zeros((steps, 8), np.float32)
+    rows[:, 0], rows[:, 1] = cos, sin
+    rows[:, 3], rows[:, 4] = -sin, cos
+    rows[:, 2] = c - cos * c - sin * c + shift[:, 0]
+    rows[:, 5] = c + sin * c - cos * c + shift[:, 1]
+    return rows
+
+
+def identity(steps: int) -> np.ndarray:
+    rows = np.zeros((steps, 8), np.float32)
+    rows[:, 0] = rows[:, 4] = 1.0
+    return rows
+
+
+def apply(images, rows, pad: int):
+    """Reflect-pad by ``pad`` then resample every item through its own affine row."""
+    if pad:
+        images = ops.pad(images, ((0, 0), (pad, pad), (pad, pad), (0, 0)), mode="reflect")
+    return ops.image.affine_transform(images, rows, interpolation="bilinear", fill_mode="reflect")

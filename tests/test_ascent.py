@@ -1,0 +1,82 @@
+"""The ascent on the real weights: it raises its filter's activation, also on the saved PNG."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from pipeline import ascent, config, deprocess, param, vgg16
+
+CLASSIC = {"step_size": 1.0, "init_mean": 127.0, "init_std": 10.0}
+
+
+def renderer(base, layer_name, method="classic", size=64, seed=0, knobs=None):
+    lyr = vgg16.layer(layer_name)
+    knobs = knobs or (CLASSIC if method == "classic" else config.check({})["fourier"])
+    return ascent.Renderer(vgg16.cut_model(base, layer_name), lyr, method, knobs, size, "torch", seed)
+
+
+@pytest.mark.parametrize("layer_name", ["block2_conv2", "block4_conv3"])
+def test_classic_raises_each_filters_activation_on_the_saved_png(base, layer_name):
+    # block4_conv3 filters 0 and 7 are exactly zero after the ReLU on a grey start: the
+    # pre-ReLU objective is what lets them move at all.
+    filters = [0, 7, 100]
+    r = renderer(base, layer_name)
+    results = r.render(filters, steps=10)
+    png_means, png_peaks = r.measure(np.stack([x.image for x in results]), filters)
+    for x, png in zip(results, png_means):
+        assert x.final > x.initial + 1.0
+        assert png > x.initial + 1.0
+        assert x.curve[-1][0] == 10 and len(x.curve) == 10
+    assert (png_peaks > 0).all()
+
+
+def test_fourier_raises_activation(base):
+    r = renderer(base, "block3_conv1", method="fourier")
+    results = r.render([0, 5], steps=24, segment=8)
+    for x in results:
+        assert x.final > x.initial + 1.0
+        assert x.image.dtype == np.uint8 and x.image.shape == (64, 64, 3)
+
+
+def test_same_seed_same_images_whatever_the_batch(base):
+    r = renderer(base, "block2_conv1", method="fourier")
+    alone = r.render([3], steps=6)[0].image
+    again = r.render([3], steps=6)[0].image
+    in_batch = r.render([1, 3, 9], steps=6)[1].image
+    np.testing.assert_array_equal(alone, again)
+    # Batched convolutions may round differently; the picture must not change visibly.
+    assert np.abs(alone.astype(int) - in_batch.astype(int)).max() <= 2
+    other_seed = renderer(base, "block2_conv1", method="fourier", seed=1).render([3], steps=6)[0].image
+    assert np.abs(alone.astype(int) - other_seed.astype(int)).mean() > 1
+
+
+def test_batches_are_near_equal():
+    assert [len(b) for b in ascent.batches(list(range(10)), 4)] == [4, 4, 2]
+    assert [len(b) for b in ascent.batches(list(range(64)), 48)] == [32, 32]
+    assert sum(map(len, ascent.batches(list(range(7)), 100))) == 7
+
+
+def test_auto_batch_size_shrinks_with_depth_and_size():
+    small = ascent.auto_batch_size(vgg16.layer("block5_conv3"), 224, 8 * 2**30)
+    large = ascent.auto_batch_size(vgg16.layer("block1_conv1"), 128, 8 * 2**30)
+    assert 1 <= small < large <= 256
+
+
+def test_chollet_deprocess():
+    x = np.random.default_rng(0).normal(5, 3, (32, 32, 3))
+    out = deprocess.chollet(x)
+    assert out.dtype == np.uint8
+    assert abs(out.mean() - 127.5) < 1.5 and abs(out.std() - 25.5) < 1.5
+    flat = deprocess.chollet(np.full((4, 4, 3), 7.0))
+    assert (flat == 128).all()
+
+
+def test_fourier_basis_equals_numpy_irfft2():
+    rng = np.random.default_rng(0)
+    for size in (32, 33):
+        f = param.Fourier(size)
+        spec = rng.normal(size=(2, 2, 3, size, size // 2 + 1)).astype(np.float32)
+        got = np.asarray(f.irfft2(spec))
+        want = np.fft.irfft2(spec[:, 0] + 1j * spec[:, 1], s=(size, size))
+        np.testing.assert_allclose(got, want, atol=1e-5)

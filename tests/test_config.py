@@ -1,0 +1,91 @@
+"""Bad input: one line naming the setting, the value and what is allowed; nothing written."""
+
+from __future__ import annotations
+
+import sys
+
+import pytest
+
+from conftest import REPO, last_line, run
+from pipeline import config
+from pipeline.errors import AtlasError
+
+BAD = [
+    ({"layers": ["block9_conv1"]}, "layers", "block9_conv1"),
+    ({"filters": {"block1_conv1": [64]}, "layers": ["block1_conv1"]}, "filters.block1_conv1", "64"),
+    ({"filters": [3, 600]}, "filters", "600"),
+    ({"steps": 0}, "steps", "0"),
+    ({"size": 16}, "size", "16"),
+    ({"method": "deepdream"}, "method", "deepdream"),
+    ({"weights": "imagenet21k"}, "weights", "imagenet21k"),
+    ({"weights": "/nowhere/mine.weights.h5"}, "weights", "/nowhere/mine.weights.h5"),
+    ({"fourier": {"scale": [1.2, 0.8]}}, "fourier.scale", "1.2"),
+    ({"colour": "red"}, "colour", "colour"),
+]
+
+
+@pytest.mark.parametrize("override,setting,value", BAD)
+def test_bad_settings_are_one_line(override, setting, value):
+    with pytest.raises(AtlasError) as info:
+        config.load(overrides=override)
+    message = str(info.value)
+    assert "\n" not in message
+    assert setting in message and value in message
+    assert any(word in message for word in ("expected", "allowed"))
+
+
+def test_defaults_are_the_whole_network():
+    cfg = config.load()
+    sel = config.selection(cfg)
+    assert len(sel) == 13 and sum(map(len, sel.values())) == 4224
+    assert cfg["method"] == "fourier" and cfg["steps"] == config.METHOD_STEPS["fourier"]
+    assert sum(len(c) for _, c in config.chunks(cfg)) == 4224
+
+
+def test_filters_forms():
+    cfg = config.load(overrides={"layers": ["block1_conv1", "block5_conv3"], "filters": 100})
+    assert [len(v) for v in config.selection(cfg).values()] == [64, 100]
+    cfg = config.load(overrides={"layers": ["block5_conv3", "block1_conv1"],
+                                 "filters": {"block5_conv3": [7, 3], "block1_conv1": 2}})
+    assert config.selection(cfg) == {"block1_conv1": [0, 1], "block5_conv3": [3, 7]}
+
+
+def test_malformed_yaml_names_the_place(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("layers: [block1_conv1\nsteps: 3\n")
+    with pytest.raises(AtlasError, match=r"not valid YAML at line \d+, column \d+"):
+        config.load(bad)
+
+
+def test_cli_bad_layer_one_line_and_nothing_written(tmp_path):
+    out = tmp_path / "out"
+    proc = run([sys.executable, "-m", "pipeline", "ascend", "--layer", "block6_conv1",
+                "--filters", "0:2", "--out", str(out)])
+    assert proc.returncode == 2
+    assert last_line(proc.stderr).startswith("error: config: layers = ['block6_conv1']")
+    assert "Traceback" not in proc.stderr
+    assert not out.exists()
+
+
+def test_cli_filter_out_of_range(tmp_path):
+    proc = run([sys.executable, "-m", "pipeline", "ascend", "--layer", "block1_conv1",
+                "--filters", "60:70", "--out", str(tmp_path / "o")])
+    assert proc.returncode == 2
+    assert "64 is out of range for block1_conv1; expected 0 to 63" in last_line(proc.stderr)
+
+
+@pytest.mark.parametrize("arg,expect", [
+    ("steps=0", "steps = 0"),
+    ("size=8", "size = 8"),
+    ("method=lucid", "method = 'lucid'"),
+    ("weights=vgg-from-the-moon", "vgg-from-the-moon"),
+    ("layers=[block1_conv1,nope]", "'nope'"),
+])
+def test_snakemake_rejects_bad_config_before_any_job(tmp_path, arg, expect):
+    proc = run([sys.executable, "-m", "snakemake", "-s", str(REPO / "Snakefile"), "-d", str(tmp_path),
+                "--cores", "1", "--config", arg, "outdir=site"])
+    assert proc.returncode != 0
+    errors = [l for l in proc.stderr.splitlines() if l.startswith("error:")]
+    assert len(errors) == 1 and expect in errors[0], proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert not (tmp_path / "site").exists()

@@ -1,0 +1,73 @@
+"""A real Snakemake run on the real weights, then what a rerun would redo."""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from conftest import REPO, run
+
+SMALL = ["layers=[block1_conv2,block3_conv1]", "filters=3", "steps=4", "size=48", "outdir=atlas",
+         "method=classic"]
+
+
+def snakemake(workdir, *args):
+    return run([sys.executable, "-m", "snakemake", "-s", str(REPO / "Snakefile"), "-d", str(workdir),
+                "--cores", "2", *args])
+
+
+def planned_jobs(proc) -> dict[str, int]:
+    """The 'Job stats' table of a dry run: rule name -> count."""
+    table = proc.stdout.split("Job stats:")[1].split("total")[0]
+    return {m[1]: int(m[2]) for m in re.finditer(r"^(\S+)\s+(\d+)$", table, re.M)}
+
+
+@pytest.fixture(scope="module")
+def atlas(tmp_path_factory, real_weights):
+    workdir = tmp_path_factory.mktemp("smk")
+    proc = snakemake(workdir, "--config", *SMALL)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return workdir
+
+
+def test_every_output_exists_and_decodes(atlas):
+    out = atlas / "atlas"
+    for layer in ("block1_conv2", "block3_conv1"):
+        for f in range(3):
+            png = out / "filters" / layer / f"{f:04d}.png"
+            with Image.open(png) as im:
+                assert im.size == (48, 48) and im.mode == "RGB"
+            meta = json.loads((out / "filters" / layer / f"{f:04d}.json").read_text())
+            assert meta["layer"] == layer and meta["filter"] == f and meta["steps"] == 4
+            assert meta["activation"]["png"] > meta["activation"]["initial"]
+            assert meta["weights"].startswith("torchvision-imagenet")
+        with Image.open(out / "grids" / f"{layer}.png") as im:
+            assert np.asarray(im).std() > 5
+        assert (out / "layers" / f"{layer}.html").exists()
+    index = (out / "index.html").read_text()
+    assert "grids/block3_conv1.png" in index
+    assert not list(out.rglob("*.tmp"))
+    assert (out / "benchmarks" / "ascend" / "block1_conv2-0000.tsv").exists()
+
+
+def test_nothing_to_do_when_unchanged(atlas):
+    proc = snakemake(atlas, "-n", "--config", *SMALL)
+    assert proc.returncode == 0 and "Nothing to be done" in proc.stdout + proc.stderr
+
+
+def test_adding_a_layer_reruns_only_that_layer(atlas):
+    proc = snakemake(atlas, "-n", "--config", *SMALL[1:], "layers=[block1_conv2,block3_conv1,block5_conv3]")
+    jobs = planned_jobs(proc)
+    assert jobs == {"ascend_block5_conv3_0000": 1, "grid": 1, "site": 1, "all": 1}, proc.stdout
+
+
+def test_changing_steps_reruns_the_ascents(atlas):
+    proc = snakemake(atlas, "-n", "--config", *[a for a in SMALL if not a.startswith("steps")], "steps=6")
+    jobs = planned_jobs(proc)
+    assert jobs["ascend_block1_conv2_0000"] == 1 and jobs["ascend_block3_conv1_0000"] == 1
+    assert jobs["grid"] == 2 and jobs["site"] == 1

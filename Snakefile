@@ -48,52 +48,69 @@ if config["weights"] in weights.NAMES:
             "{PY} -m pipeline weights --settings {params.settings:q} > {log} 2>&1"
 
 
-for layer_name, chunk in atlas.chunks(config):
+# One ascent rule per chunk of filters: Snakemake outputs cannot be computed from wildcards,
+# and a chunk (not a single filter) is what keeps a GPU busy between job start-ups.
+RENDERS = [("ascend", "filters", layout.filter_png, layout.filter_json, SETTINGS)]
+if config["compare_classic"]:
+    RENDERS.append(("classic", "classic", layout.classic_png, layout.classic_json,
+                    json.dumps(atlas.classic_settings(config), sort_keys=True)))
+
+for (kind, folder, png, meta, settings), (layer_name, chunk) in (
+    (r, c) for r in RENDERS for c in atlas.chunks(config)
+):
 
     rule:
         name:
-            f"ascend_{layer_name}_{chunk[0]:04d}"
+            f"{kind}_{layer_name}_{chunk[0]:04d}"
         input:
             str(WEIGHTS.file),
         output:
-            [layout.filter_png(OUT, layer_name, f) for f in chunk]
-            + [layout.filter_json(OUT, layer_name, f) for f in chunk],
+            [png(OUT, layer_name, f) for f in chunk] + [meta(OUT, layer_name, f) for f in chunk],
         log:
-            f"{OUT}/logs/ascend/{layer_name}-{chunk[0]:04d}.log",
+            f"{OUT}/logs/{kind}/{layer_name}-{chunk[0]:04d}.log",
         benchmark:
-            f"{OUT}/benchmarks/ascend/{layer_name}-{chunk[0]:04d}.tsv"
+            f"{OUT}/benchmarks/{kind}/{layer_name}-{chunk[0]:04d}.tsv"
         params:
-            settings=SETTINGS,
+            settings=settings,
             layer=layer_name,
             filters=",".join(map(str, chunk)),
+            out=f"{OUT}/{folder}/{layer_name}",
         threads: workflow.cores  # one ascent at a time owns the machine (and its GPU)
         resources:
             gpu=1,
         shell:
             "{PY} -m pipeline ascend --layer {params.layer} --filters {params.filters} "
-            "--out {OUT}/filters/{params.layer} --threads {threads} "
+            "--out {params.out} --threads {threads} "
             "--settings {params.settings:q} > {log} 2>&1"
 
 
-rule grid:
-    input:
-        lambda wc: [layout.filter_png(OUT, wc.layer, f) for f in SELECTION[wc.layer]]
-        + [layout.filter_json(OUT, wc.layer, f) for f in SELECTION[wc.layer]],
-    output:
-        layout.grid_png(OUT, "{layer}"),
-    log:
-        f"{OUT}/logs/grid/{{layer}}.log",
-    params:
-        settings=lambda wc: json.dumps({**config, "layers": [wc.layer],
-                                        "filters": SELECTION[wc.layer]}),
-    shell:
-        "{PY} -m pipeline grid --layer {wildcards.layer} --settings {params.settings:q} > {log} 2>&1"
+for layer_name, filters in SELECTION.items():
+
+    rule:
+        name:
+            f"grid_{layer_name}"
+        input:
+            [layout.filter_png(OUT, layer_name, f) for f in filters]
+            + [layout.filter_json(OUT, layer_name, f) for f in filters],
+        output:
+            layout.grid_png(OUT, layer_name),
+            layout.grid_thumb(OUT, layer_name),
+            [layout.filter_thumb(OUT, layer_name, f) for f in filters],
+        log:
+            f"{OUT}/logs/grid/{layer_name}.log",
+        params:
+            settings=json.dumps({**config, "layers": [layer_name], "filters": filters}, sort_keys=True),
+            layer=layer_name,
+        shell:
+            "{PY} -m pipeline grid --layer {params.layer} --settings {params.settings:q} > {log} 2>&1"
 
 
 rule site:
     input:
         [layout.grid_png(OUT, name) for name in config["layers"]],
         [layout.filter_json(OUT, name, f) for name, fs in SELECTION.items() for f in fs],
+        [layout.classic_json(OUT, name, f) for name, fs in SELECTION.items() for f in fs]
+        if config["compare_classic"] else [],
         templates=sorted(str(p) for p in Path(workflow.basedir, "site_templates").iterdir()),
     output:
         site.page_paths(config),

@@ -41,6 +41,13 @@ def _parser() -> argparse.ArgumentParser:
     s = sub.add_parser("site", help="render the static atlas into {outdir}")
     common(s)
 
+    pub = sub.add_parser("publish", help="commit {outdir} to the gh-pages branch and push it (ghp-import)")
+    pub.add_argument("--outdir", help="the rendered atlas (default: the config's outdir)")
+    pub.add_argument("--remote", default="origin")
+    pub.add_argument("--branch", default="gh-pages")
+    pub.add_argument("--no-push", action="store_true", help="commit the branch but do not push")
+    common(pub)
+
     w = sub.add_parser("weights", help="fetch, verify and convert the weights; print the file")
     common(w)
     return p
@@ -72,7 +79,11 @@ def _run(args) -> int:
             overrides[key] = getattr(args, key)
     cfg = jobs.load_cfg(args.config, args.settings, overrides)
 
-    if args.command == "weights":
+    if args.command == "publish":
+        from .publish import publish
+
+        print(publish(args.outdir or cfg["outdir"], args.remote, args.branch, not args.no_push))
+    elif args.command == "weights":
         print(jobs.prepare_weights(cfg).file)
     elif args.command == "ascend":
         if args.threads:

@@ -110,6 +110,8 @@ def check(raw: dict) -> dict:
     _fill_defaults(cfg, sch)
     if cfg["steps"] == "auto":
         cfg["steps"] = METHOD_STEPS[cfg["method"]]
+    if cfg["method"] == "classic":
+        cfg["compare_classic"] = False  # it would be the same image twice
     low, high = cfg["fourier"]["scale"]
     if low > high:
         raise AtlasError(f"config: fourier.scale = {[low, high]!r} is not allowed; expected [low, high] with low <= high")
@@ -188,6 +190,11 @@ def ascent_settings(cfg: dict) -> dict:
     out = {key: cfg[key] for key in keys}
     out[cfg["method"]] = cfg[cfg["method"]]
     return out
+
+
+def classic_settings(cfg: dict) -> dict:
+    """The comparison render: the seeds' method at its own default steps, same everything else."""
+    return ascent_settings({**cfg, "method": "classic", "steps": METHOD_STEPS["classic"]})
 
 
 def load(path: str | Path | None = None, overrides: dict | None = None) -> dict:

@@ -83,12 +83,20 @@ def read_filter(outdir: str | Path, layer_name: str, index: int) -> dict:
         return json.load(fh)
 
 
+THUMB = 96          # px: a layer page's tiles
+GRID_PREVIEW = 720  # px wide: the network page's preview of each grid
+
+
 def stitch_grid(cfg: dict, layer_name: str, filters: list[int]) -> Path:
+    """The layer's grid PNG, plus the small WebP copies the site's pages load."""
     outdir = cfg["outdir"]
     images = [layout.read_png(layout.filter_png(outdir, layer_name, f)) for f in filters]
     dead = [read_filter(outdir, layer_name, f)["dead"] for f in filters]
     sheet = grid.stitch(images, [str(f) for f in filters], cfg["grid"]["tile"],
                         cfg["grid"]["columns"], dead)
+    for f, image in zip(filters, images):
+        layout.write_webp(layout.filter_thumb(outdir, layer_name, f), image, THUMB)
+    layout.write_webp(layout.grid_thumb(outdir, layer_name), sheet, GRID_PREVIEW)
     return layout.write_png(layout.grid_png(outdir, layer_name), sheet)
 
 

@@ -2,7 +2,10 @@
 
     {outdir}/filters/{layer}/{filter:04d}.png   the image that excites the filter most
     {outdir}/filters/{layer}/{filter:04d}.json  what the ascent measured, and how it was run
+    {outdir}/filters/{layer}/{filter:04d}.html  the filter's page (a permanent URL)
+    {outdir}/classic/{layer}/{filter:04d}.png   the seeds' method, for comparison (compare_classic)
     {outdir}/grids/{layer}.png                  the layer's filters stitched, in filter order
+    {outdir}/thumbs/...webp                     small copies the pages load
     {outdir}/index.html                         the atlas
 """
 
@@ -24,8 +27,24 @@ def filter_json(outdir, layer: str, index: int) -> str:
     return f"{outdir}/filters/{layer}/{index:04d}.json"
 
 
+def classic_png(outdir, layer: str, index: int) -> str:
+    return f"{outdir}/classic/{layer}/{index:04d}.png"
+
+
+def classic_json(outdir, layer: str, index: int) -> str:
+    return f"{outdir}/classic/{layer}/{index:04d}.json"
+
+
 def grid_png(outdir, layer: str) -> str:
     return f"{outdir}/grids/{layer}.png"
+
+
+def grid_thumb(outdir, layer: str) -> str:
+    return f"{outdir}/thumbs/{layer}.webp"
+
+
+def filter_thumb(outdir, layer: str, index: int) -> str:
+    return f"{outdir}/thumbs/{layer}/{index:04d}.webp"
 
 
 def _atomic(path: str | Path, write) -> Path:
@@ -46,6 +65,16 @@ def write_png(path: str | Path, image: np.ndarray) -> Path:
     from PIL import Image
 
     return _atomic(path, lambda fh: Image.fromarray(image).save(fh, format="PNG", optimize=True))
+
+
+def write_webp(path: str | Path, image: np.ndarray, width: int | None = None) -> Path:
+    """A small lossy copy for the pages; the PNG stays the reference."""
+    from PIL import Image
+
+    img = Image.fromarray(image)
+    if width and img.width > width:
+        img = img.resize((width, round(img.height * width / img.width)), Image.LANCZOS)
+    return _atomic(path, lambda fh: img.save(fh, format="WEBP", quality=80, method=6))
 
 
 def write_json(path: str | Path, data: dict) -> Path:

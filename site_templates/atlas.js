@@ -1,0 +1,81 @@
+// VGG16 Atlas: search, sorting and keyboard navigation. Plain JS, no requests: the search
+// index is a script (static/atlas-index.js) because browsers refuse fetch() on file://.
+(function () {
+  "use strict";
+  var root = document.body.dataset.root;
+
+  function pad4(n) { return ("000" + n).slice(-4); }
+
+  function rendered(spec, n) {
+    return spec.split(",").some(function (part) {
+      var ends = part.split("-").map(Number);
+      return n >= ends[0] && n <= (ends.length > 1 ? ends[1] : ends[0]);
+    });
+  }
+
+  // "block4_conv2 117", "4_2/117", "b4c2 117", "block4_conv2/117" -> [layer, filter]
+  function parse(text) {
+    var m = text.trim().toLowerCase().match(/^(?:block)?\s*([1-5])\s*(?:_|\s|c|_conv|conv)\s*([1-3])\s*(?:[\s\/:#,]|filter)+\s*(\d+)$/);
+    if (!m) m = text.trim().toLowerCase().match(/^b([1-5])c([1-3])\s*[\s\/:#,]\s*(\d+)$/);
+    return m ? ["block" + m[1] + "_conv" + m[2], parseInt(m[3], 10)] : null;
+  }
+
+  var form = document.getElementById("search");
+  if (form) {
+    form.addEventListener("submit", function (ev) {
+      ev.preventDefault();
+      var msg = document.getElementById("search-msg");
+      var hit = parse(document.getElementById("q").value);
+      var index = window.ATLAS_INDEX || {};
+      if (!hit) { msg.textContent = "Try e.g. block4_conv2 117 or 4_2/117"; return; }
+      var layer = index[hit[0]];
+      if (!layer) { msg.textContent = hit[0] + " is not rendered in this atlas"; return; }
+      if (hit[1] >= layer.filters) { msg.textContent = hit[0] + " has filters 0-" + (layer.filters - 1); return; }
+      if (!rendered(layer.rendered, hit[1])) { msg.textContent = hit[0] + " filter " + hit[1] + " is not rendered"; return; }
+      window.location.href = root + "/filters/" + hit[0] + "/" + pad4(hit[1]) + ".html";
+    });
+  }
+
+  function typing(ev) {
+    var t = ev.target;
+    return t && (t.tagName === "INPUT" || t.tagName === "TEXTAREA");
+  }
+
+  var tiles = document.getElementById("tiles");
+  if (tiles) {
+    document.querySelectorAll("[data-sort]").forEach(function (button) {
+      button.addEventListener("click", function () {
+        var key = button.dataset.sort;
+        var items = Array.prototype.slice.call(tiles.children);
+        items.sort(function (a, b) {
+          return key === "act" ? parseFloat(b.dataset.act) - parseFloat(a.dataset.act)
+                               : parseInt(a.dataset.index, 10) - parseInt(b.dataset.index, 10);
+        });
+        items.forEach(function (li) { tiles.appendChild(li); });
+        document.querySelectorAll("[data-sort]").forEach(function (b) {
+          b.setAttribute("aria-pressed", String(b === button));
+        });
+      });
+    });
+    document.addEventListener("keydown", function (ev) {
+      if (typing(ev) || ev.altKey || ev.ctrlKey || ev.metaKey) return;
+      var links = Array.prototype.map.call(tiles.children, function (li) { return li.querySelector("a"); });
+      var at = links.indexOf(document.activeElement);
+      var columns = links.filter(function (a) { return a.offsetTop === links[0].offsetTop; }).length || 1;
+      var moves = { ArrowRight: 1, l: 1, j: 1, ArrowLeft: -1, h: -1, k: -1, ArrowDown: columns, ArrowUp: -columns };
+      if (!(ev.key in moves)) return;
+      ev.preventDefault();
+      var next = at < 0 ? 0 : Math.min(links.length - 1, Math.max(0, at + moves[ev.key]));
+      links[next].focus();
+    });
+  }
+
+  if (document.body.dataset.page === "filter") {
+    document.addEventListener("keydown", function (ev) {
+      if (typing(ev) || ev.altKey || ev.ctrlKey || ev.metaKey) return;
+      var go = { ArrowLeft: "prev", k: "prev", ArrowRight: "next", j: "next" }[ev.key];
+      var link = go && document.getElementById(go);
+      if (link) { ev.preventDefault(); window.location.href = link.href; }
+    });
+  }
+})();

@@ -1,0 +1,218 @@
+"""The atlas website, built by a real Snakemake run, checked as files and in a real browser."""
+
+from __future__ import annotations
+
+import http.server
+import re
+import shutil
+import subprocess
+import sys
+import threading
+from html.parser import HTMLParser
+from pathlib import Path
+from urllib.parse import urldefrag
+
+import pytest
+
+from conftest import REPO, run
+
+HOSTILE = "<script>alert('x')</script> Atlas"
+SMALL = ["layers=[block1_conv2,block4_conv2]", "filters=3", "steps=4", "size=48", "outdir=atlas",
+         f"title={HOSTILE}"]
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory, real_weights) -> Path:
+    workdir = tmp_path_factory.mktemp("site")
+    proc = run([sys.executable, "-m", "snakemake", "-s", str(REPO / "Snakefile"), "-d", str(workdir),
+                "--cores", "2", "--config", *SMALL])
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return workdir / "atlas"
+
+
+class Links(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.links, self.images = [], []
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        for key in ("href", "src"):
+            if a.get(key):
+                self.links.append(a[key])
+        if tag == "img":
+            self.images.append(a)
+
+
+def parse(path: Path) -> Links:
+    p = Links()
+    p.feed(path.read_text())
+    return p
+
+
+def test_pages_exist_for_every_layer_and_filter(site):
+    for layer in ("block1_conv2", "block4_conv2"):
+        assert (site / "layers" / f"{layer}.html").exists()
+        for f in range(3):
+            assert (site / "filters" / layer / f"{f:04d}.html").exists()
+            assert (site / "classic" / layer / f"{f:04d}.png").exists()
+            assert (site / "thumbs" / layer / f"{f:04d}.webp").exists()
+
+
+def test_crawler_finds_no_broken_or_external_link(site):
+    seen, todo = set(), [site / "index.html"]
+    while todo:
+        page = todo.pop()
+        if page in seen:
+            continue
+        seen.add(page)
+        links = parse(page)
+        for img in links.images:
+            assert img.get("alt"), f"{page}: image {img.get('src')} has no alt text"
+        for link in links.links:
+            assert not re.match(r"^(/|[a-z]+:)", link), f"{page}: {link} is not relative"
+            target = (page.parent / urldefrag(link)[0]).resolve()
+            assert target.exists(), f"{page}: broken link {link}"
+            if target.suffix == ".html":
+                todo.append(target)
+    # index, 2 layer pages, 6 filter pages
+    assert len(seen) == 9
+
+
+def test_hostile_title_is_text_not_markup(site):
+    html = (site / "index.html").read_text()
+    assert "<script>alert" not in html and "&lt;script&gt;alert" in html
+
+
+@pytest.fixture(scope="module")
+def server(site):
+    """The atlas under a sub-path (/atlas/), as GitHub Pages serves a project site."""
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def __init__(self, *a, **kw):
+            super().__init__(*a, directory=str(site.parent), **kw)
+
+        def log_message(self, *args):
+            pass
+
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Quiet)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}/atlas"
+    httpd.shutdown()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not CHROMIUM:
+        pytest.fail("chromium is not installed (apt-get install chromium); .ci/run installs it")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=[
+            "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+            "--disable-component-update", "--disable-sync", "--no-first-run"])
+        yield b
+        b.close()
+
+
+class Watched:
+    """A page that records console errors and failed requests."""
+
+    def __init__(self, browser):
+        self.page = browser.new_page(viewport={"width": 1200, "height": 900})
+        self.problems = []
+        self.page.on("console", lambda m: m.type == "error" and self.problems.append(f"console: {m.text}"))
+        self.page.on("pageerror", lambda e: self.problems.append(f"page error: {e}"))
+        self.page.on("requestfailed", lambda r: self.problems.append(f"failed: {r.url}"))
+        self.page.on("response", lambda r: r.status >= 400 and self.problems.append(f"{r.status}: {r.url}"))
+
+    def all_images_loaded(self):
+        for img in self.page.locator("img").all():
+            img.scroll_into_view_if_needed()
+        self.page.wait_for_function(
+            "Array.from(document.images).every(i => i.complete && i.naturalWidth > 0)", timeout=10000)
+        return self.page.eval_on_selector_all("img", "els => els.length")
+
+
+def test_browse_the_atlas_like_a_person(site, server, browser, tmp_path):
+    w = Watched(browser)
+    page = w.page
+    page.goto(f"{server}/index.html")
+    assert page.title() == HOSTILE
+    assert w.all_images_loaded() == 2
+    shots = REPO / "docs" / "screenshots"
+    page.click("text=block4_conv2")
+    page.wait_for_url("**/layers/block4_conv2.html")
+    assert w.all_images_loaded() == 3
+
+    def order():
+        return [int(x) for x in page.eval_on_selector_all("#tiles li", "els => els.map(e => e.dataset.index)")]
+
+    acts = page.eval_on_selector_all("#tiles li", "els => els.map(e => parseFloat(e.dataset.act))")
+    page.click("button[data-sort=act]")
+    assert order() == [i for _, i in sorted(zip(acts, range(3)), reverse=True)]
+    page.click("button[data-sort=index]")
+    assert order() == [0, 1, 2]
+
+    page.keyboard.press("ArrowRight")  # focus the first tile
+    page.keyboard.press("j")           # then the next one
+    assert page.evaluate("document.activeElement.closest('li').dataset.index") == "1"
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/filters/block4_conv2/0001.html")
+    assert w.all_images_loaded() == 2  # the fourier image and the classic one
+    assert page.locator("svg polyline").count() == 1
+    page.click("#next")
+    page.wait_for_url("**/filters/block4_conv2/0002.html")
+    page.keyboard.press("ArrowLeft")
+    page.wait_for_url("**/filters/block4_conv2/0001.html")
+    page.click("#prev")
+    page.wait_for_url("**/filters/block4_conv2/0000.html")
+
+    page.fill("#q", "1_2/2")
+    page.press("#q", "Enter")
+    page.wait_for_url("**/filters/block1_conv2/0002.html")
+    page.fill("#q", "block4_conv2 200")
+    page.press("#q", "Enter")
+    assert "not rendered" in page.inner_text("#search-msg")
+    page.fill("#q", "block4_conv2 1")
+    page.press("#q", "Enter")
+    page.wait_for_url("**/filters/block4_conv2/0001.html")
+    assert w.problems == []
+
+
+def test_works_from_file_urls(site, browser):
+    w = Watched(browser)
+    w.page.goto((site / "layers" / "block1_conv2.html").as_uri())
+    assert w.all_images_loaded() == 3
+    w.page.fill("#q", "4_2/0")
+    w.page.press("#q", "Enter")
+    w.page.wait_for_url("**/filters/block4_conv2/0000.html")
+    assert w.problems == []
+
+
+def test_publish_to_a_local_bare_repository(site, tmp_path):
+    bare = tmp_path / "remote.git"
+    work = tmp_path / "work"
+    subprocess.run(["git", "init", "-q", "--bare", str(bare)], check=True)
+    subprocess.run(["git", "init", "-q", str(work)], check=True)
+    git = ["git", "-C", str(work), "-c", "user.name=t", "-c", "user.email=t@example.org"]
+    subprocess.run(git + ["commit", "-q", "--allow-empty", "-m", "init"], check=True)
+    subprocess.run(git + ["remote", "add", "origin", str(bare)], check=True)
+    env_git = {"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.org",
+               "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.org"}
+    import os
+
+    proc = subprocess.run([sys.executable, "-m", "pipeline", "publish", "--outdir", str(site)],
+                          cwd=work, capture_output=True, text=True,
+                          env={**os.environ, **env_git, "PYTHONPATH": str(REPO)})
+    assert proc.returncode == 0, proc.stderr
+    files = subprocess.run(["git", "-C", str(bare), "ls-tree", "-r", "--name-only", "gh-pages"],
+                           capture_output=True, text=True, check=True).stdout.split()
+    assert "index.html" in files and ".nojekyll" in files
+    assert "filters/block4_conv2/0001.html" in files and "filters/block4_conv2/0001.png" in files
+    assert not [f for f in files if f.startswith(("logs/", "benchmarks/"))]
+
+
+def test_publish_without_a_site_is_one_line(tmp_path):
+    proc = run([sys.executable, "-m", "pipeline", "publish", "--outdir", str(tmp_path / "none")])
+    assert proc.returncode == 2 and "render the atlas first" in proc.stderr

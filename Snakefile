@@ -105,12 +105,58 @@ for layer_name, filters in SELECTION.items():
             "{PY} -m pipeline grid --layer {params.layer} --settings {params.settings:q} > {log} 2>&1"
 
 
+for spec in config["dreams"]:
+
+    rule:
+        name:
+            f"dream_{spec['name']}"
+        input:
+            [str(WEIGHTS.file)] + ([] if spec["photo"].startswith("skimage:") else [spec["photo"]]),
+        output:
+            layout.dream_files(OUT, spec["name"]),
+        log:
+            f"{OUT}/logs/dream/{spec['name']}.log",
+        benchmark:
+            f"{OUT}/benchmarks/dream/{spec['name']}.tsv"
+        params:
+            settings=json.dumps({**atlas.ascent_settings(config), "dreams": [spec]}, sort_keys=True),
+            name=spec["name"],
+        threads: workflow.cores
+        resources:
+            gpu=1,
+        shell:
+            "{PY} -m pipeline dream --name {params.name} --settings {params.settings:q} > {log} 2>&1"
+
+
+if config["classes"]:
+
+    rule classes:
+        input:
+            str(WEIGHTS.file),
+        output:
+            [f for c in config["classes"] for f in layout.class_files(OUT, c["name"])],
+        log:
+            f"{OUT}/logs/classes.log",
+        benchmark:
+            f"{OUT}/benchmarks/classes.tsv"
+        params:
+            settings=json.dumps({**atlas.ascent_settings(config), "classes": config["classes"]},
+                                sort_keys=True),
+        threads: workflow.cores
+        resources:
+            gpu=1,
+        shell:
+            "{PY} -m pipeline classes --settings {params.settings:q} > {log} 2>&1"
+
+
 rule site:
     input:
         [layout.grid_png(OUT, name) for name in config["layers"]],
         [layout.filter_json(OUT, name, f) for name, fs in SELECTION.items() for f in fs],
         [layout.classic_json(OUT, name, f) for name, fs in SELECTION.items() for f in fs]
         if config["compare_classic"] else [],
+        [f for d in config["dreams"] for f in layout.dream_files(OUT, d["name"])],
+        [f for c in config["classes"] for f in layout.class_files(OUT, c["name"])],
         templates=sorted(str(p) for p in Path(workflow.basedir, "site_templates").iterdir()),
     output:
         site.page_paths(config),

@@ -38,6 +38,13 @@ def _parser() -> argparse.ArgumentParser:
     g.add_argument("--filters", help="as for ascend (default: the config's)")
     common(g)
 
+    d = sub.add_parser("dream", help="dream a configured photo: {outdir}/dreams/{name}.png")
+    d.add_argument("--name", required=True, help="a name from the config's dreams")
+    common(d)
+
+    c = sub.add_parser("classes", help="maximise the configured class outputs: {outdir}/classes/")
+    common(c)
+
     s = sub.add_parser("site", help="render the static atlas into {outdir}")
     common(s)
 
@@ -97,6 +104,13 @@ def _run(args) -> int:
         from .config import selection
 
         print(jobs.stitch_grid(cfg, args.layer, selection(cfg)[args.layer]))
+    elif args.command == "dream":
+        names = [d["name"] for d in cfg["dreams"]]
+        if args.name not in names:
+            raise AtlasError(f"dream: no dream named {args.name!r} in the config; configured: {names}")
+        jobs.dream(cfg, args.name)
+    elif args.command == "classes":
+        jobs.classes(cfg)
     elif args.command == "site":
         for path in jobs.render_site(cfg)[:1]:
             print(path)

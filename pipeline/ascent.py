@@ -42,9 +42,16 @@ class Rendered:
     extra: dict = field(default_factory=dict)
 
 
-def filter_seed(seed: int, layer: ConvLayer, filter_index: int) -> np.random.Generator:
-    """Every filter its own generator: the same image whichever filters share its batch."""
-    return np.random.default_rng([seed, layer.index, filter_index])
+def filter_seed(seed: int, stream: int, index: int) -> np.random.Generator:
+    """Every target its own generator: the same image whichever targets share its batch.
+
+    ``stream`` separates kinds of target: a conv layer's index (0-12) for filters,
+    :data:`CLASS_STREAM` for class logits.
+    """
+    return np.random.default_rng([seed, stream, index])
+
+
+CLASS_STREAM = 100
 
 
 def gradient(per_item, params):
@@ -134,13 +141,19 @@ def make_method(name: str, size: int, knobs: dict) -> _Method:
 
 
 class Renderer:
-    """A compiled ascent for one layer of one model; call :meth:`render` with filter indices."""
+    """A compiled ascent for one model output; call :meth:`render` with target indices.
 
-    def __init__(self, model, layer: ConvLayer, method: str, knobs: dict, size: int,
-                 preprocess_mode: str, seed: int, jit: bool = False):
+    By default the targets are filters of the conv layer ``model`` ends at; pass
+    ``objective=objectives.class_log_prob`` and a classifier model for class outputs.
+    """
+
+    def __init__(self, model, layer: ConvLayer | None, method: str, knobs: dict, size: int,
+                 preprocess_mode: str, seed: int, jit: bool = False,
+                 objective=objectives.filter_means):
         import tensorflow as tf
 
-        self.model, self.layer, self.seed = model, layer, seed
+        self.model, self.seed = model, seed
+        self.stream = layer.index if layer is not None else CLASS_STREAM
         self.method = make_method(method, size, knobs)
         self.size, self.mode = size, preprocess_mode
         m = self.method
@@ -149,7 +162,7 @@ class Renderer:
             image = m.to_image(params)
             if m.transforms:
                 image = transforms.apply(image, rows, m.pad)
-            return objectives.filter_means(self.model(preprocess(image, self.mode)), filt)
+            return objective(self.model(preprocess(image, self.mode)), filt)
 
         def segment(params, state, rows, filt, first_step):
             steps = tf.shape(rows)[0]
@@ -162,14 +175,14 @@ class Renderer:
 
         def measure(images, filt):
             acts = self.model(preprocess(images, self.mode))
-            return objectives.filter_means(acts, filt), objectives.filter_peaks(acts, filt)
+            return objective(acts, filt), objectives.peaks(acts, filt)
 
         self._segment = tf.function(segment, jit_compile=jit, reduce_retracing=True)
         self._measure = tf.function(measure, reduce_retracing=True)
         self._to_image = tf.function(m.to_image, reduce_retracing=True)
 
     def measure(self, images_uint8_or_float: np.ndarray, filters) -> tuple[np.ndarray, np.ndarray]:
-        """(mean pre-ReLU activation, peak post-ReLU activation) of each image's own filter."""
+        """(objective, peak post-ReLU output) of each image's own target."""
         images = np.asarray(images_uint8_or_float, np.float32)
         means, peaks = self._measure(images, np.asarray(filters, np.int32))
         return means.numpy(), peaks.numpy()
@@ -178,7 +191,7 @@ class Renderer:
                log=sys.stderr) -> list[Rendered]:
         """Ascend ``steps`` steps for every filter in ``filters`` as one batch."""
         t0 = time.perf_counter()
-        starts = [self.method.start(filter_seed(self.seed, self.layer, f)) for f in filters]
+        starts = [self.method.start(filter_seed(self.seed, self.stream, f)) for f in filters]
         params = ops.convert_to_tensor(np.stack([p for p, _ in starts]))
         rows = np.stack([d(steps) for _, d in starts], axis=1)  # (steps, batch, 8)
         filt = np.asarray(filters, np.int32)

@@ -65,6 +65,9 @@ def _fill_defaults(node: dict, sch: dict) -> None:
             node[key] = copy.deepcopy(prop["default"])
         if isinstance(node.get(key), dict) and "properties" in prop:
             _fill_defaults(node[key], prop)
+        if isinstance(node.get(key), list) and "properties" in prop.get("items", {}):
+            for item in node[key]:
+                _fill_defaults(item, prop["items"])
 
 
 def _schema_error(raw: dict, sch: dict) -> str | None:
@@ -82,19 +85,17 @@ def _schema_error(raw: dict, sch: dict) -> str | None:
         return (f"config: unknown setting {(where + '.' if where else '') + extra[0]!r}; "
                 f"allowed{' in ' + where if where else ''}: {allowed}")
     # Walk the schema along the path to the deepest property that describes itself.
-    node, described, name = sch, None, []
+    node, described, name, value, here = sch, None, "", raw, raw
     for part in path:
         if isinstance(part, str) and part in node.get("properties", {}):
-            node = node["properties"][part]
-            name.append(part)
-            if "description" in node:
-                described = (".".join(name), node["description"])
+            node, name, here = node["properties"][part], f"{name}.{part}".lstrip("."), here[part]
+        elif isinstance(part, int) and "items" in node:
+            node, name, here = node["items"], f"{name}[{part}]", here[part]
         else:
             break
+        if "description" in node:
+            described, value = (name, node["description"]), here
     setting, allowed = described or (".".join(str(p) for p in path) or "config", error.message)
-    value = raw
-    for part in setting.split(".") if described else []:
-        value = value[part]
     return f"config: {setting} = {value!r} is not allowed; expected {allowed}"
 
 
@@ -120,6 +121,7 @@ def check(raw: dict) -> dict:
     else:  # network order, whatever order they were listed in
         cfg["layers"] = [lyr.name for lyr in LAYERS if lyr.name in cfg["layers"]]
     selection(cfg)  # raises on out-of-range filters
+    _check_extras(cfg)
     weights_spec = cfg["weights"]
     from . import weights
 
@@ -127,7 +129,35 @@ def check(raw: dict) -> dict:
     if weights_spec not in weights.NAMES and not resolved.file.exists():
         raise AtlasError(f"config: weights = {weights_spec!r}: file does not exist; expected "
                          f"{weights.DEFAULT!r}, {weights.KERAS!r} or a path to a .weights.h5 file")
+    if cfg["classes"]:
+        if weights_spec == weights.DEFAULT:
+            weights.classifier_file(resolved, weights_spec)  # raises the one clear line
+        if weights_spec not in weights.NAMES:
+            weights.classifier_file(resolved, weights_spec)
     return cfg
+
+
+def _check_extras(cfg: dict) -> None:
+    """Dreams and classes: unique names, filters in range, photos that exist."""
+    from .dream import SKIMAGE
+
+    for section in ("dreams", "classes"):
+        names = [item["name"] for item in cfg[section]]
+        dup = sorted({n for n in names if names.count(n) > 1})
+        if dup:
+            raise AtlasError(f"config: {section} name {dup[0]!r} is used twice; names must be unique")
+    for i, d in enumerate(cfg["dreams"]):
+        d["filters"] = _filters_for(d["filters"], BY_NAME[d["layer"]], f"dreams[{i}].filters")
+        photo = d["photo"]
+        if photo.startswith(SKIMAGE):
+            import skimage.data
+
+            if not callable(getattr(skimage.data, photo[len(SKIMAGE):], None)):
+                raise AtlasError(f"config: dreams[{i}].photo = {photo!r} is not a skimage.data "
+                                 "image; expected a file path or e.g. skimage:chelsea")
+        elif not Path(photo).expanduser().is_file():
+            raise AtlasError(f"config: dreams[{i}].photo = {photo!r} does not exist; expected an "
+                             "image file path or skimage:NAME")
 
 
 def _filters_for(choice, lyr: ConvLayer, setting: str) -> list[int]:
@@ -187,8 +217,11 @@ def chunks(cfg: dict) -> list[tuple[str, list[int]]]:
 def ascent_settings(cfg: dict) -> dict:
     """The settings an ascent depends on: a change to any of them reruns ascent jobs."""
     keys = ("method", "steps", "size", "seed", "weights", "preprocess", "cache", "batch_size", "jit")
+    # dreams and classes are their own jobs: an empty list here keeps their edits from
+    # rerunning every filter's ascent.
     out = {key: cfg[key] for key in keys}
     out[cfg["method"]] = cfg[cfg["method"]]
+    out["dreams"], out["classes"] = [], []
     return out
 
 

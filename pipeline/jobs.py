@@ -36,9 +36,6 @@ def memory_bytes() -> int:
 
 def ascend(cfg: dict, layer_name: str, filters: list[int], out_dir: str | Path) -> list[Path]:
     """Render ``filters`` of ``layer_name`` into ``out_dir/{filter:04d}.png`` and ``.json``."""
-    import keras
-    import tensorflow as tf
-
     t_start = time.perf_counter()
     resolved = prepare_weights(cfg)
     base = weights.load_base(resolved)
@@ -67,14 +64,71 @@ def ascend(cfg: dict, layer_name: str, filters: list[int], out_dir: str | Path) 
                 # A filter whose rectified output is zero everywhere on its own best image
                 # never fires: show it as dead rather than as a meaningless grey square.
                 "dead": bool(png_peak <= 0.0),
-                "curve": r.curve, "seconds": round(r.seconds, 4),
-                "versions": {"pipeline": __version__, "tensorflow": tf.__version__,
-                             "keras": keras.__version__},
+                "curve": r.curve, "seconds": round(r.seconds, 4), "versions": versions(),
             }
             written.append(layout.write_png(Path(out_dir) / f"{r.filter:04d}.png", r.image))
             written.append(layout.write_json(Path(out_dir) / f"{r.filter:04d}.json", meta))
         say(f"{label}: done, activation on saved PNGs {np.round(png_means, 1).tolist()}")
     say(f"{layer_name}: {len(filters)} filters in {time.perf_counter() - t_start:.1f} s")
+    return written
+
+
+def versions() -> dict:
+    import keras
+    import tensorflow as tf
+
+    return {"pipeline": __version__, "tensorflow": tf.__version__, "keras": keras.__version__}
+
+
+def dream(cfg: dict, name: str) -> list[Path]:
+    """Render the dream called ``name`` into ``{outdir}/dreams/``."""
+    from . import dream as dreaming
+
+    spec = next(d for d in cfg["dreams"] if d["name"] == name)
+    t0 = time.perf_counter()
+    photo = dreaming.fit(dreaming.load_photo(spec["photo"]), spec["size"])
+    resolved = prepare_weights(cfg)
+    model = vgg16.cut_model(weights.load_base(resolved), spec["layer"])
+    dreamer = dreaming.Dreamer(model, spec["filters"], resolved.preprocess, spec["step_size"])
+    rng = np.random.default_rng([cfg["seed"], 200, vgg16.layer(spec["layer"]).index])
+    say(f"dream {name}: {spec['photo']} {photo.shape[1]}x{photo.shape[0]}, {spec['layer']} "
+        f"filters {spec['filters'][:8]}{'...' if len(spec['filters']) > 8 else ''}")
+    image = dreamer.dream(photo, spec["steps"], spec["octaves"], spec["octave_scale"], rng, sys.stderr)
+    meta = {**spec, "activation": {"photo": dreamer.score(photo), "dream": dreamer.score(image)},
+            "weights": resolved.id, "preprocess": resolved.preprocess, "seed": cfg["seed"],
+            "seconds": round(time.perf_counter() - t0, 2), "versions": versions()}
+    png, original, meta_path = layout.dream_files(cfg["outdir"], name)
+    say(f"dream {name}: activation {meta['activation']['photo']:.3g} -> {meta['activation']['dream']:.3g}")
+    return [layout.write_png(original, photo), layout.write_png(png, image),
+            layout.write_json(meta_path, meta)]
+
+
+def classes(cfg: dict) -> list[Path]:
+    """Maximise every configured class output of the full VGG16, as one batch per step count."""
+    from . import objectives
+
+    resolved = weights.resolve(cfg["weights"], weights.cache_dir(cfg["cache"]), cfg["preprocess"])
+    if cfg["weights"] != weights.DEFAULT:
+        weights.ensure(resolved, cfg["weights"], say)
+    full = vgg16.full_model(weights.classifier_file(resolved, cfg["weights"], say))
+    model = vgg16.logits_model(full)
+    # The dense layers fix the input at 224 px, so transforms must not pad it.
+    knobs = {**cfg[cfg["method"]], **({"pad": 0} if cfg["method"] == "fourier" else {})}
+    renderer = ascent.Renderer(model, None, cfg["method"], knobs, vgg16.CLASSIFIER_SIZE,
+                               resolved.preprocess, cfg["seed"], cfg["jit"],
+                               objective=objectives.class_log_prob)
+    written = []
+    for steps in sorted({c["steps"] for c in cfg["classes"]}):
+        group = [c for c in cfg["classes"] if c["steps"] == steps]
+        results = renderer.render([c["class"] for c in group], steps, label=f"classes x{len(group)}")
+        probs = np.exp(renderer.measure(np.stack([r.image for r in results]), [c["class"] for c in group])[0])
+        for spec, r, prob in zip(group, results, probs):
+            meta = {**spec, "method": cfg["method"], "steps": steps, "seed": cfg["seed"],
+                    "probability": float(prob), "curve": [(s, float(np.exp(v))) for s, v in r.curve],
+                    "weights": resolved.id, "seconds": round(r.seconds, 2), "versions": versions()}
+            png, meta_path = layout.class_files(cfg["outdir"], spec["name"])
+            written += [layout.write_png(png, r.image), layout.write_json(meta_path, meta)]
+            say(f"class {spec['class']} ({spec['name']}): probability {prob:.4f} on the saved PNG")
     return written
 
 

@@ -4,6 +4,8 @@
     {outdir}/filters/{layer}/{filter:04d}.json  what the ascent measured, and how it was run
     {outdir}/filters/{layer}/{filter:04d}.html  the filter's page (a permanent URL)
     {outdir}/classic/{layer}/{filter:04d}.png   the seeds' method, for comparison (compare_classic)
+    {outdir}/dreams/{name}.png, .original.png, .json   a photo dreamed with chosen filters
+    {outdir}/classes/{name}.png, .json          a class output maximised (full VGG16 only)
     {outdir}/grids/{layer}.png                  the layer's filters stitched, in filter order
     {outdir}/thumbs/...webp                     small copies the pages load
     {outdir}/index.html                         the atlas
@@ -33,6 +35,16 @@ def classic_png(outdir, layer: str, index: int) -> str:
 
 def classic_json(outdir, layer: str, index: int) -> str:
     return f"{outdir}/classic/{layer}/{index:04d}.json"
+
+
+def dream_files(outdir, name: str) -> list[str]:
+    """The dream, the photo it started from (resized as used), and its metadata."""
+    return [f"{outdir}/dreams/{name}.png", f"{outdir}/dreams/{name}.original.png",
+            f"{outdir}/dreams/{name}.json"]
+
+
+def class_files(outdir, name: str) -> list[str]:
+    return [f"{outdir}/classes/{name}.png", f"{outdir}/classes/{name}.json"]
 
 
 def grid_png(outdir, layer: str) -> str:

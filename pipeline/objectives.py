@@ -16,7 +16,22 @@ def filter_means(activations, filter_index):
     return ops.take_along_axis(means, ops.expand_dims(filter_index, 1), axis=1)[:, 0]
 
 
-def filter_peaks(activations, filter_index):
-    """Per-item spatial maximum of the filter's post-ReLU output; 0 means the filter never fired."""
-    peaks = ops.max(ops.relu(activations), axis=(1, 2))
-    return ops.take_along_axis(peaks, ops.expand_dims(filter_index, 1), axis=1)[:, 0]
+def peaks(outputs, index):
+    """Per-item maximum of target ``index[b]``'s rectified output (over space, for conv maps).
+
+    For a filter, 0 means it never fired on the image.
+    """
+    rectified = ops.relu(outputs)
+    if len(outputs.shape) == 4:
+        rectified = ops.max(rectified, axis=(1, 2))
+    return ops.take_along_axis(rectified, ops.expand_dims(index, 1), axis=1)[:, 0]
+
+
+def class_log_prob(logits, class_index):
+    """Per-item log-probability of class ``class_index[b]``.
+
+    The seeds maximise the softmax output itself; its gradient vanishes as soon as one class
+    dominates. The log-probability climbs the same way without stalling.
+    """
+    logp = ops.log_softmax(logits, axis=-1)
+    return ops.take_along_axis(logp, ops.expand_dims(class_index, 1), axis=1)[:, 0]

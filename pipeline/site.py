@@ -96,23 +96,48 @@ def filter_page_path(outdir, layer_name: str, index: int) -> str:
     return f"{outdir}/filters/{layer_name}/{index:04d}.html"
 
 
+def extra_pages(cfg: dict) -> list[str]:
+    return (["dreams.html"] if cfg["dreams"] else []) + (["classes.html"] if cfg["classes"] else [])
+
+
 def page_paths(cfg: dict) -> list[str]:
     """Every file :func:`render` writes, for Snakemake's ``output:``."""
     out = cfg["outdir"]
-    return ([f"{out}/index.html"] + [f"{out}/static/{name}" for name in STATIC + ("atlas-index.js",)]
+    return ([f"{out}/index.html"] + [f"{out}/{name}" for name in extra_pages(cfg)]
+            + [f"{out}/static/{name}" for name in STATIC + ("atlas-index.js",)]
             + [f"{out}/layers/{name}.html" for name in cfg["layers"]]
             + [filter_page_path(out, name, f) for name, fs in selection(cfg).items() for f in fs])
+
+
+def dreams_by_filter(dreams: list[dict]) -> dict[tuple[str, int], list[str]]:
+    """(layer, filter) -> names of the dreams that used it, for links back from filter pages."""
+    index: dict[tuple[str, int], list[str]] = {}
+    for d in dreams:
+        for f in d["filters"]:
+            index.setdefault((d["layer"], f), []).append(d["name"])
+    return index
 
 
 def render(cfg: dict) -> list[Path]:
     env = environment()
     out = Path(cfg["outdir"])
     pages = collect(cfg)
-    common = {"title": cfg["title"], "cfg": cfg, "network": LAYERS}
+    dreams = [_read(layout.dream_files(out, d["name"])[2]) for d in cfg["dreams"]]
+    classes = [_read(layout.class_files(out, c["name"])[1]) for c in cfg["classes"]]
+    rendered = {(p.layer.name, f["filter"]) for p in pages for f in p.filters}
+    used_by = dreams_by_filter(dreams)
+    common = {"title": cfg["title"], "cfg": cfg, "network": LAYERS, "extra_pages": extra_pages(cfg),
+              "rendered": rendered}
     written = [layout.write_text(out / "static" / name, (TEMPLATES / name).read_text()) for name in STATIC]
     written.append(layout.write_text(out / "static" / "atlas-index.js", search_index(pages)))
     written.append(layout.write_text(out / "index.html", env.get_template("index.html").render(
         root=".", layers=pages, by_name={p.layer.name: p for p in pages}, **common)))
+    if dreams:
+        written.append(layout.write_text(out / "dreams.html", env.get_template("dreams.html").render(
+            root=".", dreams=dreams, **common)))
+    if classes:
+        written.append(layout.write_text(out / "classes.html", env.get_template("classes.html").render(
+            root=".", classes=classes, **common)))
     layer_tpl, filter_tpl = env.get_template("layer.html"), env.get_template("filter.html")
     for page in pages:
         html = layer_tpl.render(root="..", page=page, **common)
@@ -120,6 +145,7 @@ def render(cfg: dict) -> list[Path]:
         for i, meta in enumerate(page.filters):
             html = filter_tpl.render(
                 root="../..", page=page, f=meta, curve=curve_points(meta["curve"]),
+                dreams=used_by.get((page.layer.name, meta["filter"]), []),
                 prev=page.filters[i - 1] if i else None,
                 next=page.filters[i + 1] if i + 1 < len(page.filters) else None, **common)
             written.append(layout.write_text(filter_page_path(out, page.layer.name, meta["filter"]), html))

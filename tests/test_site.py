@@ -17,6 +17,9 @@ import pytest
 from conftest import REPO, run
 
 HOSTILE = "<script>alert('x')</script> Atlas"
+# Nested settings go in a --configfile: Snakemake's --config leaves nested numbers as strings.
+DREAM = ("dreams:\n  - {name: cat, photo: 'skimage:chelsea', layer: block4_conv2, filters: [1],"
+         " size: 64, steps: 2, octaves: 1}\n")
 SMALL = ["layers=[block1_conv2,block4_conv2]", "filters=3", "steps=4", "size=48", "outdir=atlas",
          f"title={HOSTILE}"]
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -25,8 +28,9 @@ CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 @pytest.fixture(scope="module")
 def site(tmp_path_factory, real_weights) -> Path:
     workdir = tmp_path_factory.mktemp("site")
+    (workdir / "dream.yaml").write_text(DREAM)
     proc = run([sys.executable, "-m", "snakemake", "-s", str(REPO / "Snakefile"), "-d", str(workdir),
-                "--cores", "2", "--config", *SMALL])
+                "--cores", "2", "--configfile", str(workdir / "dream.yaml"), "--config", *SMALL])
     assert proc.returncode == 0, proc.stderr[-3000:]
     return workdir / "atlas"
 
@@ -76,8 +80,8 @@ def test_crawler_finds_no_broken_or_external_link(site):
             assert target.exists(), f"{page}: broken link {link}"
             if target.suffix == ".html":
                 todo.append(target)
-    # index, 2 layer pages, 6 filter pages
-    assert len(seen) == 9
+    # index, dreams, 2 layer pages, 6 filter pages
+    assert len(seen) == 10
 
 
 def test_hostile_title_is_text_not_markup(site):
@@ -161,6 +165,11 @@ def test_browse_the_atlas_like_a_person(site, server, browser, tmp_path):
     page.wait_for_url("**/filters/block4_conv2/0001.html")
     assert w.all_images_loaded() == 2  # the fourier image and the classic one
     assert page.locator("svg polyline").count() == 1
+    page.click("text=cat")  # the dream that used this filter
+    page.wait_for_url("**/dreams.html#dream-cat")
+    assert w.all_images_loaded() == 2  # the photo and the dream
+    page.click("#dream-cat a:text-is('1')")  # and back to the filter
+    page.wait_for_url("**/filters/block4_conv2/0001.html")
     page.click("#next")
     page.wait_for_url("**/filters/block4_conv2/0002.html")
     page.keyboard.press("ArrowLeft")

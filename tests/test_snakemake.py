@@ -13,7 +13,7 @@ from PIL import Image
 from conftest import REPO, run
 
 SMALL = ["layers=[block1_conv2,block3_conv1]", "filters=3", "steps=4", "size=48", "outdir=atlas",
-         "method=classic"]
+         "method=classic", "dreams=[]"]
 
 
 def snakemake(workdir, *args):
@@ -50,7 +50,8 @@ def test_every_output_exists_and_decodes(atlas):
             assert np.asarray(im).std() > 5
         assert (out / "layers" / f"{layer}.html").exists()
     index = (out / "index.html").read_text()
-    assert "grids/block3_conv1.png" in index
+    assert "thumbs/block3_conv1.webp" in index and "layers/block3_conv1.html" in index
+    assert "grids/block3_conv1.png" in (out / "layers" / "block3_conv1.html").read_text()
     assert not list(out.rglob("*.tmp"))
     assert (out / "benchmarks" / "ascend" / "block1_conv2-0000.tsv").exists()
 

@@ -62,7 +62,8 @@ def gradient(per_item, params):
     """
     import tensorflow as tf
 
-    with tf.GradientTape() as tape:
+    # Only the input is differentiated: recording the weights would be wasted work.
+    with tf.GradientTape(watch_accessed_variables=False) as tape:
         tape.watch(params)
         values = per_item(params)
         total = ops.sum(values)
@@ -104,7 +105,7 @@ class Classic(_Method):
 class FourierMethod(_Method):
     def __init__(self, size, knobs):
         super().__init__(size, knobs)
-        self.fourier = param.Fourier(size, knobs["decay"])
+        self.fourier = param.Fourier(size, knobs["decay"], knobs["cutoff"])
         self.pad = int(knobs["pad"])
 
     def start(self, rng):
@@ -158,11 +159,21 @@ class Renderer:
         self.size, self.mode = size, preprocess_mode
         m = self.method
 
+        # A filter's spatial mean needs only the target conv's input (objectives.conv_mean_head):
+        # the step loop runs the network up to the layer before, and the full model measures.
+        step_model, step_objective = self.model, objective
+        last = self.model.layers[-1]
+        if objective is objectives.filter_means and hasattr(last, "kernel_size"):
+            import keras
+
+            step_model = keras.Model(self.model.input, last.input)
+            step_objective = objectives.conv_mean_head(last)
+
         def per_item(params, rows, filt):
             image = m.to_image(params)
             if m.transforms:
                 image = transforms.apply(image, rows, m.pad)
-            return objective(self.model(preprocess(image, self.mode)), filt)
+            return step_objective(step_model(preprocess(image, self.mode)), filt)
 
         def segment(params, state, rows, filt, first_step):
             steps = tf.shape(rows)[0]

@@ -216,7 +216,8 @@ def chunks(cfg: dict) -> list[tuple[str, list[int]]]:
 
 def ascent_settings(cfg: dict) -> dict:
     """The settings an ascent depends on: a change to any of them reruns ascent jobs."""
-    keys = ("method", "steps", "size", "seed", "weights", "preprocess", "cache", "batch_size", "jit")
+    keys = ("method", "steps", "size", "seed", "weights", "preprocess", "cache", "batch_size", "jit",
+            "precision")
     # dreams and classes are their own jobs: an empty list here keeps their edits from
     # rerunning every filter's ascent.
     out = {key: cfg[key] for key in keys}

@@ -23,6 +23,9 @@ def prepare_weights(cfg: dict) -> weights.Weights:
     return resolved
 
 
+DTYPES = {"float32": "float32", "bfloat16": "mixed_bfloat16"}
+
+
 def memory_bytes() -> int:
     """Memory the batch may plan on: $VGG16_ATLAS_MEMORY_GB, else the GPU's or the host's."""
     if os.environ.get("VGG16_ATLAS_MEMORY_GB"):
@@ -40,7 +43,7 @@ def ascend(cfg: dict, layer_name: str, filters: list[int], out_dir: str | Path) 
     resolved = prepare_weights(cfg)
     base = weights.load_base(resolved)
     lyr = vgg16.layer(layer_name)
-    model = vgg16.cut_model(base, layer_name)
+    model = vgg16.cut_model(base, layer_name, DTYPES[cfg["precision"]])
     batch_size = cfg["batch_size"]
     if batch_size == "auto":
         batch_size = ascent.auto_batch_size(lyr, cfg["size"], memory_bytes())

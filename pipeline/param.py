@@ -34,13 +34,19 @@ class Fourier:
     render in ``keras.ops`` and costs a few MFLOP per image, negligible beside the network.
     """
 
-    def __init__(self, size: int, decay: float = 1.0):
+    def __init__(self, size: int, decay: float = 1.0, cutoff: float = 0.0):
         h = w = size
         fy = np.fft.fftfreq(h)[:, None]
         fx = np.fft.rfftfreq(w)[None, :]
         freq = np.sqrt(fx * fx + fy * fy)
         # 1/f scaling (Lucid's): natural images have ~1/f amplitude, so the parameters start white.
-        self.scale = ((1.0 / np.maximum(freq, 1.0 / max(h, w))) ** decay * np.sqrt(h * w)).astype(np.float32)
+        scale = (1.0 / np.maximum(freq, 1.0 / max(h, w))) ** decay * np.sqrt(h * w)
+        if cutoff > 0:
+            # Frequency penalisation: a Gaussian roll-off above ``cutoff`` cycles/pixel. Adam
+            # takes equal-sized steps on every coefficient, so the scale alone decides how fast
+            # each frequency can grow; damping it keeps pixel-level noise from ever building up.
+            scale = scale * np.exp(-((freq / cutoff) ** 2))
+        self.scale = scale.astype(np.float32)
         self.shape = (3, h, w // 2 + 1)
         ky, hh = np.arange(h)[:, None], np.arange(h)[None, :]
         kx, ww = np.arange(w // 2 + 1)[:, None], np.arange(w)[None, :]

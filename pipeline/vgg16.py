@@ -136,29 +136,33 @@ def logits_model(full):
     return keras.Model(full.input, out, name="vgg16_logits")
 
 
-def cut_model(base, layer_name: str):
+def cut_model(base, layer_name: str, dtype: str = "float32"):
     """The network from input to ``layer_name``'s conv output *before* its ReLU.
 
     The seeds maximise the post-ReLU output; many deep filters are exactly zero on a grey
     start, so their gradient is zero and the image never moves. The pre-activation always has
     a gradient, and maximising it maximises the post-ReLU output once it is positive.
+
+    Layers are rebuilt from their configs under ``dtype`` ("float32", or "mixed_bfloat16" to
+    compute in bfloat16 with float32 weights) and given ``base``'s weights; nothing past the
+    target layer is built, so no work is spent beyond it.
     """
     import keras
 
-    target = base.get_layer(layer_name)
     inputs = keras.Input(shape=(None, None, 3))
     x = inputs
     for lyr in base.layers[1:]:
-        if lyr is target:
+        config = {**lyr.get_config(), "dtype": dtype}
+        if lyr.name == layer_name:
+            config.update(activation="linear", name=f"{layer_name}_preact")
+        clone = lyr.__class__.from_config(config)
+        x = clone(x)
+        clone.set_weights(lyr.get_weights())
+        if lyr.name == layer_name:
             break
-        x = lyr(x)
-    linear = keras.layers.Conv2D(
-        target.filters, target.kernel_size, padding=target.padding, activation=None,
-        name=f"{layer_name}_preact",
-    )
-    out = linear(x)
-    linear.set_weights(target.get_weights())
-    return keras.Model(inputs, out, name=f"vgg16_to_{layer_name}")
+    else:
+        raise ValueError(f"{layer_name!r} is not a layer of the model")
+    return keras.Model(inputs, x, name=f"vgg16_to_{layer_name}")
 
 
 @lru_cache(maxsize=4)

@@ -89,3 +89,18 @@ def test_snakemake_rejects_bad_config_before_any_job(tmp_path, arg, expect):
     assert len(errors) == 1 and expect in errors[0], proc.stderr
     assert "Traceback" not in proc.stderr
     assert not (tmp_path / "site").exists()
+
+
+def test_schema_layers_are_vgg16s_and_readme_documents_every_setting():
+    from pipeline import vgg16
+
+    sch = config.schema()
+    names = [l.name for l in vgg16.LAYERS]
+    assert sch["properties"]["layers"]["oneOf"][1]["items"]["enum"] == names
+    assert sch["properties"]["dreams"]["items"]["properties"]["layer"]["enum"] == names
+    readme = (REPO / "README.md").read_text()
+    for key in sch["properties"]:
+        assert f"`{key}`" in readme, f"README does not document {key}"
+    for section in ("classic", "fourier", "grid"):
+        for key in sch["properties"][section]["properties"]:
+            assert f"`{section}.{key}`" in readme, f"README does not document {section}.{key}"

@@ -1,0 +1,154 @@
+"""Ascent throughput: ours against the seeds' loop and tf-keras-vis, and against the hardware.
+
+For one layer per block, a fixed set of filters, the same steps and size, it times in one
+process (after a warm-up, median of several runs):
+
+  ours       the pipeline's batched ascent (classic method: the seeds' settings), float32
+  ours+xla   the same with the step loop compiled by XLA
+  ours-bf16  the same in bfloat16 (weights stay float32)
+  seeds      Chollet's loop: one filter at a time, a host round trip every step
+  tf-keras-vis  ActivationMaximization, its defaults, the same filters/steps/size as one batch
+              (only where tf-keras-vis is installed: pip install -r bench/requirements.txt)
+
+and prints filters per second, the ratios, and the achieved FLOP rate (forward to the target
+layer plus the gradient to the input, 2x forward, per step) as a share of a large float32
+matrix product timed in the same run.
+
+    python bench/throughput.py                  # ~10 minutes on 2 CPU cores
+    python bench/throughput.py --quick          # two layers, fewer repeats
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import statistics
+import sys
+import time
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import numpy as np  # noqa: E402
+
+from pipeline import ascent, config, jobs, vgg16, weights  # noqa: E402
+
+LAYERS = ("block1_conv2", "block2_conv2", "block3_conv3", "block4_conv3", "block5_conv3")
+QUIET = open(os.devnull, "w")
+
+
+def timed(fn, repeats: int) -> float:
+    fn()  # warm-up: tracing and compilation are start-up cost, not throughput
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times)
+
+
+def matmul_rate(n: int = 4096, repeats: int = 5) -> float:
+    """FLOP/s of a large float32 matrix product: the machine's practical peak."""
+    import tensorflow as tf
+
+    a = tf.random.normal((n, n))
+    b = tf.random.normal((n, n))
+    mm = tf.function(lambda: tf.reduce_sum(tf.matmul(a, b)))
+    return 2 * n ** 3 / timed(lambda: mm().numpy(), repeats)
+
+
+def seeds_loop(base, layer_name: str, knobs: dict, size: int, steps: int, mode: str):
+    """Chollet's method as he ran it: post-ReLU layer output, one filter, a compiled
+    loss-and-gradient function called from Python every step."""
+    import keras
+    import tensorflow as tf
+
+    model = keras.Model(base.input, base.get_layer(layer_name).output)
+
+    @tf.function
+    def iterate(x, f):
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            loss = tf.reduce_mean(model(vgg16.preprocess(x, mode))[..., f])
+        g = tape.gradient(loss, x)
+        return loss, g / (tf.sqrt(tf.reduce_mean(tf.square(g))) + 1e-5)
+
+    def run(filters):
+        for f in filters:
+            rng = np.random.default_rng(f)
+            x = rng.normal(knobs["init_mean"], knobs["init_std"], (1, size, size, 3)).astype(np.float32)
+            for _ in range(steps):
+                _, g = iterate(tf.constant(x), tf.constant(f))
+                x += g.numpy() * knobs["step_size"]
+    return run
+
+
+def tf_keras_vis(base, layer_name: str, size: int, steps: int):
+    try:
+        from tf_keras_vis.activation_maximization import ActivationMaximization
+        from tf_keras_vis.utils.model_modifiers import ExtractIntermediateLayer, ReplaceToLinear
+        from tf_keras_vis.utils.scores import CategoricalScore
+    except ImportError:
+        return None
+    import tensorflow as tf
+
+    am = ActivationMaximization(base, model_modifier=[ExtractIntermediateLayer(layer_name),
+                                                      ReplaceToLinear()], clone=True)
+
+    def run(filters):
+        seed = tf.random.uniform((len(filters), size, size, 3), 0, 255, seed=0)
+        am(CategoricalScore(list(filters)), steps=steps, seed_input=seed)
+    return run
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--filters", type=int, default=8)
+    p.add_argument("--steps", type=int, default=20)
+    p.add_argument("--size", type=int, default=128)
+    p.add_argument("--repeats", type=int, default=3)
+    p.add_argument("--quick", action="store_true")
+    args = p.parse_args()
+    layers = LAYERS[1::3] if args.quick else LAYERS
+    repeats = 1 if args.quick else args.repeats
+
+    import tensorflow as tf
+
+    cfg = config.load()
+    resolved = jobs.prepare_weights(cfg)
+    base = weights.load_base(resolved)
+    knobs = cfg["classic"]
+    filters = list(range(args.filters))
+    peak = matmul_rate()
+    device = "GPU " + tf.config.list_physical_devices("GPU")[0].name if tf.config.list_physical_devices("GPU") \
+        else f"CPU, {os.cpu_count()} cores"
+    print(f"device: {device}; TensorFlow {tf.__version__}; float32 matmul 4096^3: {peak / 1e9:.0f} GFLOP/s")
+    print(f"{len(filters)} filters per layer, {args.steps} steps, {args.size} px, median of {repeats}\n")
+    print("| layer | variant | filters/s | s/filter | × tf-keras-vis | × seeds | GFLOP/s | of matmul |")
+    print("|---|---|---|---|---|---|---|---|")
+    for layer_name in layers:
+        lyr = vgg16.layer(layer_name)
+        flops = args.steps * 2 * vgg16.flops_to(layer_name, args.size) * len(filters)
+        runs = {}
+        for name, dtype, jit in (("ours", "float32", False), ("ours+xla", "float32", True),
+                                 ("ours-bf16", "mixed_bfloat16", False)):
+            r = ascent.Renderer(vgg16.cut_model(base, layer_name, dtype), lyr, "classic", knobs,
+                                args.size, resolved.preprocess, 0, jit)
+            runs[name] = timed(lambda r=r: r.render(filters, args.steps, segment=args.steps, log=QUIET), repeats)
+        seeds = seeds_loop(base, layer_name, knobs, args.size, args.steps, resolved.preprocess)
+        runs["seeds"] = timed(lambda: seeds(filters), 1)
+        tkv = tf_keras_vis(base, layer_name, args.size, args.steps)
+        if tkv is not None:
+            runs["tf-keras-vis"] = timed(lambda: tkv(filters), 1)
+        for name, secs in runs.items():
+            rate = flops / secs
+            vs_tkv = f"{runs['tf-keras-vis'] / secs:.1f}" if "tf-keras-vis" in runs else "n/a"
+            print(f"| {layer_name} | {name} | {len(filters) / secs:.2f} | {secs / len(filters):.3f} | "
+                  f"{vs_tkv} | {runs['seeds'] / secs:.1f} | {rate / 1e9:.0f} | {rate / peak:.0%} |", flush=True)
+    print(f"\npeak resident memory of this process: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB")
+
+
+if __name__ == "__main__":
+    main()

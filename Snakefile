@@ -24,6 +24,9 @@ OUT = config["outdir"]
 SETTINGS = json.dumps(atlas.ascent_settings(config), sort_keys=True)
 SELECTION = atlas.selection(config)
 WEIGHTS = weights.resolve(config["weights"], weights.cache_dir(config["cache"]), config["preprocess"])
+# The converted cache file is shared by every atlas on the machine: converting it again (for
+# another folder) must not rerun this one. A user's own weights file keeps its timestamp.
+WEIGHTS_INPUT = ancient(str(WEIGHTS.file)) if config["weights"] in weights.NAMES else str(WEIGHTS.file)
 PY = sys.executable
 # Jobs run `python -m pipeline` from the working directory, which need not be this repository.
 os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [workflow.basedir, os.environ.get("PYTHONPATH")]))
@@ -43,7 +46,7 @@ if config["weights"] in weights.NAMES:
         log:
             f"{OUT}/logs/weights.log",
         params:
-            settings=SETTINGS,
+            settings=json.dumps(atlas.weights_settings(config), sort_keys=True),
         shell:
             "{PY} -m pipeline weights --settings {params.settings:q} > {log} 2>&1"
 
@@ -63,7 +66,7 @@ for (kind, folder, png, meta, settings), (layer_name, chunk) in (
         name:
             f"{kind}_{layer_name}_{chunk[0]:04d}"
         input:
-            str(WEIGHTS.file),
+            WEIGHTS_INPUT,
         output:
             [png(OUT, layer_name, f) for f in chunk] + [meta(OUT, layer_name, f) for f in chunk],
         log:
@@ -99,7 +102,7 @@ for layer_name, filters in SELECTION.items():
         log:
             f"{OUT}/logs/grid/{layer_name}.log",
         params:
-            settings=json.dumps({**config, "layers": [layer_name], "filters": filters}, sort_keys=True),
+            settings=json.dumps(atlas.grid_settings(config, layer_name, filters), sort_keys=True),
             layer=layer_name,
         shell:
             "{PY} -m pipeline grid --layer {params.layer} --settings {params.settings:q} > {log} 2>&1"
@@ -111,7 +114,7 @@ for spec in config["dreams"]:
         name:
             f"dream_{spec['name']}"
         input:
-            [str(WEIGHTS.file)] + ([] if spec["photo"].startswith("skimage:") else [spec["photo"]]),
+            [WEIGHTS_INPUT] + ([] if spec["photo"].startswith("skimage:") else [spec["photo"]]),
         output:
             layout.dream_files(OUT, spec["name"]),
         log:
@@ -119,7 +122,7 @@ for spec in config["dreams"]:
         benchmark:
             f"{OUT}/benchmarks/dream/{spec['name']}.tsv"
         params:
-            settings=json.dumps({**atlas.ascent_settings(config), "dreams": [spec]}, sort_keys=True),
+            settings=json.dumps(atlas.dream_settings(config, spec), sort_keys=True),
             name=spec["name"],
         threads: workflow.cores
         resources:
@@ -132,7 +135,7 @@ if config["classes"]:
 
     rule classes:
         input:
-            str(WEIGHTS.file),
+            WEIGHTS_INPUT,
         output:
             [f for c in config["classes"] for f in layout.class_files(OUT, c["name"])],
         log:
@@ -140,8 +143,7 @@ if config["classes"]:
         benchmark:
             f"{OUT}/benchmarks/classes.tsv"
         params:
-            settings=json.dumps({**atlas.ascent_settings(config), "classes": config["classes"]},
-                                sort_keys=True),
+            settings=json.dumps(atlas.class_settings(config), sort_keys=True),
         threads: workflow.cores
         resources:
             gpu=1,

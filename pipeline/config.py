@@ -214,21 +214,39 @@ def chunks(cfg: dict) -> list[tuple[str, list[int]]]:
     return out
 
 
+def _job(cfg: dict, keys: tuple[str, ...], **extra) -> dict:
+    """The part of the config one kind of job depends on. Snakemake reruns a job when its
+    params change, so each job gets exactly its inputs and no more; dreams and classes are
+    emptied unless the job is theirs."""
+    return {**{key: cfg[key] for key in keys}, "dreams": [], "classes": [], **extra}
+
+
+def weights_settings(cfg: dict) -> dict:
+    return _job(cfg, ("weights", "cache", "preprocess"))
+
+
 def ascent_settings(cfg: dict) -> dict:
-    """The settings an ascent depends on: a change to any of them reruns ascent jobs."""
+    """A change to any of these reruns the ascent jobs."""
     keys = ("method", "steps", "size", "seed", "weights", "preprocess", "cache", "batch_size", "jit",
             "precision")
-    # dreams and classes are their own jobs: an empty list here keeps their edits from
-    # rerunning every filter's ascent.
-    out = {key: cfg[key] for key in keys}
-    out[cfg["method"]] = cfg[cfg["method"]]
-    out["dreams"], out["classes"] = [], []
-    return out
+    return _job(cfg, keys, **{cfg["method"]: cfg[cfg["method"]]})
 
 
 def classic_settings(cfg: dict) -> dict:
     """The comparison render: the seeds' method at its own default steps, same everything else."""
     return ascent_settings({**cfg, "method": "classic", "steps": METHOD_STEPS["classic"]})
+
+
+def grid_settings(cfg: dict, layer_name: str, filters: list[int]) -> dict:
+    return _job(cfg, ("outdir", "grid", "weights", "cache"), layers=[layer_name], filters=filters)
+
+
+def dream_settings(cfg: dict, spec: dict) -> dict:
+    return _job(cfg, ("outdir", "seed", "weights", "cache", "preprocess"), dreams=[spec])
+
+
+def class_settings(cfg: dict) -> dict:
+    return {**ascent_settings(cfg), "outdir": cfg["outdir"], "classes": cfg["classes"]}
 
 
 def load(path: str | Path | None = None, overrides: dict | None = None) -> dict:

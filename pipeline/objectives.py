@@ -52,12 +52,19 @@ def conv_mean_head(conv):
     kernel = ops.convert_to_tensor(kernel)
     bias = ops.convert_to_tensor(bias)
 
+    def window_masks(n, k):
+        """(k, n): which of n input positions window offset i sees across all outputs."""
+        pos = ops.arange(n)[None, :]
+        shift = ops.arange(k)[:, None] - k // 2
+        return ops.cast((pos >= shift) & (pos < n + shift), "float32")
+
     def head(inputs, filter_index):
         x = ops.cast(inputs, "float32")
         h, w = ops.shape(x)[1], ops.shape(x)[2]
-        padded = ops.pad(x, ((0, 0), (kh // 2, kh // 2), (kw // 2, kw // 2), (0, 0)))
-        windows = ops.stack([ops.stack([ops.sum(padded[:, i:i + h, j:j + w, :], axis=(1, 2))
-                                        for j in range(kw)], axis=1) for i in range(kh)], axis=1)
+        # Window sums as two small contractions: cheap forward and backward (slicing 9 shifted
+        # copies instead costs a full-size gradient tensor per copy).
+        rows = ops.einsum("ih,bhwc->biwc", window_masks(h, kh), x)
+        windows = ops.einsum("biwc,jw->bijc", rows, window_masks(w, kw))
         chosen = ops.take(kernel, filter_index, axis=3)             # (kh, kw, cin, batch)
         dot = ops.einsum("bijc,ijcb->b", windows, chosen)
         return dot / ops.cast(h * w, "float32") + ops.take(bias, filter_index)

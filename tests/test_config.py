@@ -99,8 +99,9 @@ def test_schema_layers_are_vgg16s_and_readme_documents_every_setting():
     assert sch["properties"]["layers"]["oneOf"][1]["items"]["enum"] == names
     assert sch["properties"]["dreams"]["items"]["properties"]["layer"]["enum"] == names
     readme = (REPO / "README.md").read_text()
-    for key in sch["properties"]:
+    sections = ("classic", "fourier", "grid")  # documented key by key, below
+    for key in set(sch["properties"]) - set(sections):
         assert f"`{key}`" in readme, f"README does not document {key}"
-    for section in ("classic", "fourier", "grid"):
+    for section in sections:
         for key in sch["properties"][section]["properties"]:
             assert f"`{section}.{key}`" in readme, f"README does not document {section}.{key}"

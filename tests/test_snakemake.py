@@ -67,8 +67,14 @@ def test_adding_a_layer_reruns_only_that_layer(atlas):
     assert jobs == {"ascend_block5_conv3_0000": 1, "grid_block5_conv3": 1, "site": 1, "all": 1}, proc.stdout
 
 
+def test_changing_the_title_rerenders_only_the_pages(atlas):
+    proc = snakemake(atlas, "-n", "--config", *SMALL, "title=Another title")
+    assert planned_jobs(proc) == {"site": 1, "all": 1}, proc.stdout
+
+
 def test_changing_steps_reruns_the_ascents(atlas):
     proc = snakemake(atlas, "-n", "--config", *[a for a in SMALL if not a.startswith("steps")], "steps=6")
     jobs = planned_jobs(proc)
+    assert "weights" not in jobs  # the converted weights are not redone
     assert jobs["ascend_block1_conv2_0000"] == 1 and jobs["ascend_block3_conv1_0000"] == 1
     assert jobs["grid_block1_conv2"] == 1 and jobs["grid_block3_conv1"] == 1 and jobs["site"] == 1

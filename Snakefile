@@ -68,7 +68,9 @@ for (kind, folder, png, meta, settings), (layer_name, chunk) in (
         input:
             WEIGHTS_INPUT,
         output:
-            [png(OUT, layer_name, f) for f in chunk] + [meta(OUT, layer_name, f) for f in chunk],
+            [png(OUT, layer_name, f) for f in chunk] + [meta(OUT, layer_name, f) for f in chunk]
+            + ([layout.diverse_png(OUT, layer_name, f, k) for f in chunk
+                for k in range(1, config["diversity"])] if kind == "ascend" else []),
         log:
             f"{OUT}/logs/{kind}/{layer_name}-{chunk[0]:04d}.log",
         benchmark:

@@ -39,7 +39,7 @@ class Rendered:
     initial: float                    # activation of the starting image
     final: float                      # activation of the final float image
     seconds: float                    # this filter's share of its batch's time
-    extra: dict = field(default_factory=dict)
+    diverse: list = field(default_factory=list)  # with diversity K: this filter's other K-1 images
 
 
 def filter_seed(seed: int, stream: int, index: int) -> np.random.Generator:
@@ -145,18 +145,22 @@ class Renderer:
     """A compiled ascent for one model output; call :meth:`render` with target indices.
 
     By default the targets are filters of the conv layer ``model`` ends at; pass
-    ``objective=objectives.class_log_prob`` and a classifier model for class outputs.
+    ``objective=objectives.class_log_prob`` and a classifier model for class outputs. With
+    ``diversity`` K > 1 every target is rendered K times in the batch, pushed apart from each
+    other by ``objectives.diversity``; :meth:`render` then returns K images per target.
     """
 
     def __init__(self, model, layer: ConvLayer | None, method: str, knobs: dict, size: int,
                  preprocess_mode: str, seed: int, jit: bool = False,
-                 objective=objectives.filter_means):
+                 objective=objectives.filter_means, diversity: int = 1,
+                 diversity_weight: float = 0.0):
         import tensorflow as tf
 
         self.model, self.seed = model, seed
         self.stream = layer.index if layer is not None else CLASS_STREAM
         self.method = make_method(method, size, knobs)
         self.size, self.mode = size, preprocess_mode
+        self.diversity = diversity
         m = self.method
 
         # A filter's spatial mean needs only the target conv's input (objectives.conv_mean_head):
@@ -173,7 +177,11 @@ class Renderer:
             image = m.to_image(params)
             if m.transforms:
                 image = transforms.apply(image, rows, m.pad)
-            return step_objective(step_model(preprocess(image, self.mode)), filt)
+            acts = step_model(preprocess(image, self.mode))
+            value = step_objective(acts, filt)
+            if diversity > 1:
+                value = value + objectives.diversity(acts, filt, diversity_weight)
+            return value
 
         def segment(params, state, rows, filt, first_step):
             steps = tf.shape(rows)[0]
@@ -202,7 +210,12 @@ class Renderer:
                log=sys.stderr) -> list[Rendered]:
         """Ascend ``steps`` steps for every filter in ``filters`` as one batch."""
         t0 = time.perf_counter()
-        starts = [self.method.start(filter_seed(self.seed, self.stream, f)) for f in filters]
+        k = self.diversity
+        # Item 0 of each target draws exactly what it would without diversity.
+        starts = [self.method.start(filter_seed(self.seed, self.stream, f) if i == 0 else
+                                    np.random.default_rng([self.seed, self.stream, f, i]))
+                  for f in filters for i in range(k)]
+        filters = [f for f in filters for _ in range(k)]
         params = ops.convert_to_tensor(np.stack([p for p, _ in starts]))
         rows = np.stack([d(steps) for _, d in starts], axis=1)  # (steps, batch, 8)
         filt = np.asarray(filters, np.int32)
@@ -226,7 +239,12 @@ class Renderer:
         for b, f in enumerate(filters):
             image = self.method.finish(np.nan_to_num(floats[b]))
             curve = [(int(s) + 1, float(trace[s, b])) for s in picks]
-            out.append(Rendered(f, image, curve, float(initial[b]), float(final[b]), each))
+            out.append(Rendered(f, image, curve, float(initial[b]), float(final[b]), each * k))
+        if k > 1:
+            groups = [out[i:i + k] for i in range(0, len(out), k)]
+            for group in groups:
+                group[0].diverse = [r.image for r in group[1:]]
+            out = [group[0] for group in groups]
         return out
 
 

@@ -228,13 +228,13 @@ def weights_settings(cfg: dict) -> dict:
 def ascent_settings(cfg: dict) -> dict:
     """A change to any of these reruns the ascent jobs."""
     keys = ("method", "steps", "size", "seed", "weights", "preprocess", "cache", "batch_size", "jit",
-            "precision")
+            "precision", "diversity", "diversity_weight")
     return _job(cfg, keys, **{cfg["method"]: cfg[cfg["method"]]})
 
 
 def classic_settings(cfg: dict) -> dict:
-    """The comparison render: the seeds' method at its own default steps, same everything else."""
-    return ascent_settings({**cfg, "method": "classic", "steps": METHOD_STEPS["classic"]})
+    """The comparison render: the seeds' method at its own default steps, one image per filter."""
+    return ascent_settings({**cfg, "method": "classic", "steps": METHOD_STEPS["classic"], "diversity": 1})
 
 
 def grid_settings(cfg: dict, layer_name: str, filters: list[int]) -> dict:

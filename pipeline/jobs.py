@@ -48,11 +48,12 @@ def ascend(cfg: dict, layer_name: str, filters: list[int], out_dir: str | Path) 
     if batch_size == "auto":
         batch_size = ascent.auto_batch_size(lyr, cfg["size"], memory_bytes())
     renderer = ascent.Renderer(model, lyr, cfg["method"], cfg[cfg["method"]], cfg["size"],
-                               resolved.preprocess, cfg["seed"], cfg["jit"])
+                               resolved.preprocess, cfg["seed"], cfg["jit"],
+                               diversity=cfg["diversity"], diversity_weight=cfg["diversity_weight"])
     say(f"{layer_name}: {len(filters)} filters, method {cfg['method']}, {cfg['steps']} steps, "
         f"{cfg['size']} px, batches of {batch_size}, start-up {time.perf_counter() - t_start:.1f} s")
     written = []
-    for batch in ascent.batches(filters, batch_size):
+    for batch in ascent.batches(filters, max(1, batch_size // cfg["diversity"])):
         label = f"{layer_name} filters {batch[0]}-{batch[-1]}"
         results = renderer.render(batch, cfg["steps"], label=label)
         png_means, png_peaks = renderer.measure(np.stack([r.image for r in results]), batch)
@@ -68,7 +69,11 @@ def ascend(cfg: dict, layer_name: str, filters: list[int], out_dir: str | Path) 
                 # never fires: show it as dead rather than as a meaningless grey square.
                 "dead": bool(png_peak <= 0.0),
                 "curve": r.curve, "seconds": round(r.seconds, 4), "versions": versions(),
+                "diversity": [Path(layout.diverse_png("", layer_name, r.filter, k)).name
+                              for k in range(1, len(r.diverse) + 1)],
             }
+            for k, image in enumerate(r.diverse, 1):
+                written.append(layout.write_png(Path(out_dir) / meta["diversity"][k - 1], image))
             written.append(layout.write_png(Path(out_dir) / f"{r.filter:04d}.png", r.image))
             written.append(layout.write_json(Path(out_dir) / f"{r.filter:04d}.json", meta))
         say(f"{label}: done, activation on saved PNGs {np.round(png_means, 1).tolist()}")

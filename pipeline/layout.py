@@ -29,6 +29,11 @@ def filter_json(outdir, layer: str, index: int) -> str:
     return f"{outdir}/filters/{layer}/{index:04d}.json"
 
 
+def diverse_png(outdir, layer: str, index: int, k: int) -> str:
+    """The k-th extra image of a filter rendered with diversity (k = 1 .. K-1)."""
+    return f"{outdir}/filters/{layer}/{index:04d}.div{k}.png"
+
+
 def classic_png(outdir, layer: str, index: int) -> str:
     return f"{outdir}/classic/{layer}/{index:04d}.png"
 

@@ -37,6 +37,24 @@ def class_log_prob(logits, class_index):
     return ops.take_along_axis(logp, ops.expand_dims(class_index, 1), axis=1)[:, 0]
 
 
+def diversity(activations, group, weight: float):
+    """Lucid's diversity term: each item is pushed away from the other items of its group.
+
+    ``group[b]`` says which filter item b renders; items of one filter are compared by the
+    cosine similarity of their Gram matrices (which features co-occur, wherever they are), so
+    the images differ in kind, not just by a shift. Returns the per-item penalty (<= 0).
+    """
+    x = ops.cast(activations, "float32")
+    b, h, w, c = ops.shape(x)
+    flat = ops.reshape(x, (b, h * w, c))
+    gram = ops.reshape(ops.einsum("bnc,bnd->bcd", flat, flat), (b, c * c))
+    gram = gram / (ops.norm(gram, axis=1, keepdims=True) + 1e-8)
+    similarity = ops.matmul(gram, ops.transpose(gram))
+    same = ops.cast(ops.expand_dims(group, 0) == ops.expand_dims(group, 1), "float32")
+    others = same - ops.eye(b)
+    return -weight * ops.sum(similarity * others, axis=1) / ops.maximum(ops.sum(others, axis=1), 1.0)
+
+
 def conv_mean_head(conv):
     """``filter_means`` of ``conv``'s pre-ReLU output, computed from ``conv``'s *input*.
 

@@ -23,10 +23,6 @@ def pixels_init(rng: np.random.Generator, size: int, mean: float, std: float) ->
     return rng.normal(mean, std, size=(size, size, 3)).astype(np.float32)
 
 
-def pixels_to_image(x):
-    return x
-
-
 class Fourier:
     """Real-valued inverse 2-D FFT as two matrix products, so any Keras backend can run it.
 

@@ -122,3 +122,25 @@ def test_collapsed_head_equals_the_full_layer(base, layer_name):
     np.testing.assert_allclose(values["head"][0], values["full"][0], rtol=1e-4, atol=1e-4)
     scale = np.abs(values["full"][1]).max()
     np.testing.assert_allclose(values["head"][1], values["full"][1], atol=1e-4 * scale)
+
+
+def test_diversity_gives_distinct_images_that_still_excite_the_filter(base):
+    from pipeline import objectives
+
+    lyr = vgg16.layer("block4_conv2")
+    cut = vgg16.cut_model(base, lyr.name)
+    knobs = config.check({})["fourier"]
+    similarity = {}
+    for weight in (0.0, 10.0):
+        r = ascent.Renderer(cut, lyr, "fourier", knobs, 64, "torch", 0, diversity=3, diversity_weight=weight)
+        (res,) = r.render([5], steps=48)
+        images = np.stack([res.image] + res.diverse)
+        assert len(res.diverse) == 2 and res.filter == 5
+        means, _ = r.measure(images, [5, 5, 5])
+        assert (means > res.initial + 1).all()  # every one of them still excites filter 5
+        # Diversity is judged where it acts: Gram similarity of the target conv's input.
+        pre = vgg16.cut_model(base, "block4_conv1")(vgg16.preprocess(images.astype(np.float32), "torch"))
+        feats = np.maximum(np.asarray(pre), 0)  # block4_conv2 sees block4_conv1 after its ReLU
+        penalty = np.asarray(objectives.diversity(feats, np.array([0, 0, 0], np.int32), 1.0))
+        similarity[weight] = -penalty.mean()
+    assert similarity[10.0] < 0.8 * similarity[0.0]

@@ -21,7 +21,7 @@ HOSTILE = "<script>alert('x')</script> Atlas"
 DREAM = ("dreams:\n  - {name: cat, photo: 'skimage:chelsea', layer: block4_conv2, filters: [1],"
          " size: 64, steps: 2, octaves: 1}\n")
 SMALL = ["layers=[block1_conv2,block4_conv2]", "filters=3", "steps=4", "size=48", "outdir=atlas",
-         f"title={HOSTILE}"]
+         f"title={HOSTILE}", "diversity=2"]
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
 
@@ -166,7 +166,7 @@ def test_browse_the_atlas_like_a_person(site, server, browser, tmp_path):
     assert page.evaluate("document.activeElement.closest('li').dataset.index") == "1"
     page.keyboard.press("Enter")
     page.wait_for_url("**/filters/block4_conv2/0001.html")
-    assert w.all_images_loaded() == 2  # the fourier image and the classic one
+    assert w.all_images_loaded() == 3  # the fourier image, its diverse twin, the classic one
     assert page.locator("svg polyline").count() == 1
     page.click("text=cat")  # the dream that used this filter
     page.wait_for_url("**/dreams.html#dream-cat")

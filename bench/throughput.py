@@ -4,7 +4,7 @@ For one layer per block, a fixed set of filters, the same steps and size, it tim
 process (after a warm-up, median of several runs):
 
   ours       the pipeline's batched ascent (classic method: the seeds' settings), float32
-  ours+xla   the same with the step loop compiled by XLA
+  ours+xla   the same with the step loop compiled by XLA (with --xla)
   ours-bf16  the same in bfloat16 (weights stay float32)
   seeds      Chollet's loop: one filter at a time, a host round trip every step
   tf-keras-vis  ActivationMaximization, its defaults, the same filters/steps/size as one batch
@@ -112,8 +112,11 @@ def main() -> None:
     p.add_argument("--size", type=int, default=128)
     p.add_argument("--repeats", type=int, default=3)
     p.add_argument("--quick", action="store_true")
+    p.add_argument("--layers", nargs="+", choices=LAYERS, help="a subset of the five layers")
+    p.add_argument("--xla", action="store_true", help="also time the XLA-compiled step loop "
+                   "(slower on CPUs: 4-10x at block2 and deeper, measured)")
     args = p.parse_args()
-    layers = LAYERS[1::3] if args.quick else LAYERS
+    layers = args.layers or (LAYERS[1::3] if args.quick else LAYERS)
     repeats = 1 if args.quick else args.repeats
 
     import tensorflow as tf
@@ -135,8 +138,10 @@ def main() -> None:
         flops = args.steps * 2 * vgg16.flops_to(layer_name, args.size) * len(filters)
         done = flops - args.steps * 2 * lyr.flops(args.size) * len(filters)
         runs = {}
-        for name, dtype, jit in (("ours", "float32", False), ("ours+xla", "float32", True),
-                                 ("ours-bf16", "mixed_bfloat16", False)):
+        variants = [("ours", "float32", False), ("ours-bf16", "mixed_bfloat16", False)]
+        if args.xla:
+            variants.append(("ours+xla", "float32", True))
+        for name, dtype, jit in variants:
             r = ascent.Renderer(vgg16.cut_model(base, layer_name, dtype), lyr, "classic", knobs,
                                 args.size, resolved.preprocess, 0, jit)
             runs[name] = timed(lambda r=r: r.render(filters, args.steps, segment=args.steps, log=QUIET), repeats)

@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from . import __version__, ascent, config, grid, layout, vgg16, weights
+from .errors import AtlasError
 
 
 def say(message: str) -> None:
@@ -152,6 +153,10 @@ GRID_PREVIEW = 720  # px wide: the network page's preview of each grid
 def stitch_grid(cfg: dict, layer_name: str, filters: list[int]) -> Path:
     """The layer's grid PNG, plus the small WebP copies the site's pages load."""
     outdir = cfg["outdir"]
+    missing = [f for f in filters if not Path(layout.filter_png(outdir, layer_name, f)).exists()]
+    if missing:
+        raise AtlasError(f"grid: {layout.filter_png(outdir, layer_name, missing[0])} is missing "
+                         f"({len(missing)} of {len(filters)}); render the filters first")
     images = [layout.read_png(layout.filter_png(outdir, layer_name, f)) for f in filters]
     dead = [read_filter(outdir, layer_name, f)["dead"] for f in filters]
     sheet = grid.stitch(images, [str(f) for f in filters], cfg["grid"]["tile"],

@@ -64,6 +64,10 @@ def filter_thumb(outdir, layer: str, index: int) -> str:
     return f"{outdir}/thumbs/{layer}/{index:04d}.webp"
 
 
+_UMASK = os.umask(0)
+os.umask(_UMASK)
+
+
 def _atomic(path: str | Path, write) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -71,6 +75,7 @@ def _atomic(path: str | Path, write) -> Path:
     try:
         with os.fdopen(fd, "wb") as fh:
             write(fh)
+        os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes files private; a site must be readable
         os.replace(tmp, path)
     except BaseException:
         os.unlink(tmp)

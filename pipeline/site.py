@@ -17,6 +17,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from . import layout
 from .config import selection
+from .errors import AtlasError
 from .vgg16 import BY_NAME, LAYERS, ConvLayer
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "site_templates"
@@ -48,6 +49,9 @@ def collect(cfg: dict) -> list[LayerPage]:
         page = LayerPage(BY_NAME[name])
         for index in indices:
             meta = _read(layout.filter_json(out, name, index))
+            if meta is None:
+                raise AtlasError(f"site: {layout.filter_json(out, name, index)} is missing; render "
+                                 "the filters first (snakemake, or python -m pipeline ascend)")
             meta["classic"] = _read(layout.classic_json(out, name, index)) if cfg["compare_classic"] else None
             page.filters.append(meta)
         pages.append(page)

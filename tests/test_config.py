@@ -105,3 +105,14 @@ def test_schema_layers_are_vgg16s_and_readme_documents_every_setting():
     for section in sections:
         for key in sch["properties"][section]["properties"]:
             assert f"`{section}.{key}`" in readme, f"README does not document {section}.{key}"
+
+
+@pytest.mark.parametrize("command", ["site", "grid"])
+def test_pages_and_grids_before_rendering_say_so(tmp_path, command):
+    import json
+
+    settings = json.dumps({"outdir": str(tmp_path / "a"), "layers": ["block1_conv1"], "filters": 2})
+    args = [sys.executable, "-m", "pipeline", command, "--settings", settings]
+    proc = run(args + (["--layer", "block1_conv1"] if command == "grid" else []))
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    assert "is missing" in last_line(proc.stderr) and "render the filters first" in last_line(proc.stderr)

@@ -144,3 +144,22 @@ def test_diversity_gives_distinct_images_that_still_excite_the_filter(base):
         penalty = np.asarray(objectives.diversity(feats, np.array([0, 0, 0], np.int32), 1.0))
         similarity[weight] = -penalty.mean()
     assert similarity[10.0] < 0.8 * similarity[0.0]
+
+
+def test_post_relu_objective_is_stuck_where_pre_relu_is_not(base):
+    """Why the objective is taken before the ReLU: on the seeds' grey start these filters are
+    exactly zero after it, and so is their gradient."""
+    import keras
+    import tensorflow as tf
+
+    from pipeline import objectives
+
+    filters = [0, 7, 100]
+    x = tf.constant(np.random.default_rng(0).normal(127, 10, (3, 128, 128, 3)).astype(np.float32))
+    post = keras.Model(base.input, base.get_layer("block4_conv3").output)
+    pre = vgg16.cut_model(base, "block4_conv3")
+    idx = tf.constant(filters, tf.int32)
+    for model, stuck in ((post, True), (pre, False)):
+        _, g = ascent.gradient(lambda im: objectives.filter_means(model(vgg16.preprocess(im, "torch")), idx), x)
+        per_item = np.abs(np.asarray(g)).max(axis=(1, 2, 3))
+        assert ((per_item == 0) if stuck else (per_item > 0)).all()

@@ -10,8 +10,12 @@ One module per idea, in the spirit of Lucid's ``optvis``:
 - ``ascent``      the render loop that combines them
 - ``deprocess``   float tensors to PNG-ready bytes
 - ``grid``        per-layer contact sheets
-- ``site``        the static HTML atlas
+- ``site``        the static HTML atlas; ``publish`` pushes it to a gh-pages branch
+- ``dream``       photos ascended towards filters (octaves), the seeds' DeepDream section
+- ``quality``     spectral share, transform robustness and strength of an image
 - ``config``      the config, its schema and the one-line errors for bad input
+- ``layout``      the public output paths and atomic writes
+- ``jobs``        what each Snakemake job does (``__main__`` is its command line)
 """
 
 __version__ = "0.1.0"

@@ -129,11 +129,10 @@ def check(raw: dict) -> dict:
     if weights_spec not in weights.NAMES and not resolved.file.exists():
         raise AtlasError(f"config: weights = {weights_spec!r}: file does not exist; expected "
                          f"{weights.DEFAULT!r}, {weights.KERAS!r} or a path to a .weights.h5 file")
-    if cfg["classes"]:
-        if weights_spec == weights.DEFAULT:
-            weights.classifier_file(resolved, weights_spec)  # raises the one clear line
-        if weights_spec not in weights.NAMES:
-            weights.classifier_file(resolved, weights_spec)
+    if cfg["classes"] and weights_spec != weights.KERAS:
+        # No classifier in the default weights or in a conv-only file: one line, now. (Keras'
+        # full download is checked when the classes job fetches it.)
+        weights.classifier_file(resolved, weights_spec)
     return cfg
 
 

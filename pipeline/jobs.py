@@ -63,7 +63,7 @@ def ascend(cfg: dict, layer_name: str, filters: list[int], out_dir: str | Path) 
                 "layer": layer_name, "filter": r.filter, "method": cfg["method"],
                 "steps": cfg["steps"], "size": cfg["size"], "seed": cfg["seed"],
                 "settings": cfg[cfg["method"]], "weights": resolved.id,
-                "preprocess": resolved.preprocess,
+                "weights_licence": resolved.licence, "preprocess": resolved.preprocess,
                 "activation": {"initial": r.initial, "final": r.final,
                                "png": float(png_mean), "png_peak": float(png_peak)},
                 # A filter whose rectified output is zero everywhere on its own best image

@@ -46,6 +46,7 @@ def test_every_output_exists_and_decodes(atlas):
             assert meta["layer"] == layer and meta["filter"] == f and meta["steps"] == 4
             assert meta["activation"]["png"] > meta["activation"]["initial"]
             assert meta["weights"].startswith("torchvision-imagenet")
+            assert meta["weights_licence"].startswith("BSD")
         with Image.open(out / "grids" / f"{layer}.png") as im:
             assert np.asarray(im).std() > 5
         assert (out / "layers" / f"{layer}.html").exists()

@@ -112,8 +112,10 @@ def _run(args) -> int:
     elif args.command == "classes":
         jobs.classes(cfg)
     elif args.command == "site":
-        for path in jobs.render_site(cfg)[:1]:
-            print(path)
+        from . import site
+
+        site.render(cfg)
+        print(f"{cfg['outdir']}/index.html")
     return 0
 
 

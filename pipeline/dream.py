@@ -105,8 +105,9 @@ class Dreamer:
         t0 = time.perf_counter()
         for n, shape in enumerate(shapes):
             if n:  # upscale the dream, then restore the detail the smaller octave never had
-                x = _resize(x, shape) + (_resize(original, shape) - _resize(shrunk, shape))
-                shrunk = _resize(original, shape)
+                target = _resize(original, shape)
+                x = _resize(x, shape) + (target - _resize(shrunk, shape))
+                shrunk = target
             shifts = rng.integers(-16, 17, size=(steps, 2)).astype(np.int32)
             x = self._steps(np.clip(x, 0, 255).astype(np.float32), shifts).numpy()
             if log:

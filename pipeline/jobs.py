@@ -116,9 +116,7 @@ def classes(cfg: dict) -> list[Path]:
     """Maximise every configured class output of the full VGG16, as one batch per step count."""
     from . import objectives
 
-    resolved = weights.resolve(cfg["weights"], weights.cache_dir(cfg["cache"]), cfg["preprocess"])
-    if cfg["weights"] != weights.DEFAULT:
-        weights.ensure(resolved, cfg["weights"], say)
+    resolved = prepare_weights(cfg)
     full = vgg16.full_model(weights.classifier_file(resolved, cfg["weights"], say))
     model = vgg16.logits_model(full)
     # The dense layers fix the input at 224 px, so transforms must not pad it.
@@ -165,12 +163,6 @@ def stitch_grid(cfg: dict, layer_name: str, filters: list[int]) -> Path:
         layout.write_webp(layout.filter_thumb(outdir, layer_name, f), image, THUMB)
     layout.write_webp(layout.grid_thumb(outdir, layer_name), sheet, GRID_PREVIEW)
     return layout.write_png(layout.grid_png(outdir, layer_name), sheet)
-
-
-def render_site(cfg: dict) -> list[Path]:
-    from . import site
-
-    return site.render(cfg)
 
 
 def selection_arg(spec: str, layer_name: str) -> list[int] | str:

@@ -3,20 +3,26 @@
 For one layer per block, a fixed set of filters, the same steps and size, it times in one
 process (after a warm-up, median of several runs):
 
-  ours       the pipeline's batched ascent (classic method: the seeds' settings), float32
-  ours+xla   the same with the step loop compiled by XLA (with --xla)
-  ours-bf16  the same in bfloat16 (weights stay float32)
-  seeds      Chollet's loop: one filter at a time, a host round trip every step
-  tf-keras-vis  ActivationMaximization, its defaults, the same filters/steps/size as one batch
-              (only where tf-keras-vis is installed: pip install -r bench/requirements.txt)
+  ours          the pipeline's batched ascent (classic method: the seeds' settings), float32
+  ours+xla      the same with the step loop compiled by XLA (with --xla)
+  ours-bf16     the same in bfloat16 (weights stay float32)
+  seeds         Chollet's loop: one filter at a time, a host round trip every step
+  tf-keras-vis  ActivationMaximization, its defaults, the same filters/steps/size in one call
+                (its best case: every filter in one batch)
+  tf-keras-vis 1/call  the same, one call per filter, as its own example visualises a filter
+  float32 bound the time our executed work would take at the float32 matmul rate: no exact
+                float32 implementation of this method can beat it on this machine
+(tf-keras-vis only where installed: pip install -r bench/requirements.txt)
 
-and prints filters per second, the ratios, and FLOP rates against a large float32 matrix
-product timed in the same run. Two counts: "floor" is the work as usually defined (forward to
-the target layer plus the gradient to the input, 2x forward, per step); "done" is what our
-step loop executes, which skips the target conv itself (objectives.conv_mean_head). The
-efficiency column uses the FLOPs each variant actually executes.
+and prints filters per second, the ratios, and FLOP rates against large float32 and bfloat16
+matrix products timed in the same run. Two counts: "floor" is the work as usually defined
+(forward to the target layer plus the gradient to the input, 2x forward, per step);
+"executed" is what ours runs: steps that skip the target conv itself
+(objectives.ConvMeanHead), plus two full forward passes that measure the start and the
+result. The "of matmul" column divides the FLOPs each variant executes by the float32
+matmul rate.
 
-    python bench/throughput.py                  # ~10 minutes on 2 CPU cores
+    python bench/throughput.py                  # ~15 minutes on 2 CPU cores
     python bench/throughput.py --quick          # two layers, fewer repeats
 """
 
@@ -51,13 +57,13 @@ def timed(fn, repeats: int) -> float:
     return statistics.median(times)
 
 
-def matmul_rate(n: int = 4096, repeats: int = 5) -> float:
-    """FLOP/s of a large float32 matrix product: the machine's practical peak."""
+def matmul_rate(dtype: str = "float32", n: int = 4096, repeats: int = 5) -> float:
+    """FLOP/s of a large matrix product: the machine's practical peak for that dtype."""
     import tensorflow as tf
 
-    a = tf.random.normal((n, n))
-    b = tf.random.normal((n, n))
-    mm = tf.function(lambda: tf.reduce_sum(tf.matmul(a, b)))
+    a = tf.cast(tf.random.normal((n, n)), dtype)
+    b = tf.cast(tf.random.normal((n, n)), dtype)
+    mm = tf.function(lambda: tf.reduce_sum(tf.cast(tf.matmul(a, b), tf.float32)))
     return 2 * n ** 3 / timed(lambda: mm().numpy(), repeats)
 
 
@@ -69,7 +75,7 @@ def seeds_loop(base, layer_name: str, knobs: dict, size: int, steps: int, mode: 
 
     model = keras.Model(base.input, base.get_layer(layer_name).output)
 
-    @tf.function
+    @tf.function(autograph=False)  # plain tensor code; AutoGraph only warns about the closure
     def iterate(x, f):
         with tf.GradientTape() as tape:
             tape.watch(x)
@@ -87,7 +93,7 @@ def seeds_loop(base, layer_name: str, knobs: dict, size: int, steps: int, mode: 
     return run
 
 
-def tf_keras_vis(base, layer_name: str, size: int, steps: int):
+def tf_keras_vis(base, layer_name: str, size: int, steps: int, batched: bool):
     try:
         from tf_keras_vis.activation_maximization import ActivationMaximization
         from tf_keras_vis.utils.model_modifiers import ExtractIntermediateLayer, ReplaceToLinear
@@ -99,9 +105,16 @@ def tf_keras_vis(base, layer_name: str, size: int, steps: int):
     am = ActivationMaximization(base, model_modifier=[ExtractIntermediateLayer(layer_name),
                                                       ReplaceToLinear()], clone=True)
 
-    def run(filters):
+    def call(filters):
         seed = tf.random.uniform((len(filters), size, size, 3), 0, 255, seed=0)
         am(CategoricalScore(list(filters)), steps=steps, seed_input=seed)
+
+    def run(filters):
+        if batched:
+            call(filters)
+        else:
+            for f in filters:
+                call([f])
     return run
 
 
@@ -126,17 +139,22 @@ def main() -> None:
     base = weights.load_base(resolved)
     knobs = cfg["classic"]
     filters = list(range(args.filters))
-    peak = matmul_rate()
+    peak, peak_bf16 = matmul_rate("float32"), matmul_rate("bfloat16")
     device = "GPU " + tf.config.list_physical_devices("GPU")[0].name if tf.config.list_physical_devices("GPU") \
         else f"CPU, {os.cpu_count()} cores"
-    print(f"device: {device}; TensorFlow {tf.__version__}; float32 matmul 4096^3: {peak / 1e9:.0f} GFLOP/s")
+    print(f"device: {device}; TensorFlow {tf.__version__}; matmul 4096^3: float32 {peak / 1e9:.0f} GFLOP/s, "
+          f"bfloat16 {peak_bf16 / 1e9:.0f} GFLOP/s")
     print(f"{len(filters)} filters per layer, {args.steps} steps, {args.size} px, median of {repeats}\n")
-    print("| layer | variant | filters/s | s/filter | × tf-keras-vis | × seeds | floor GFLOP/s | executed GFLOP/s | of matmul |")
-    print("|---|---|---|---|---|---|---|---|---|")
+    print("| layer | variant | filters/s | s/filter | × tf-keras-vis | × tf-keras-vis 1/call | × seeds "
+          "| floor GFLOP/s | executed GFLOP/s | of matmul |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     for layer_name in layers:
         lyr = vgg16.layer(layer_name)
-        flops = args.steps * 2 * vgg16.flops_to(layer_name, args.size) * len(filters)
-        done = flops - args.steps * 2 * lyr.flops(args.size) * len(filters)
+        forward = vgg16.flops_to(layer_name, args.size) * len(filters)
+        flops = args.steps * 2 * forward
+        # Ours skips the target conv in every step but runs the whole forward twice more to
+        # measure the start and the result.
+        done = flops - args.steps * 2 * lyr.flops(args.size) * len(filters) + 2 * forward
         runs = {}
         variants = [("ours", "float32", False), ("ours-bf16", "mixed_bfloat16", False)]
         if args.xla:
@@ -147,15 +165,18 @@ def main() -> None:
             runs[name] = timed(lambda r=r: r.render(filters, args.steps, segment=args.steps, log=QUIET), repeats)
         seeds = seeds_loop(base, layer_name, knobs, args.size, args.steps, resolved.preprocess)
         runs["seeds"] = timed(lambda: seeds(filters), 1)
-        tkv = tf_keras_vis(base, layer_name, args.size, args.steps)
-        if tkv is not None:
-            runs["tf-keras-vis"] = timed(lambda: tkv(filters), 1)
+        for name, batched in (("tf-keras-vis", True), ("tf-keras-vis 1/call", False)):
+            tkv = tf_keras_vis(base, layer_name, args.size, args.steps, batched)
+            if tkv is not None:
+                runs[name] = timed(lambda: tkv(filters), 1)
+        runs["float32 bound"] = done / peak
         for name, secs in runs.items():
-            executed = (done if name.startswith("ours") else flops) / secs
-            vs_tkv = f"{runs['tf-keras-vis'] / secs:.1f}" if "tf-keras-vis" in runs else "n/a"
+            executed = (done if name.startswith(("ours", "float32")) else flops) / secs
+            ratios = [f"{runs[ref] / secs:.1f}" if ref in runs else "n/a"
+                      for ref in ("tf-keras-vis", "tf-keras-vis 1/call", "seeds")]
             print(f"| {layer_name} | {name} | {len(filters) / secs:.2f} | {secs / len(filters):.3f} | "
-                  f"{vs_tkv} | {runs['seeds'] / secs:.1f} | {flops / secs / 1e9:.0f} | "
-                  f"{executed / 1e9:.0f} | {executed / peak:.0%} |", flush=True)
+                  f"{' | '.join(ratios)} | {flops / secs / 1e9:.0f} | {executed / 1e9:.0f} | "
+                  f"{executed / peak:.0%} |", flush=True)
     print(f"\npeak resident memory of this process: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB")
 
 

@@ -163,31 +163,35 @@ class Renderer:
         self.diversity = diversity
         m = self.method
 
-        # A filter's spatial mean needs only the target conv's input (objectives.conv_mean_head):
+        # A filter's spatial mean needs only the target conv's input (objectives.ConvMeanHead):
         # the step loop runs the network up to the layer before, and the full model measures.
-        step_model, step_objective = self.model, objective
+        step_model, head = self.model, None
         last = self.model.layers[-1]
         if objective is objectives.filter_means and hasattr(last, "kernel_size"):
             import keras
 
             step_model = keras.Model(self.model.input, last.input)
-            step_objective = objectives.conv_mean_head(last)
+            head = objectives.ConvMeanHead(last)
+            # Side of the head's input: the (padded) image after the pools before the layer.
+            side = (size + 2 * m.pad) // layer.stride
 
-        def per_item(params, rows, filt):
+        def per_item(params, rows, filt, weight_map):
             image = m.to_image(params)
             if m.transforms:
                 image = transforms.apply(image, rows, m.pad)
             acts = step_model(preprocess(image, self.mode))
-            value = step_objective(acts, filt)
+            value = head(acts, filt, weight_map) if head else objective(acts, filt)
             if diversity > 1:
                 value = value + objectives.diversity(acts, filt, diversity_weight)
             return value
 
         def segment(params, state, rows, filt, first_step):
+            # Built here, outside the loop: it depends only on the filters, not on the image.
+            weight_map = head.weight_map(filt, side, side) if head else None
             steps = tf.shape(rows)[0]
             acts = tf.TensorArray(tf.float32, size=steps)
             for i in tf.range(steps):
-                value, grad = gradient(lambda p: per_item(p, rows[i], filt), params)
+                value, grad = gradient(lambda p: per_item(p, rows[i], filt, weight_map), params)
                 params, state = m.update(params, grad, state, first_step + i + 1)
                 acts = acts.write(i, value)
             return params, state, acts.stack()

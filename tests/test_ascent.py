@@ -111,12 +111,15 @@ def test_collapsed_head_equals_the_full_layer(base, layer_name):
     cut = vgg16.cut_model(base, layer_name)
     last = cut.layers[-1]
     trunk = keras.Model(cut.input, last.input)
-    head = objectives.conv_mean_head(last)
-    x = tf.constant(np.random.default_rng(1).uniform(0, 255, (3, 40, 36, 3)).astype(np.float32))
+    head = objectives.ConvMeanHead(last)
+    # Not square, and not a multiple of the pools: the weight map must still line up.
+    x = tf.constant(np.random.default_rng(1).uniform(0, 255, (3, 41, 36, 3)).astype(np.float32))
     idx = tf.constant([0, 5, 17], tf.int32)
+    side = vgg16.layer(layer_name).stride
+    weight_map = head.weight_map(idx, 41 // side, 36 // side)
     values = {}
     for name, fn in (("full", lambda x: objectives.filter_means(cut(vgg16.preprocess(x, "torch")), idx)),
-                     ("head", lambda x: head(trunk(vgg16.preprocess(x, "torch")), idx))):
+                     ("head", lambda x: head(trunk(vgg16.preprocess(x, "torch")), idx, weight_map))):
         v, g = ascent.gradient(fn, x)
         values[name] = (np.asarray(v), np.asarray(g))
     np.testing.assert_allclose(values["head"][0], values["full"][0], rtol=1e-4, atol=1e-4)

@@ -28,6 +28,9 @@ def test_classic_raises_each_filters_activation_on_the_saved_png(base, layer_nam
         assert x.final > x.initial + 1.0
         assert png > x.initial + 1.0
         assert x.curve[-1][0] == 10 and len(x.curve) == 10
+        # Step 1 sees the untouched start, so the step loop's shortcut objective (weight map
+        # on the previous layer) must read what the full network measured on it.
+        assert x.curve[0][1] == pytest.approx(x.initial, rel=1e-4, abs=1e-3)
     assert (png_peaks > 0).all()
 
 

@@ -10,8 +10,9 @@ process (after a warm-up, median of several runs):
   tf-keras-vis  ActivationMaximization, its defaults, the same filters/steps/size in one call
                 (its best case: every filter in one batch)
   tf-keras-vis 1/call  the same, one call per filter, as its own example visualises a filter
-  float32 bound the time our executed work would take at the float32 matmul rate: no exact
-                float32 implementation of this method can beat it on this machine
+  float32 bound the time our executed work would take at the float32 matmul rate: the limit
+                for this work in float32 on this machine, short of a cheaper convolution
+                algorithm (docs/benchmarks.md: Winograd in TF ops is slower)
 (tf-keras-vis only where installed: pip install -r bench/requirements.txt)
 
 and prints filters per second, the ratios, and FLOP rates against large float32 and bfloat16

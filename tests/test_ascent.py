@@ -118,8 +118,8 @@ def test_collapsed_head_equals_the_full_layer(base, layer_name):
     # Not square, and not a multiple of the pools: the weight map must still line up.
     x = tf.constant(np.random.default_rng(1).uniform(0, 255, (3, 41, 36, 3)).astype(np.float32))
     idx = tf.constant([0, 5, 17], tf.int32)
-    side = vgg16.layer(layer_name).stride
-    weight_map = head.weight_map(idx, 41 // side, 36 // side)
+    stride = vgg16.layer(layer_name).stride
+    weight_map = head.weight_map(idx, 41 // stride, 36 // stride)
     values = {}
     for name, fn in (("full", lambda x: objectives.filter_means(cut(vgg16.preprocess(x, "torch")), idx)),
                      ("head", lambda x: head(trunk(vgg16.preprocess(x, "torch")), idx, weight_map))):

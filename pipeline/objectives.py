@@ -61,10 +61,10 @@ class ConvMeanHead:
     The spatial mean of a linear convolution is linear in its input. With 'same' zero padding
     it is the input dotted with a fixed weight map — each input position weighted by the
     kernel taps whose windows reach it, over the number of outputs — plus the bias. The map
-    depends only on the filter and the map's size, so :meth:`weight_map` is built once per
-    batch, outside the step loop; a step then costs one multiply-add over the input instead
-    of a full convolution (95% of the work at block1_conv2, 3% at block5_conv3), forward and
-    backward, exactly.
+    depends only on the filter and the map's size, so :meth:`weight_map` is built outside
+    the step loop (once per compiled segment of steps); a step then costs one multiply-add
+    over the input instead of a full convolution (95% of the work at block1_conv2, 3% at
+    block5_conv3), forward and backward, exactly.
     """
 
     def __init__(self, conv):

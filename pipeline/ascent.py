@@ -2,12 +2,13 @@
 
 Two methods share the loop and differ only in their parts:
 
-- ``classic``, the seeds' method: pixels start as grey noise, each step adds the gradient
+- ``classic`` (Chollet 2016): pixels start as grey noise, each step adds the gradient
   L2-normalised (``g / (rms(g) + 1e-5)``) times ``step_size``, Chollet's deprocess at the end.
-- ``fourier``, the atlas default: a Fourier/decorrelated-colour parameterisation, a random
-  jitter/scale/rotation every step, and Adam.
+- ``fourier`` (Lucid, Olah et al. 2017), the atlas default: a Fourier/decorrelated-colour
+  parameterisation, a random jitter/scale/rotation every step, and Adam.
 
-Both maximise the filter's mean activation *before* its ReLU (see ``vgg16.cut_model``). Each
+What is maximised is an ``objectives.Objective``: for the atlas, each filter's mean activation
+*before* its ReLU (see ``vgg16.cut_model``), plus the diversity term when asked for. Each
 batch item is its own filter, the model is cut at the target layer, and steps run inside one
 compiled ``tf.function`` segment with no host round-trip per step.
 """
@@ -22,10 +23,9 @@ from dataclasses import dataclass, field
 import numpy as np
 from keras import ops
 
-from . import deprocess, objectives, param, transforms
+from . import deprocess, objectives, param, settings, transforms
 from .vgg16 import ConvLayer, preprocess
 
-METHODS = ("fourier", "classic")
 CURVE_POINTS = 32
 
 
@@ -70,51 +70,49 @@ def gradient(per_item, params):
     return values, tape.gradient(total, params)
 
 
-class _Method:
-    """What differs between methods: the start, the image map, the transforms, the update."""
+class Classic:
+    """Chollet 2016: pixels from grey noise, the gradient L2-normalised per item, no transforms."""
 
     pad = 0
-    transforms = True
+    transforms = False
 
-    def __init__(self, size: int, knobs: dict):
+    def __init__(self, size: int, knobs: settings.Classic):
         self.size, self.knobs = size, knobs
-
-    def state(self, params):
-        return ()
-
-
-class Classic(_Method):
-    transforms = False  # the seeds ascend the image exactly as it is
 
     def start(self, rng):
         k = self.knobs
-        return param.pixels_init(rng, self.size, k["init_mean"], k["init_std"]), transforms.identity
+        return param.pixels_init(rng, self.size, k.init_mean, k.init_std), transforms.identity
 
     def to_image(self, params):
         return params
 
+    def state(self, params):
+        return ()
+
     def update(self, params, grad, state, step):
-        # The seeds' normalisation, per item, so every filter moves at the same pace.
-        rms = ops.sqrt(ops.mean(ops.square(grad), axis=(1, 2, 3), keepdims=True))
-        return params + self.knobs["step_size"] * grad / (rms + 1e-5), state
+        # Per item, so every filter moves at the same pace.
+        return params + self.knobs.step_size * normalised(grad), state
 
     def finish(self, image: np.ndarray) -> np.ndarray:
         return deprocess.chollet(image)
 
 
-class FourierMethod(_Method):
-    def __init__(self, size, knobs):
-        super().__init__(size, knobs)
-        self.fourier = param.Fourier(size, knobs["decay"], knobs["cutoff"])
-        self.pad = int(knobs["pad"])
+class FourierMethod:
+    """Lucid: a Fourier/decorrelated-colour image, transformed at random every step, and Adam."""
+
+    transforms = True
+
+    def __init__(self, size: int, knobs: settings.Fourier):
+        self.size, self.knobs = size, knobs
+        self.fourier = param.Fourier(size, knobs.decay, knobs.cutoff)
+        self.pad = int(knobs.pad)
 
     def start(self, rng):
         k = self.knobs
-        spectrum = self.fourier.init(rng, k["init_sd"])
+        spectrum = self.fourier.init(rng, k.init_sd)
 
         def draws(steps, rng=rng):
-            return transforms.draw(rng, steps, self.size, self.pad, k["jitter"],
-                                   tuple(k["scale"]), k["rotate"])
+            return transforms.draw(rng, steps, self.size, self.pad, k.jitter, tuple(k.scale), k.rotate)
         return spectrum, draws
 
     def to_image(self, params):
@@ -125,7 +123,7 @@ class FourierMethod(_Method):
 
     def update(self, params, grad, state, step):
         # Adam, ascending; written out so the compiled loop carries its state as plain tensors.
-        b1, b2, lr = 0.9, 0.999, self.knobs["lr"]
+        b1, b2, lr = 0.9, 0.999, self.knobs.lr
         m, v = state
         m = b1 * m + (1 - b1) * grad
         v = b2 * v + (1 - b2) * ops.square(grad)
@@ -134,98 +132,91 @@ class FourierMethod(_Method):
         return params + lr * m_hat / (ops.sqrt(v_hat) + 1e-8), (m, v)
 
     def finish(self, image: np.ndarray) -> np.ndarray:
-        return np.round(np.clip(image, 0, 255)).astype(np.uint8)
+        return deprocess.to_uint8(image)
 
 
-def make_method(name: str, size: int, knobs: dict) -> _Method:
-    return {"classic": Classic, "fourier": FourierMethod}[name](size, knobs)
+def normalised(grad):
+    """Chollet's gradient normalisation, per batch item: ``g / (rms(g) + 1e-5)``."""
+    rms = ops.sqrt(ops.mean(ops.square(grad), axis=tuple(range(1, len(grad.shape))), keepdims=True))
+    return grad / (rms + 1e-5)
+
+
+def make_method(s: settings.Ascent) -> Classic | FourierMethod:
+    return {"classic": Classic, "fourier": FourierMethod}[s.method](s.size, s.knobs)
 
 
 class Renderer:
-    """A compiled ascent for one model output; call :meth:`render` with target indices.
+    """A compiled ascent of ``objective`` on ``model``; call :meth:`render` with target indices.
 
-    By default the targets are filters of the conv layer ``model`` ends at; pass
-    ``objective=objectives.class_log_prob`` and a classifier model for class outputs. With
-    ``diversity`` K > 1 every target is rendered K times in the batch, pushed apart from each
-    other by ``objectives.diversity``; :meth:`render` then returns K images per target.
+    ``score`` is what :meth:`measure` reports on the full model (the objective's main term,
+    without terms such as diversity). With ``s.diversity`` K > 1 every target is rendered K
+    times in the batch and :meth:`render` returns K images per target. ``stream`` separates
+    the random streams of kinds of target (a conv layer's index, or :data:`CLASS_STREAM`).
     """
 
-    def __init__(self, model, layer: ConvLayer | None, method: str, knobs: dict, size: int,
-                 preprocess_mode: str, seed: int, jit: bool = False,
-                 objective=objectives.filter_means, diversity: int = 1,
-                 diversity_weight: float = 0.0):
+    def __init__(self, model, s: settings.Ascent, preprocess_mode: str, stream: int,
+                 objective: objectives.Objective, score: objectives.Objective):
         import tensorflow as tf
 
-        self.model, self.seed = model, seed
-        self.stream = layer.index if layer is not None else CLASS_STREAM
-        self.method = make_method(method, size, knobs)
-        self.size, self.mode = size, preprocess_mode
-        self.diversity = diversity
-        m = self.method
-
+        self.model, self.seed, self.stream, self.diversity = model, s.seed, stream, s.diversity
+        self.method = m = make_method(s)
+        self.mode = preprocess_mode
         # A filter's spatial mean needs only the target conv's input (objectives.ConvMeanHead):
         # the step loop runs the network up to the layer before, and the full model measures.
-        step_model, head = self.model, None
-        last = self.model.layers[-1]
-        if objective is objectives.filter_means and hasattr(last, "kernel_size"):
+        last, step_model, head = model.layers[-1], model, None
+        if objectives.ConvMeanHead.collapses(last):
             import keras
 
-            step_model = keras.Model(self.model.input, last.input)
-            head = objectives.ConvMeanHead(last)
-            # Side of the head's input: the (padded) image after the pools before the layer.
-            side = (size + 2 * m.pad) // layer.stride
+            step_model, head = keras.Model(model.input, last.input), objectives.ConvMeanHead(last)
+            # The pools before the layer shrink the (padded) image by the layer's stride.
+            side = (s.size + 2 * m.pad) // _stride(model)
 
-        def per_item(params, rows, filt, weight_map):
+        def per_item(params, rows, targets, weight_map):
             image = m.to_image(params)
             if m.transforms:
                 image = transforms.apply(image, rows, m.pad)
-            acts = step_model(preprocess(image, self.mode))
-            value = head(acts, filt, weight_map) if head else objective(acts, filt)
-            if diversity > 1:
-                value = value + objectives.diversity(acts, filt, diversity_weight)
-            return value
+            return objective(objectives.Forward(step_model(preprocess(image, self.mode)), head, weight_map), targets)
 
-        def segment(params, state, rows, filt, first_step):
-            # Built here, outside the loop: it depends only on the filters, not on the image.
-            weight_map = head.weight_map(filt, side, side) if head else None
+        def segment(params, state, rows, targets, first_step):
+            # Built here, outside the loop: it depends only on the targets, not on the image.
+            weight_map = head.weight_map(targets, side, side) if head else None
             steps = tf.shape(rows)[0]
             acts = tf.TensorArray(tf.float32, size=steps)
             for i in tf.range(steps):
-                value, grad = gradient(lambda p: per_item(p, rows[i], filt, weight_map), params)
+                value, grad = gradient(lambda p: per_item(p, rows[i], targets, weight_map), params)
                 params, state = m.update(params, grad, state, first_step + i + 1)
                 acts = acts.write(i, value)
             return params, state, acts.stack()
 
-        def measure(images, filt):
-            acts = self.model(preprocess(images, self.mode))
-            return objective(acts, filt), objectives.peaks(acts, filt)
+        def measure(images, targets):
+            out = self.model(preprocess(images, self.mode))
+            return score(objectives.Forward(out), targets), objectives.peaks(out, targets)
 
-        self._segment = tf.function(segment, jit_compile=jit, reduce_retracing=True)
+        self._segment = tf.function(segment, jit_compile=s.jit, reduce_retracing=True)
         self._measure = tf.function(measure, reduce_retracing=True)
         self._to_image = tf.function(m.to_image, reduce_retracing=True)
 
-    def measure(self, images_uint8_or_float: np.ndarray, filters) -> tuple[np.ndarray, np.ndarray]:
-        """(objective, peak post-ReLU output) of each image's own target."""
+    def measure(self, images_uint8_or_float: np.ndarray, targets) -> tuple[np.ndarray, np.ndarray]:
+        """(score, peak rectified output) of each image's own target."""
         images = np.asarray(images_uint8_or_float, np.float32)
-        means, peaks = self._measure(images, np.asarray(filters, np.int32))
+        means, peaks = self._measure(images, np.asarray(targets, np.int32))
         return means.numpy(), peaks.numpy()
 
-    def render(self, filters: list[int], steps: int, segment: int = 64, label: str = "",
+    def render(self, targets: list[int], steps: int, segment: int = 64, label: str = "",
                log=sys.stderr) -> list[Rendered]:
-        """Ascend ``steps`` steps for every filter in ``filters`` as one batch."""
+        """Ascend ``steps`` steps for every target in ``targets`` as one batch."""
         t0 = time.perf_counter()
         k = self.diversity
         # Item 0 of each target draws exactly what it would without diversity.
         starts = [self.method.start(filter_seed(self.seed, self.stream, f) if i == 0 else
                                     np.random.default_rng([self.seed, self.stream, f, i]))
-                  for f in filters for i in range(k)]
-        filters = [f for f in filters for _ in range(k)]
+                  for f in targets for i in range(k)]
+        targets = [f for f in targets for _ in range(k)]
         params = ops.convert_to_tensor(np.stack([p for p, _ in starts]))
         rows = np.stack([d(steps) for _, d in starts], axis=1)  # (steps, batch, 8)
-        filt = np.asarray(filters, np.int32)
+        filt = np.asarray(targets, np.int32)
         state = self.method.state(params)
-        first_images = self._to_image(params).numpy()
-        initial, _ = self.measure(first_images, filt)
+        initial, _ = self.measure(self._to_image(params).numpy(), filt)
         trace = []
         for lo in range(0, steps, segment):
             hi = min(steps, lo + segment)
@@ -237,10 +228,10 @@ class Renderer:
         floats = self._to_image(params).numpy()
         final, _ = self.measure(floats, filt)
         trace = np.concatenate(trace, axis=0)  # (steps, batch)
-        each = (time.perf_counter() - t0) / len(filters)
+        each = (time.perf_counter() - t0) / len(targets)
         picks = sorted(set(np.linspace(0, steps - 1, min(steps, CURVE_POINTS)).round().astype(int)))
         out = []
-        for b, f in enumerate(filters):
+        for b, f in enumerate(targets):
             image = self.method.finish(np.nan_to_num(floats[b]))
             curve = [(int(s) + 1, float(trace[s, b])) for s in picks]
             out.append(Rendered(f, image, curve, float(initial[b]), float(final[b]), each * k))
@@ -250,6 +241,11 @@ class Renderer:
                 group[0].diverse = [r.image for r in group[1:]]
             out = [group[0] for group in groups]
         return out
+
+
+def _stride(model) -> int:
+    """Input pixels per output pixel: every 2x2 pool before the model's last layer halves the map."""
+    return 2 ** sum(1 for lyr in model.layers if "pool" in lyr.name)
 
 
 def batches(filters: list[int], batch_size: int) -> list[list[int]]:

@@ -1,13 +1,20 @@
-"""The configuration: read, merged, checked against the schema, and turned into a plan.
+"""The configuration: read once, coerced, checked once against the schema, filled in once.
 
 Every check happens here, before any compute, and every failure is one :class:`AtlasError`
-line that names the setting, the value and what is allowed.
+line that names the setting, the value and what is allowed. What comes out is a plain dict
+with every default from ``config.schema.yaml`` (the only home of defaults); ``settings``
+turns it into the typed settings each job receives.
+
+Snakemake's ``--config key=value`` parses anything inside a list or a mapping as a string
+(``filters=[0,7]`` arrives as ``['0', '7']``) and reads only ``True``/``False`` as booleans.
+:func:`coerce` reads such strings as YAML wherever the schema wants something else, so
+every setting can be written on the command line the way users type it.
 """
 
 from __future__ import annotations
 
 import copy
-import math
+from functools import lru_cache
 from pathlib import Path
 
 import yaml
@@ -17,13 +24,28 @@ from .vgg16 import BY_NAME, LAYERS, ConvLayer
 
 SCHEMA_FILE = Path(__file__).with_name("config.schema.yaml")
 DEFAULT_FILE = Path(__file__).resolve().parent.parent / "config.yaml"
-METHOD_STEPS = {"fourier": 512, "classic": 20}
-MAX_CHUNK = 256
+METHOD_STEPS = {"fourier": 512, "classic": 20}  # what steps: auto means, per method
 
 
+@lru_cache(maxsize=1)
 def schema() -> dict:
+    """The schema with its ``$ref``s inlined, so any part of it validates on its own."""
     with open(SCHEMA_FILE) as fh:
-        return yaml.safe_load(fh)
+        raw = yaml.safe_load(fh)
+
+    def inline(node):
+        if isinstance(node, dict):
+            if "$ref" in node:
+                target = raw
+                for part in node["$ref"].lstrip("#/").split("/"):
+                    target = target[part]
+                return inline({**target, **{k: v for k, v in node.items() if k != "$ref"}})
+            return {k: inline(v) for k, v in node.items() if k != "$defs"}
+        if isinstance(node, list):
+            return [inline(v) for v in node]
+        return node
+
+    return inline(raw)
 
 
 def read_yaml(path: str | Path) -> dict:
@@ -49,7 +71,7 @@ def read_yaml(path: str | Path) -> dict:
 
 
 def merge(base: dict, override: dict) -> dict:
-    """``override`` on top of ``base``, nested mappings merged key by key."""
+    """``override`` on top of ``base``; a nested mapping changes only the keys it names."""
     out = copy.deepcopy(base)
     for key, value in override.items():
         if isinstance(value, dict) and isinstance(out.get(key), dict):
@@ -57,6 +79,41 @@ def merge(base: dict, override: dict) -> dict:
         else:
             out[key] = copy.deepcopy(value)
     return out
+
+
+def _valid(value, sch: dict) -> bool:
+    import jsonschema
+
+    return jsonschema.Draft202012Validator(sch).is_valid(value)
+
+
+def coerce(value, sch: dict):
+    """``value`` with strings read as YAML wherever ``sch`` wants another type.
+
+    A value the schema already accepts is kept as it is (``title: "42"`` stays text); a
+    value that no reading makes valid is kept too, so the error quotes what the user typed.
+    """
+    if _valid(value, sch):
+        return value
+    for branch in sch.get("oneOf", []) + sch.get("anyOf", []):
+        fixed = coerce(value, branch)
+        if _valid(fixed, branch):
+            return fixed
+    if isinstance(value, str):
+        try:
+            parsed = yaml.safe_load(value)
+        except yaml.YAMLError:
+            return value
+        return coerce(parsed, sch) if not isinstance(parsed, str) else value
+    if isinstance(value, dict):
+        props, extra = sch.get("properties", {}), sch.get("additionalProperties")
+        return {k: coerce(v, props.get(k, extra if isinstance(extra, dict) else {}))
+                for k, v in value.items()}
+    if isinstance(value, list) and isinstance(sch.get("items"), dict):
+        return [coerce(v, sch["items"]) for v in value]
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and sch.get("type") == "string":
+        return str(value)  # title=2024 on the command line
+    return value
 
 
 def _fill_defaults(node: dict, sch: dict) -> None:
@@ -89,6 +146,8 @@ def _schema_error(raw: dict, sch: dict) -> str | None:
     for part in path:
         if isinstance(part, str) and part in node.get("properties", {}):
             node, name, here = node["properties"][part], f"{name}.{part}".lstrip("."), here[part]
+        elif isinstance(part, str) and isinstance(node.get("additionalProperties"), dict):
+            node, name, here = node["additionalProperties"], f"{name}.{part}".lstrip("."), here[part]
         elif isinstance(part, int) and "items" in node:
             node, name, here = node["items"], f"{name}[{part}]", here[part]
         else:
@@ -104,10 +163,10 @@ def check(raw: dict) -> dict:
     if not isinstance(raw, dict):
         raise AtlasError(f"config: must be a mapping of 'setting: value', not {raw!r}")
     sch = schema()
-    message = _schema_error(raw, sch)
+    cfg = coerce(copy.deepcopy(raw), sch)
+    message = _schema_error(cfg, sch)
     if message:
         raise AtlasError(message)
-    cfg = copy.deepcopy(raw)
     _fill_defaults(cfg, sch)
     if cfg["steps"] == "auto":
         cfg["steps"] = METHOD_STEPS[cfg["method"]]
@@ -120,20 +179,24 @@ def check(raw: dict) -> dict:
         cfg["layers"] = [lyr.name for lyr in LAYERS]
     else:  # network order, whatever order they were listed in
         cfg["layers"] = [lyr.name for lyr in LAYERS if lyr.name in cfg["layers"]]
-    selection(cfg)  # raises on out-of-range filters
+    cfg["filters"] = _selection(cfg["filters"], cfg["layers"])
     _check_extras(cfg)
-    weights_spec = cfg["weights"]
+    _check_weights(cfg)
+    return cfg
+
+
+def _check_weights(cfg: dict) -> None:
     from . import weights
 
-    resolved = weights.resolve(weights_spec, weights.cache_dir(cfg["cache"]), cfg["preprocess"])
-    if weights_spec not in weights.NAMES and not resolved.file.exists():
-        raise AtlasError(f"config: weights = {weights_spec!r}: file does not exist; expected "
+    spec = cfg["weights"]
+    resolved = weights.resolve(spec, weights.cache_dir(cfg["cache"]), cfg["preprocess"])
+    if spec not in weights.NAMES and not resolved.file.exists():
+        raise AtlasError(f"config: weights = {spec!r}: file does not exist; expected "
                          f"{weights.DEFAULT!r}, {weights.KERAS!r} or a path to a .weights.h5 file")
-    if cfg["classes"] and weights_spec != weights.KERAS:
+    if cfg["classes"] and spec != weights.KERAS:
         # No classifier in the default weights or in a conv-only file: one line, now. (Keras'
         # full download is checked when the classes job fetches it.)
-        weights.classifier_file(resolved, weights_spec)
-    return cfg
+        weights.classifier_file(resolved, spec)
 
 
 def _check_extras(cfg: dict) -> None:
@@ -171,84 +234,22 @@ def _filters_for(choice, lyr: ConvLayer, setting: str) -> list[int]:
     return sorted(choice)
 
 
-def selection(cfg: dict) -> dict[str, list[int]]:
-    """Layer name -> the filter indices to render, in network order."""
-    choice = cfg["filters"]
+def _selection(choice, layers: list[str]) -> dict[str, list[int]]:
+    """The ``filters`` setting as layer name -> the filter indices to render, network order."""
     if isinstance(choice, dict):
         unknown = [name for name in choice if name not in BY_NAME]
         if unknown:
             raise AtlasError(f"config: filters has unknown layer {unknown[0]!r}; expected VGG16 conv "
                              "layer names (block1_conv1 ... block5_conv3)")
-        missing = [name for name in choice if name not in cfg["layers"]]
+        missing = [name for name in choice if name not in layers]
         if missing:
             raise AtlasError(f"config: filters names {missing[0]!r}, which is not in layers "
-                             f"{cfg['layers']!r}; add it to layers or remove it from filters")
-    out = {}
-    for name in cfg["layers"]:
-        lyr = BY_NAME[name]
-        if isinstance(choice, dict):
-            out[name] = _filters_for(choice.get(name, "all"), lyr, f"filters.{name}")
-        else:
-            out[name] = _filters_for(choice, lyr, "filters")
-    return out
-
-
-def chunk_size(cfg: dict, lyr: ConvLayer) -> int:
-    """Filters per ascent job: whole layers up to 256 filters, larger layers split evenly.
-
-    A job pays a fixed start (importing TensorFlow, loading 58 MB of weights, compiling the
-    step) of several seconds; a chunk this size keeps that a small share of the job.
-    """
-    if cfg["chunk_size"] != "auto":
-        return int(cfg["chunk_size"])
-    return math.ceil(lyr.filters / math.ceil(lyr.filters / MAX_CHUNK))
-
-
-def chunks(cfg: dict) -> list[tuple[str, list[int]]]:
-    """(layer, filters) for every ascent job, in network order."""
-    out = []
-    for name, filters in selection(cfg).items():
-        size = chunk_size(cfg, BY_NAME[name])
-        out += [(name, filters[i:i + size]) for i in range(0, len(filters), size)]
-    return out
-
-
-def _job(cfg: dict, keys: tuple[str, ...], **extra) -> dict:
-    """The part of the config one kind of job depends on. Snakemake reruns a job when its
-    params change, so each job gets exactly its inputs and no more; dreams and classes are
-    emptied unless the job is theirs."""
-    return {**{key: cfg[key] for key in keys}, "dreams": [], "classes": [], **extra}
-
-
-def weights_settings(cfg: dict) -> dict:
-    return _job(cfg, ("weights", "cache", "preprocess"))
-
-
-def ascent_settings(cfg: dict) -> dict:
-    """A change to any of these reruns the ascent jobs."""
-    keys = ("method", "steps", "size", "seed", "weights", "preprocess", "cache", "batch_size", "jit",
-            "precision", "diversity", "diversity_weight")
-    return _job(cfg, keys, **{cfg["method"]: cfg[cfg["method"]]})
-
-
-def classic_settings(cfg: dict) -> dict:
-    """The comparison render: the seeds' method at its own default steps, one image per filter."""
-    return ascent_settings({**cfg, "method": "classic", "steps": METHOD_STEPS["classic"], "diversity": 1})
-
-
-def grid_settings(cfg: dict, layer_name: str, filters: list[int]) -> dict:
-    return _job(cfg, ("outdir", "grid", "weights", "cache"), layers=[layer_name], filters=filters)
-
-
-def dream_settings(cfg: dict, spec: dict) -> dict:
-    return _job(cfg, ("outdir", "seed", "weights", "cache", "preprocess"), dreams=[spec])
-
-
-def class_settings(cfg: dict) -> dict:
-    return {**ascent_settings(cfg), "outdir": cfg["outdir"], "classes": cfg["classes"]}
+                             f"{layers!r}; add it to layers or remove it from filters")
+        return {name: _filters_for(choice.get(name, "all"), BY_NAME[name], f"filters.{name}")
+                for name in layers}
+    return {name: _filters_for(choice, BY_NAME[name], "filters") for name in layers}
 
 
 def load(path: str | Path | None = None, overrides: dict | None = None) -> dict:
     """``config.yaml`` (or ``path``) with ``overrides`` on top, checked."""
-    raw = read_yaml(path or DEFAULT_FILE)
-    return check(merge(raw, overrides or {}))
+    return check(merge(read_yaml(path or DEFAULT_FILE), overrides or {}))

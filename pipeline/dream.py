@@ -2,7 +2,7 @@
 
 The photo is processed at several scales ("octaves"), smallest first; after each octave the
 detail that shrinking lost is added back, so large images stay sharp. Each step moves the
-pixels along the L2-normalised gradient (the seeds' update) after a random shift of the image,
+pixels along the L2-normalised gradient (Chollet 2016's update) after a random shift of the image,
 which keeps the filters' patterns from locking onto one pixel grid.
 """
 
@@ -70,7 +70,7 @@ class Dreamer:
         import tensorflow as tf
         from keras import ops
 
-        from .ascent import gradient
+        from .ascent import gradient, normalised
 
         self.model, self.mode = model, preprocess_mode
         channels = np.asarray(filters, np.int32)
@@ -84,8 +84,7 @@ class Dreamer:
                 rolled = tf.roll(x, shifts[i], axis=(1, 2))
                 _, g = gradient(objective, rolled)
                 g = tf.roll(g, -shifts[i], axis=(1, 2))
-                g = g / (tf.sqrt(tf.reduce_mean(tf.square(g))) + 1e-5)
-                x = tf.clip_by_value(x + step_size * g, 0.0, 255.0)
+                x = tf.clip_by_value(x + step_size * normalised(g), 0.0, 255.0)
             return x
 
         self._steps = tf.function(steps, reduce_retracing=True)

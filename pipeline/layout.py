@@ -3,12 +3,15 @@
     {outdir}/filters/{layer}/{filter:04d}.png   the image that excites the filter most
     {outdir}/filters/{layer}/{filter:04d}.json  what the ascent measured, and how it was run
     {outdir}/filters/{layer}/{filter:04d}.html  the filter's page (a permanent URL)
-    {outdir}/classic/{layer}/{filter:04d}.png   the seeds' method, for comparison (compare_classic)
+    {outdir}/classic/{layer}/{filter:04d}.png   classic (Chollet 2016), for comparison
+    {outdir}/manifests/{render}/{layer}-{first:04d}.json   what one ascent job wrote
     {outdir}/dreams/{name}.png, .original.png, .json   a photo dreamed with chosen filters
     {outdir}/classes/{name}.png, .json          a class output maximised (full VGG16 only)
     {outdir}/grids/{layer}.png                  the layer's filters stitched, in filter order
     {outdir}/thumbs/...webp                     small copies the pages load
+    {outdir}/layers/{layer}.html                a layer's page
     {outdir}/index.html                         the atlas
+    {outdir}/logs/, benchmarks/                 per-job logs and Snakemake benchmark files
 """
 
 from __future__ import annotations
@@ -21,25 +24,59 @@ from pathlib import Path
 import numpy as np
 
 
+def _n(index: int | str) -> str:
+    """A filter index as it appears in file names (0007), or a Snakemake wildcard as it is."""
+    return f"{index:04d}" if isinstance(index, int) else index
+
+
 def filter_png(outdir, layer: str, index: int) -> str:
-    return f"{outdir}/filters/{layer}/{index:04d}.png"
+    return f"{outdir}/filters/{layer}/{_n(index)}.png"
 
 
 def filter_json(outdir, layer: str, index: int) -> str:
-    return f"{outdir}/filters/{layer}/{index:04d}.json"
+    return f"{outdir}/filters/{layer}/{_n(index)}.json"
+
+
+def filter_page(outdir, layer: str, index: int) -> str:
+    return f"{outdir}/filters/{layer}/{_n(index)}.html"
+
+
+# The filter page's URL inside the site, for the page script's search (``{filter}`` is padded
+# to four digits there); written into the search index so the script never spells it out.
+FILTER_PAGE_URL = "filters/{layer}/{filter}.html"
 
 
 def diverse_png(outdir, layer: str, index: int, k: int) -> str:
     """The k-th extra image of a filter rendered with diversity (k = 1 .. K-1)."""
-    return f"{outdir}/filters/{layer}/{index:04d}.div{k}.png"
+    return f"{outdir}/filters/{layer}/{_n(index)}.div{k}.png"
 
 
 def classic_png(outdir, layer: str, index: int) -> str:
-    return f"{outdir}/classic/{layer}/{index:04d}.png"
+    return f"{outdir}/classic/{layer}/{_n(index)}.png"
 
 
 def classic_json(outdir, layer: str, index: int) -> str:
-    return f"{outdir}/classic/{layer}/{index:04d}.json"
+    return f"{outdir}/classic/{layer}/{_n(index)}.json"
+
+
+# ``main`` is the atlas' own method; ``classic`` the comparison render beside it.
+RENDERS = {"main": (filter_png, filter_json), "classic": (classic_png, classic_json)}
+
+
+def render_files(outdir, render: str, layer: str, index: int) -> tuple[str, str]:
+    """(png, json) of one filter of one render."""
+    png, meta = RENDERS[render]
+    return png(outdir, layer, index), meta(outdir, layer, index)
+
+
+def chunk_manifest(outdir, render: str, layer: str, first: int | str) -> str:
+    """What one ascent job wrote; the job's only declared output (see rules/render.smk)."""
+    return f"{outdir}/manifests/{render}/{layer}-{_n(first)}.json"
+
+
+def manifest_root(manifest: str) -> str:
+    """The atlas folder a chunk manifest lies in (inverse of :func:`chunk_manifest`)."""
+    return str(Path(manifest).parents[2])
 
 
 def dream_files(outdir, name: str) -> list[str]:
@@ -60,8 +97,38 @@ def grid_thumb(outdir, layer: str) -> str:
     return f"{outdir}/thumbs/{layer}.webp"
 
 
+def filter_thumbs(outdir, layer: str) -> str:
+    return f"{outdir}/thumbs/{layer}"
+
+
 def filter_thumb(outdir, layer: str, index: int) -> str:
-    return f"{outdir}/thumbs/{layer}/{index:04d}.webp"
+    return f"{filter_thumbs(outdir, layer)}/{_n(index)}.webp"
+
+
+def layer_page(outdir, layer: str) -> str:
+    return f"{outdir}/layers/{layer}.html"
+
+
+STATIC = ("atlas.css", "atlas.js", "favicon.svg", "atlas-index.js")
+
+
+def extra_pages(dreams: bool, classes: bool) -> list[str]:
+    """The pages beside the network page, relative to the site's root."""
+    return (["dreams.html"] if dreams else []) + (["classes.html"] if classes else [])
+
+
+def site_files(outdir, dreams: bool, classes: bool) -> list[str]:
+    """The network page, the dreams and classes pages, and the static files."""
+    return ([f"{outdir}/index.html"] + [f"{outdir}/{page}" for page in extra_pages(dreams, classes)]
+            + [f"{outdir}/static/{name}" for name in STATIC])
+
+
+def log(outdir, kind: str, name: str) -> str:
+    return f"{outdir}/logs/{kind}/{name}.log"
+
+
+def benchmark(outdir, kind: str, name: str) -> str:
+    return f"{outdir}/benchmarks/{kind}/{name}.tsv"
 
 
 _UMASK = os.umask(0)

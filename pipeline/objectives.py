@@ -1,8 +1,89 @@
-"""What is maximised: one filter's mean activation, a different filter for each batch item."""
+"""What is maximised. An objective maps ``(forward, targets)`` to one value per batch item.
+
+``forward`` is what one pass of the network exposes (:class:`Forward`); ``targets[b]`` is the
+filter (or class) item b renders. Objectives add and scale like numbers, as Lucid's do::
+
+    channel() + 10.0 * diversity()
+
+so a term such as diversity is something a job adds, and the render loop never hears of it.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Callable
+
 from keras import ops
+
+
+class Objective:
+    """A per-item objective with a readable description; ``+``, ``-`` and ``*`` compose."""
+
+    def __init__(self, fn: Callable, description: str):
+        self.fn, self.description = fn, description
+
+    def __call__(self, forward: Forward, targets):
+        return self.fn(forward, targets)
+
+    def __add__(self, other: Objective) -> Objective:
+        return Objective(lambda f, t: self(f, t) + other(f, t), f"{self.description} + {other.description}")
+
+    def __mul__(self, k: float) -> Objective:
+        return Objective(lambda f, t: k * self(f, t), f"{k} * {self.description}")
+
+    __rmul__ = __mul__
+
+    def __neg__(self) -> Objective:
+        return -1.0 * self
+
+    def __sub__(self, other: Objective) -> Objective:
+        return self + (-other)
+
+    def __repr__(self) -> str:
+        return f"Objective({self.description})"
+
+
+@dataclass
+class Forward:
+    """What an objective may read from one pass.
+
+    ``features`` is the model's output. When the model stops just before its target conv
+    (``head`` set, see :class:`ConvMeanHead`), a filter's mean is read through the head
+    instead of computing the conv: the same value, far less work.
+    """
+
+    features: object
+    head: ConvMeanHead | None = None
+    weight_map: object = None
+
+    def channel_means(self, targets):
+        if self.head is not None:
+            return self.head(self.features, targets, self.weight_map)
+        return filter_means(self.features, targets)
+
+
+def channel() -> Objective:
+    """Each item's own filter: its mean activation over space, before the ReLU."""
+    return Objective(lambda f, t: f.channel_means(t), "channel mean")
+
+
+def class_logit() -> Objective:
+    """Each item's own class: its log-probability.
+
+    Chollet maximises the softmax output itself; its gradient vanishes as soon as one class
+    dominates. The log-probability climbs the same way without stalling.
+    """
+    return Objective(lambda f, t: class_log_prob(f.features, t), "class log-probability")
+
+
+def diversity() -> Objective:
+    """Lucid's diversity term (weight it with ``*``): each item is pushed away from the other
+    items that render the same target.
+
+    Items are compared by the cosine similarity of their Gram matrices (which features
+    co-occur, wherever they are), so the images differ in kind, not just by a shift.
+    """
+    return Objective(lambda f, t: gram_dissimilarity(f.features, t), "diversity")
 
 
 def filter_means(activations, filter_index):
@@ -28,22 +109,13 @@ def peaks(outputs, index):
 
 
 def class_log_prob(logits, class_index):
-    """Per-item log-probability of class ``class_index[b]``.
-
-    The seeds maximise the softmax output itself; its gradient vanishes as soon as one class
-    dominates. The log-probability climbs the same way without stalling.
-    """
+    """Per-item log-probability of class ``class_index[b]``."""
     logp = ops.log_softmax(ops.cast(logits, "float32"), axis=-1)
     return ops.take_along_axis(logp, ops.expand_dims(class_index, 1), axis=1)[:, 0]
 
 
-def diversity(activations, group, weight: float):
-    """Lucid's diversity term: each item is pushed away from the other items of its group.
-
-    ``group[b]`` says which filter item b renders; items of one filter are compared by the
-    cosine similarity of their Gram matrices (which features co-occur, wherever they are), so
-    the images differ in kind, not just by a shift. Returns the per-item penalty (<= 0).
-    """
+def gram_dissimilarity(activations, group):
+    """Minus each item's mean Gram cosine similarity to the other items of its group (<= 0)."""
     x = ops.cast(activations, "float32")
     b, h, w, c = ops.shape(x)
     flat = ops.reshape(x, (b, h * w, c))
@@ -52,7 +124,7 @@ def diversity(activations, group, weight: float):
     similarity = ops.matmul(gram, ops.transpose(gram))
     same = ops.cast(ops.expand_dims(group, 0) == ops.expand_dims(group, 1), "float32")
     others = same - ops.eye(b)
-    return -weight * ops.sum(similarity * others, axis=1) / ops.maximum(ops.sum(others, axis=1), 1.0)
+    return -ops.sum(similarity * others, axis=1) / ops.maximum(ops.sum(others, axis=1), 1.0)
 
 
 class ConvMeanHead:
@@ -74,6 +146,12 @@ class ConvMeanHead:
             raise ValueError(f"{conv.name}: only stride-1 'same' convolutions with odd kernels collapse")
         self.kernel = ops.convert_to_tensor(kernel)
         self.bias = ops.convert_to_tensor(bias)
+
+    @staticmethod
+    def collapses(layer) -> bool:
+        """Whether ``layer`` is a convolution this head can stand in for."""
+        return (hasattr(layer, "kernel_size") and layer.padding == "same"
+                and all(k % 2 for k in layer.kernel_size) and tuple(layer.strides) == (1, 1))
 
     @staticmethod
     def _reach(n: int, k: int):

@@ -1,6 +1,6 @@
 """Image parameterisations: what the optimiser actually changes.
 
-``pixels`` is the seeds' choice: the RGB values themselves. ``fourier`` is Lucid's: a
+``pixels`` is Chollet 2016's choice: the RGB values themselves. ``fourier`` is Lucid's: a
 per-channel spectrum scaled by 1/frequency (so every frequency starts equally easy to change,
 rather than high frequencies being as cheap as low ones), mapped through a decorrelated colour
 basis and a sigmoid. Both return RGB pixels in [0, 255], the input the network expects.
@@ -19,7 +19,7 @@ COLOR_BASIS = COLOR_CORRELATION_SQRT / np.max(np.linalg.norm(COLOR_CORRELATION_S
 
 
 def pixels_init(rng: np.random.Generator, size: int, mean: float, std: float) -> np.ndarray:
-    """The seeds' start: grey plus Gaussian noise, (size, size, 3) in pixel units."""
+    """Chollet 2016's start: grey plus Gaussian noise, (size, size, 3) in pixel units."""
     return rng.normal(mean, std, size=(size, size, 3)).astype(np.float32)
 
 
@@ -30,7 +30,7 @@ class Fourier:
     render in ``keras.ops`` and costs a few MFLOP per image, negligible beside the network.
     """
 
-    def __init__(self, size: int, decay: float = 1.0, cutoff: float = 0.0):
+    def __init__(self, size: int, decay: float, cutoff: float):
         h = w = size
         fy = np.fft.fftfreq(h)[:, None]
         fx = np.fft.rfftfreq(w)[None, :]
@@ -58,7 +58,7 @@ class Fourier:
         self.cx = (np.cos(ang_x) * twice).astype(np.float32) / w  # (kx, w)
         self.sx = (np.sin(ang_x) * twice).astype(np.float32) / w
 
-    def init(self, rng: np.random.Generator, sd: float = 0.01) -> np.ndarray:
+    def init(self, rng: np.random.Generator, sd: float) -> np.ndarray:
         """(2, 3, h, w//2+1): real and imaginary parts, small noise as in Lucid."""
         return rng.normal(0.0, sd, size=(2,) + self.shape).astype(np.float32)
 

@@ -1,10 +1,12 @@
-"""The static atlas: Jinja templates over the per-filter JSON, relative links only.
+"""The static atlas: Jinja templates over the per-filter records, relative links only.
 
 Pages: ``index.html`` (the network as a map of its 13 conv layers), ``layers/{layer}.html``
 (every filter as a lazy-loaded tile), ``filters/{layer}/{filter:04d}.html`` (one filter, a
-permanent URL beside its PNG and JSON). Every link is relative to the page, so the folder
-works from ``file://`` and under a GitHub Pages sub-path alike; no CDN, no request leaves
-the site. Autoescaping is on: text from the config (the title) is data, never markup.
+permanent URL beside its PNG and JSON). One job renders one layer's pages
+(:func:`render_layer`), so a layer's pages are redone only when that layer changes; another
+renders the network page and what is shared (:func:`render_network`). Every link is relative
+to the page, so the folder works from ``file://`` and under a GitHub Pages sub-path alike; no
+CDN, no request leaves the site. Autoescaping is on: text from the config is data, never markup.
 """
 
 from __future__ import annotations
@@ -15,26 +17,26 @@ from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from . import layout
-from .config import selection
+from . import layout, settings
 from .errors import AtlasError
+from .record import FilterRecord
 from .vgg16 import BY_NAME, LAYERS, ConvLayer
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "site_templates"
-STATIC = ("atlas.css", "atlas.js", "favicon.svg")
+TEMPLATE_STATIC = ("atlas.css", "atlas.js", "favicon.svg")
 
 
 @dataclass
 class LayerPage:
     layer: ConvLayer
-    filters: list[dict] = field(default_factory=list)
+    filters: list[FilterRecord] = field(default_factory=list)
 
     @property
     def dead(self) -> int:
-        return sum(1 for f in self.filters if f["dead"])
+        return sum(1 for f in self.filters if f.dead)
 
 
-def _read(path: str) -> dict | None:
+def _read_json(path: str) -> dict | None:
     try:
         with open(path) as fh:
             return json.load(fh)
@@ -42,20 +44,11 @@ def _read(path: str) -> dict | None:
         return None
 
 
-def collect(cfg: dict) -> list[LayerPage]:
-    out = cfg["outdir"]
-    pages = []
-    for name, indices in selection(cfg).items():
-        page = LayerPage(BY_NAME[name])
-        for index in indices:
-            meta = _read(layout.filter_json(out, name, index))
-            if meta is None:
-                raise AtlasError(f"site: {layout.filter_json(out, name, index)} is missing; render "
-                                 "the filters first (snakemake, or python -m pipeline ascend)")
-            meta["classic"] = _read(layout.classic_json(out, name, index)) if cfg["compare_classic"] else None
-            page.filters.append(meta)
-        pages.append(page)
-    return pages
+def _record(path: str) -> FilterRecord:
+    if not Path(path).exists():
+        raise AtlasError(f"site: {path} is missing; render the filters first "
+                         "(snakemake, or python -m pipeline ascend)")
+    return FilterRecord.read(path)
 
 
 def curve_points(curve: list, width: int = 320, height: int = 120, pad: int = 4) -> str:
@@ -70,7 +63,7 @@ def curve_points(curve: list, width: int = 320, height: int = 120, pad: int = 4)
 
 
 def ranges(indices: list[int]) -> str:
-    """[0,1,2,5,7,8] -> '0-2,5,7-8': the search index stays small at 4,224 filters."""
+    """[0,1,2,5,7,8] -> '0-2,5,7-8': short enough for a search index or a command line."""
     parts, start = [], None
     for i, v in enumerate(indices):
         if start is None:
@@ -81,10 +74,11 @@ def ranges(indices: list[int]) -> str:
     return ",".join(parts)
 
 
-def search_index(pages: list[LayerPage]) -> str:
+def search_index(filters: dict[str, list[int]]) -> str:
     """A script, not JSON: browsers refuse fetch() on file:// but load <script src> fine."""
-    data = {p.layer.name: {"filters": p.layer.filters, "rendered": ranges([f["filter"] for f in p.filters])}
-            for p in pages}
+    data = {"layers": {name: {"filters": BY_NAME[name].filters, "rendered": ranges(fs)}
+                       for name, fs in filters.items()},
+            "filter_page": layout.FILTER_PAGE_URL}
     return "window.ATLAS_INDEX = " + json.dumps(data, sort_keys=True) + ";\n"
 
 
@@ -96,61 +90,52 @@ def environment() -> Environment:
     return env
 
 
-def filter_page_path(outdir, layer_name: str, index: int) -> str:
-    return f"{outdir}/filters/{layer_name}/{index:04d}.html"
+def layer_summary(outdir, layer: str) -> str:
+    """What a layer's pages job tells the network page: filters rendered and dead."""
+    return f"{outdir}/manifests/pages/{layer}.json"
 
 
-def extra_pages(cfg: dict) -> list[str]:
-    return (["dreams.html"] if cfg["dreams"] else []) + (["classes.html"] if cfg["classes"] else [])
-
-
-def page_paths(cfg: dict) -> list[str]:
-    """Every file :func:`render` writes, for Snakemake's ``output:``."""
-    out = cfg["outdir"]
-    return ([f"{out}/index.html"] + [f"{out}/{name}" for name in extra_pages(cfg)]
-            + [f"{out}/static/{name}" for name in STATIC + ("atlas-index.js",)]
-            + [f"{out}/layers/{name}.html" for name in cfg["layers"]]
-            + [filter_page_path(out, name, f) for name, fs in selection(cfg).items() for f in fs])
-
-
-def dreams_by_filter(dreams: list[dict]) -> dict[tuple[str, int], list[str]]:
-    """(layer, filter) -> names of the dreams that used it, for links back from filter pages."""
-    index: dict[tuple[str, int], list[str]] = {}
-    for d in dreams:
-        for f in d["filters"]:
-            index.setdefault((d["layer"], f), []).append(d["name"])
-    return index
-
-
-def render(cfg: dict) -> list[Path]:
+def render_layer(p: settings.Pages) -> Path:
+    """One layer's page and the page of each of its filters; the layer page is written last."""
     env = environment()
-    out = Path(cfg["outdir"])
-    pages = collect(cfg)
-    dreams = [_read(layout.dream_files(out, d["name"])[2]) for d in cfg["dreams"]]
-    classes = [_read(layout.class_files(out, c["name"])[1]) for c in cfg["classes"]]
-    rendered = {(p.layer.name, f["filter"]) for p in pages for f in p.filters}
-    used_by = dreams_by_filter(dreams)
-    common = {"title": cfg["title"], "cfg": cfg, "network": LAYERS, "extra_pages": extra_pages(cfg),
-              "rendered": rendered}
-    written = [layout.write_text(out / "static" / name, (TEMPLATES / name).read_text()) for name in STATIC]
-    written.append(layout.write_text(out / "static" / "atlas-index.js", search_index(pages)))
-    written.append(layout.write_text(out / "index.html", env.get_template("index.html").render(
-        root=".", layers=pages, by_name={p.layer.name: p for p in pages}, **common)))
+    page = LayerPage(BY_NAME[p.layer], [_record(layout.filter_json(p.outdir, p.layer, f)) for f in p.filters])
+    used_by: dict[int, list[str]] = {}
+    for d in p.dreams:
+        for f in d.filters:
+            used_by.setdefault(f, []).append(d.name)
+    common = {"title": p.title, "extra_pages": p.extra_pages, "network": LAYERS}
+    tpl = env.get_template("filter.html")
+    for i, rec in enumerate(page.filters):
+        classic = _read_json(layout.classic_json(p.outdir, p.layer, rec.filter)) if p.compare_classic else None
+        html = tpl.render(root="../..", page=page, f=rec, classic=classic, curve=curve_points(rec.curve),
+                          dreams=used_by.get(rec.filter, []),
+                          prev=page.filters[i - 1] if i else None,
+                          next=page.filters[i + 1] if i + 1 < len(page.filters) else None, **common)
+        layout.write_text(layout.filter_page(p.outdir, p.layer, rec.filter), html)
+    layout.write_json(layer_summary(p.outdir, p.layer),
+                      {"layer": p.layer, "rendered": len(page.filters), "dead": page.dead})
+    html = env.get_template("layer.html").render(root="..", page=page, **common)
+    return layout.write_text(layout.layer_page(p.outdir, p.layer), html)
+
+
+def render_network(s: settings.Site) -> Path:
+    """The network page, the dreams and classes pages, the search index and the static files."""
+    env = environment()
+    out = Path(s.outdir)
+    summaries = {name: _read_json(layer_summary(out, name)) for name in s.filters}
+    dreams = [_read_json(layout.dream_files(out, name)[2]) for name in s.dreams]
+    classes = [_read_json(layout.class_files(out, name)[1]) for name in s.classes]
+    rendered = {(name, f) for name, fs in s.filters.items() for f in fs}
+    common = {"title": s.title, "extra_pages": layout.extra_pages(bool(dreams), bool(classes)),
+              "network": LAYERS}
+    for name in TEMPLATE_STATIC:
+        layout.write_text(out / "static" / name, (TEMPLATES / name).read_text())
+    layout.write_text(out / "static" / "atlas-index.js", search_index(s.filters))
     if dreams:
-        written.append(layout.write_text(out / "dreams.html", env.get_template("dreams.html").render(
-            root=".", dreams=dreams, **common)))
+        layout.write_text(out / "dreams.html", env.get_template("dreams.html").render(
+            root=".", dreams=dreams, rendered=rendered, **common))
     if classes:
-        written.append(layout.write_text(out / "classes.html", env.get_template("classes.html").render(
-            root=".", classes=classes, **common)))
-    layer_tpl, filter_tpl = env.get_template("layer.html"), env.get_template("filter.html")
-    for page in pages:
-        html = layer_tpl.render(root="..", page=page, **common)
-        written.append(layout.write_text(out / "layers" / f"{page.layer.name}.html", html))
-        for i, meta in enumerate(page.filters):
-            html = filter_tpl.render(
-                root="../..", page=page, f=meta, curve=curve_points(meta["curve"]),
-                dreams=used_by.get((page.layer.name, meta["filter"]), []),
-                prev=page.filters[i - 1] if i else None,
-                next=page.filters[i + 1] if i + 1 < len(page.filters) else None, **common)
-            written.append(layout.write_text(filter_page_path(out, page.layer.name, meta["filter"]), html))
-    return written
+        layout.write_text(out / "classes.html", env.get_template("classes.html").render(
+            root=".", classes=classes, **common))
+    html = env.get_template("index.html").render(root=".", summaries=summaries, **common)
+    return layout.write_text(out / "index.html", html)

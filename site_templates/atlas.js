@@ -26,13 +26,13 @@
       ev.preventDefault();
       var msg = document.getElementById("search-msg");
       var hit = parse(document.getElementById("q").value);
-      var index = window.ATLAS_INDEX || {};
+      var atlas = window.ATLAS_INDEX || {layers: {}}, index = atlas.layers;
       if (!hit) { msg.textContent = "Try e.g. block4_conv2 117 or 4_2/117"; return; }
       var layer = index[hit[0]];
       if (!layer) { msg.textContent = hit[0] + " is not rendered in this atlas"; return; }
       if (hit[1] >= layer.filters) { msg.textContent = hit[0] + " has filters 0-" + (layer.filters - 1); return; }
       if (!rendered(layer.rendered, hit[1])) { msg.textContent = hit[0] + " filter " + hit[1] + " is not rendered"; return; }
-      window.location.href = root + "/filters/" + hit[0] + "/" + pad4(hit[1]) + ".html";
+      window.location.href = root + "/" + atlas.filter_page.replace("{layer}", hit[0]).replace("{filter}", pad4(hit[1]));
     });
   }
 

@@ -5,15 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from pipeline import ascent, config, deprocess, param, vgg16
-
-CLASSIC = {"step_size": 1.0, "init_mean": 127.0, "init_std": 10.0}
-
-
-def renderer(base, layer_name, method="classic", size=64, seed=0, knobs=None):
-    lyr = vgg16.layer(layer_name)
-    knobs = knobs or (CLASSIC if method == "classic" else config.check({})["fourier"])
-    return ascent.Renderer(vgg16.cut_model(base, layer_name), lyr, method, knobs, size, "torch", seed)
+from conftest import renderer
+from pipeline import ascent, deprocess, objectives, param, vgg16
 
 
 @pytest.mark.parametrize("layer_name", ["block2_conv2", "block4_conv3"])
@@ -78,7 +71,7 @@ def test_chollet_deprocess():
 def test_fourier_basis_equals_numpy_irfft2():
     rng = np.random.default_rng(0)
     for size in (32, 33):
-        f = param.Fourier(size)
+        f = param.Fourier(size, decay=1.0, cutoff=0.0)
         spec = rng.normal(size=(2, 2, 3, size, size // 2 + 1)).astype(np.float32)
         got = np.asarray(f.irfft2(spec))
         want = np.fft.irfft2(spec[:, 0] + 1j * spec[:, 1], s=(size, size))
@@ -89,14 +82,12 @@ def test_fourier_basis_equals_numpy_irfft2():
 def test_bfloat16_images_match_float32(base, method, steps):
     """The mixed-precision option is a speed knob, not a different picture: the same pattern
     (pixels correlate), and as strong on the float32 network (within 10%)."""
-    lyr = vgg16.layer("block3_conv2")
-    knobs = CLASSIC if method == "classic" else config.check({})["fourier"]
     images, judge = {}, None
-    for dtype in ("float32", "mixed_bfloat16"):
-        r = ascent.Renderer(vgg16.cut_model(base, lyr.name, dtype), lyr, method, knobs, 64, "torch", 0)
+    for precision in ("float32", "bfloat16"):
+        r = renderer(base, "block3_conv2", method, precision=precision)
         judge = judge or r
-        images[dtype] = np.stack([x.image for x in r.render([0, 9], steps)])
-    a, b = images["float32"], images["mixed_bfloat16"]
+        images[precision] = np.stack([x.image for x in r.render([0, 9], steps)])
+    a, b = images["float32"], images["bfloat16"]
     corr = np.corrcoef(a.astype(float).ravel(), b.astype(float).ravel())[0, 1]
     assert corr > 0.8, corr
     act_a, act_b = judge.measure(a, [0, 9])[0], judge.measure(b, [0, 9])[0]
@@ -108,8 +99,6 @@ def test_collapsed_head_equals_the_full_layer(base, layer_name):
     """The shortcut the step loop takes is exact: same objective, same gradient."""
     import keras
     import tensorflow as tf
-
-    from pipeline import objectives
 
     cut = vgg16.cut_model(base, layer_name)
     last = cut.layers[-1]
@@ -131,14 +120,9 @@ def test_collapsed_head_equals_the_full_layer(base, layer_name):
 
 
 def test_diversity_gives_distinct_images_that_still_excite_the_filter(base):
-    from pipeline import objectives
-
-    lyr = vgg16.layer("block4_conv2")
-    cut = vgg16.cut_model(base, lyr.name)
-    knobs = config.check({})["fourier"]
     similarity = {}
     for weight in (0.0, 10.0):
-        r = ascent.Renderer(cut, lyr, "fourier", knobs, 64, "torch", 0, diversity=3, diversity_weight=weight)
+        r = renderer(base, "block4_conv2", "fourier", diversity=3, diversity_weight=weight)
         (res,) = r.render([5], steps=48)
         images = np.stack([res.image] + res.diverse)
         assert len(res.diverse) == 2 and res.filter == 5
@@ -147,7 +131,7 @@ def test_diversity_gives_distinct_images_that_still_excite_the_filter(base):
         # Diversity is judged where it acts: Gram similarity of the target conv's input.
         pre = vgg16.cut_model(base, "block4_conv1")(vgg16.preprocess(images.astype(np.float32), "torch"))
         feats = np.maximum(np.asarray(pre), 0)  # block4_conv2 sees block4_conv1 after its ReLU
-        penalty = np.asarray(objectives.diversity(feats, np.array([0, 0, 0], np.int32), 1.0))
+        penalty = np.asarray(objectives.gram_dissimilarity(feats, np.array([0, 0, 0], np.int32)))
         similarity[weight] = -penalty.mean()
     assert similarity[10.0] < 0.8 * similarity[0.0]
 
@@ -158,8 +142,6 @@ def test_post_relu_objective_is_stuck_where_pre_relu_is_not(base):
     import keras
     import tensorflow as tf
 
-    from pipeline import objectives
-
     filters = [0, 7, 100]
     x = tf.constant(np.random.default_rng(0).normal(127, 10, (3, 128, 128, 3)).astype(np.float32))
     post = keras.Model(base.input, base.get_layer("block4_conv3").output)
@@ -169,3 +151,18 @@ def test_post_relu_objective_is_stuck_where_pre_relu_is_not(base):
         _, g = ascent.gradient(lambda im: objectives.filter_means(model(vgg16.preprocess(im, "torch")), idx), x)
         per_item = np.abs(np.asarray(g)).max(axis=(1, 2, 3))
         assert ((per_item == 0) if stuck else (per_item > 0)).all()
+
+
+def test_objectives_compose_like_numbers():
+    """Lucid's algebra: sums, scalings and differences of objectives are objectives."""
+    import tensorflow as tf
+
+    acts = tf.constant(np.random.default_rng(2).normal(size=(2, 5, 5, 4)).astype(np.float32))
+    targets = tf.constant([1, 3], tf.int32)
+    fwd = objectives.Forward(acts)
+    channel = np.asarray(objectives.channel()(fwd, targets))
+    np.testing.assert_allclose(channel, np.asarray(acts).mean(axis=(1, 2))[[0, 1], [1, 3]], rtol=1e-5)
+    combo = 2.0 * objectives.channel() - objectives.channel() + 0.5 * objectives.diversity()
+    want = channel + 0.5 * np.asarray(objectives.gram_dissimilarity(acts, targets))
+    np.testing.assert_allclose(np.asarray(combo(fwd, targets)), want, rtol=1e-5)
+    assert "diversity" in combo.description and "channel mean" in combo.description

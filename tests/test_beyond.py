@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from pipeline import config, dream, jobs, vgg16
+from pipeline import config, dream, jobs, settings, vgg16
 from pipeline.errors import AtlasError
 
 TINY_DREAM = {"name": "cat", "photo": "skimage:chelsea", "layer": "block4_conv2", "filters": [1, 2],
@@ -15,7 +15,7 @@ TINY_DREAM = {"name": "cat", "photo": "skimage:chelsea", "layer": "block4_conv2"
 
 def test_dream_on_the_cat_raises_its_filters(tmp_path, real_weights):
     cfg = config.load(overrides={"outdir": str(tmp_path), "dreams": [TINY_DREAM]})
-    png, original, meta = jobs.dream(cfg, "cat")
+    png, original, meta = jobs.dream(settings.dream(cfg, "cat"))
     for path in (png, original):
         with Image.open(path) as im:
             assert im.size == (96, 64) and im.mode == "RGB"  # chelsea is 451x300: aspect kept
@@ -82,7 +82,7 @@ def full_weights(tmp_path_factory, base):
 def test_class_probability_climbs_past_099(tmp_path, full_weights):
     cfg = config.load(overrides={"outdir": str(tmp_path), "weights": str(full_weights),
                                  "dreams": [], "classes": [{"name": "sea-snake", "class": 65, "steps": 24}]})
-    written = jobs.classes(cfg)
+    written = jobs.classes(settings.classes(cfg))
     import json
 
     meta = json.loads(written[1].read_text())

@@ -7,7 +7,7 @@ import sys
 import pytest
 
 from conftest import REPO, last_line, run
-from pipeline import config
+from pipeline import config, settings
 from pipeline.errors import AtlasError
 
 BAD = [
@@ -36,18 +36,18 @@ def test_bad_settings_are_one_line(override, setting, value):
 
 def test_defaults_are_the_whole_network():
     cfg = config.load()
-    sel = config.selection(cfg)
+    sel = cfg["filters"]
     assert len(sel) == 13 and sum(map(len, sel.values())) == 4224
     assert cfg["method"] == "fourier" and cfg["steps"] == config.METHOD_STEPS["fourier"]
-    assert sum(len(c) for _, c in config.chunks(cfg)) == 4224
+    assert sum(len(c) for c in settings.chunks(cfg).values()) == 4224
 
 
 def test_filters_forms():
     cfg = config.load(overrides={"layers": ["block1_conv1", "block5_conv3"], "filters": 100})
-    assert [len(v) for v in config.selection(cfg).values()] == [64, 100]
+    assert [len(v) for v in cfg["filters"].values()] == [64, 100]
     cfg = config.load(overrides={"layers": ["block5_conv3", "block1_conv1"],
                                  "filters": {"block5_conv3": [7, 3], "block1_conv1": 2}})
-    assert config.selection(cfg) == {"block1_conv1": [0, 1], "block5_conv3": [3, 7]}
+    assert cfg["filters"] == {"block1_conv1": [0, 1], "block5_conv3": [3, 7]}
 
 
 def test_malformed_yaml_names_the_place(tmp_path):
@@ -60,7 +60,7 @@ def test_malformed_yaml_names_the_place(tmp_path):
 def test_cli_bad_layer_one_line_and_nothing_written(tmp_path):
     out = tmp_path / "out"
     proc = run([sys.executable, "-m", "pipeline", "ascend", "--layer", "block6_conv1",
-                "--filters", "0:2", "--out", str(out)])
+                "--filters", "0:2", "--outdir", str(out)])
     assert proc.returncode == 2
     assert last_line(proc.stderr).startswith("error: config: layers = ['block6_conv1']")
     assert "Traceback" not in proc.stderr
@@ -69,7 +69,7 @@ def test_cli_bad_layer_one_line_and_nothing_written(tmp_path):
 
 def test_cli_filter_out_of_range(tmp_path):
     proc = run([sys.executable, "-m", "pipeline", "ascend", "--layer", "block1_conv1",
-                "--filters", "60:70", "--out", str(tmp_path / "o")])
+                "--filters", "60:70", "--outdir", str(tmp_path / "o")])
     assert proc.returncode == 2
     assert "64 is out of range for block1_conv1; expected 0 to 63" in last_line(proc.stderr)
 
@@ -107,12 +107,9 @@ def test_schema_layers_are_vgg16s_and_readme_documents_every_setting():
             assert f"`{section}.{key}`" in readme, f"README does not document {section}.{key}"
 
 
-@pytest.mark.parametrize("command", ["site", "grid"])
+@pytest.mark.parametrize("command", ["pages", "grid"])
 def test_pages_and_grids_before_rendering_say_so(tmp_path, command):
-    import json
-
-    settings = json.dumps({"outdir": str(tmp_path / "a"), "layers": ["block1_conv1"], "filters": 2})
-    args = [sys.executable, "-m", "pipeline", command, "--settings", settings]
-    proc = run(args + (["--layer", "block1_conv1"] if command == "grid" else []))
+    proc = run([sys.executable, "-m", "pipeline", command, "--layer", "block1_conv1",
+                "--outdir", str(tmp_path / "a")])
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
     assert "is missing" in last_line(proc.stderr) and "render the filters first" in last_line(proc.stderr)

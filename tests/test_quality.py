@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from pipeline import ascent, config, quality, vgg16
+from conftest import renderer
+from pipeline import quality, vgg16
 
 
 def test_spectral_share_of_noise_and_of_a_smooth_image():
@@ -26,13 +27,12 @@ def test_photos_are_low_frequency():
 @pytest.fixture(scope="module")
 def compared(base, real_weights):
     layer_name, filters = "block3_conv1", [0, 5]
-    lyr, cut = vgg16.layer(layer_name), vgg16.cut_model(base, layer_name)
-    cfg = config.load()
+    cut = vgg16.cut_model(base, layer_name)
     probe = quality.Probe(cut, real_weights.preprocess)
     photo_acts = probe.activations(quality.photos(128))
     out = {}
     for method, steps in (("classic", 20), ("fourier", 96)):
-        r = ascent.Renderer(cut, lyr, method, cfg[method], 128, real_weights.preprocess, 0)
+        r = renderer(base, layer_name, method, size=128)
         out[method] = [(x.image, x.filter) for x in r.render(filters, steps)]
     return probe, photo_acts, out
 

@@ -1,0 +1,39 @@
+"""How long an atlas takes, from its arithmetic: FLOPs counted from the network, over a rate.
+
+A step costs about twice the forward pass up to the target layer (the forward, then the
+gradient with respect to the input; no weight gradients). The ``fourier`` method's image is
+padded before the network sees it, so it pays for ``size + 2 * pad`` pixels a side.
+"""
+
+from __future__ import annotations
+
+from .vgg16 import flops_to
+
+CPU_FLOPS_PER_CORE = 95e9  # float32, measured on the 2-core build machine at depth (190 GFLOP/s)
+
+
+def ascent_flops(layer: str, steps: int, side: int) -> float:
+    return 2.0 * flops_to(layer, side) * steps
+
+
+def atlas_flops(cfg: dict) -> float:
+    """Executed FLOPs of every ascent the checked config asks for (the classic comparison too)."""
+    pad = cfg["fourier"]["pad"] if cfg["method"] == "fourier" else 0
+    total = 0.0
+    for layer, filters in cfg["filters"].items():
+        total += len(filters) * cfg["diversity"] * ascent_flops(layer, cfg["steps"], cfg["size"] + 2 * pad)
+        if cfg["compare_classic"]:
+            total += len(filters) * ascent_flops(layer, 20, cfg["size"])
+    return total
+
+
+def duration(seconds: float) -> str:
+    if seconds < 120:
+        return f"{seconds:.0f} s"
+    if seconds < 2 * 3600:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.1f} h"
+
+
+def on_cpu(cfg: dict, cores: int) -> str:
+    return duration(atlas_flops(cfg) / (CPU_FLOPS_PER_CORE * max(1, cores)))

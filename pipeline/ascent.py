@@ -158,7 +158,8 @@ class Renderer:
                  objective: objectives.Objective, score: objectives.Objective):
         import tensorflow as tf
 
-        self.model, self.seed, self.stream, self.diversity = model, s.seed, stream, s.diversity
+        self.model, self.settings, self.seed, self.stream = model, s, s.seed, stream
+        self.diversity = s.diversity
         self.method = m = make_method(s)
         self.mode = preprocess_mode
         # A filter's spatial mean needs only the target conv's input (objectives.ConvMeanHead):

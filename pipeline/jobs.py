@@ -56,9 +56,8 @@ def ascend(s: settings.Ascent, layer_name: str, filters: list[int], render: str,
     ``render`` is ``main`` or ``classic`` (the comparison, see ``layout.RENDERS``). Filters
     whose record already holds these settings are kept: a job killed half-way resumes.
     """
-    t_start = time.perf_counter()
     where = device.start_tensorflow(s.device)
-    started = _process_age()
+    born = _process_start()
     if threads:
         import tensorflow as tf
 
@@ -81,24 +80,25 @@ def ascend(s: settings.Ascent, layer_name: str, filters: list[int], render: str,
         objective = score + s.diversity_weight * objectives.diversity() if s.diversity > 1 else score
         renderer = ascent.Renderer(model, s, resolved.preprocess, lyr.index, objective, score)
         say(f"{layer_name}: {len(todo)} filters, method {s.method}, {s.steps} steps, {s.size} px, "
-            f"batches of {batch_size}, start-up {time.perf_counter() - t_start:.1f} s")
-        setup = started + time.perf_counter() - t_start
+            f"batches of {batch_size}, start-up {time.time() - born:.1f} s")
+        setup = time.time() - born
         write = _render_batches(renderer, s, lyr, todo, max(1, batch_size // s.diversity), render,
                                 outdir, where, resolved, knobs)
     # What bench/jobs.py reads: the set-up from the process' start to the first step (imports,
     # weights, model), and the per-filter work after the ascent (measuring, PNG and JSON writing).
     manifest = {"layer": layer_name, "render": render, "filters": filters, "rendered": todo,
-                "device": where, "seconds": round(time.perf_counter() - t_start, 3),
+                "device": where, "started": round(born, 3), "finished": round(time.time(), 3),
+                "seconds": round(time.time() - born, 3),
                 "setup_seconds": round(setup, 3), "write_seconds": round(write, 3)}
-    say(f"{layer_name}: {len(filters)} filters in {manifest['seconds']:.1f} s")
+    say(f"{layer_name}: {len(filters)} filters in {manifest['seconds']:.1f} s since the job started")
     return layout.write_json(layout.chunk_manifest(outdir, render, layer_name, filters[0]), manifest)
 
 
-def _process_age() -> float:
-    """Seconds since this process started: imports count towards a job's start-up."""
+def _process_start() -> float:
+    """When this process started (epoch seconds): imports count towards a job's start-up."""
     import psutil
 
-    return max(0.0, time.time() - psutil.Process().create_time())
+    return psutil.Process().create_time()
 
 
 def _render_batches(renderer, s, lyr, filters, batch_size, render, outdir, where, resolved, knobs) -> float:

@@ -31,10 +31,11 @@ shell.prefix(f"set -euo pipefail; export PATH={shlex.quote(os.path.dirname(sys.e
 
 
 def count_gpus() -> int:
-    """GPUs this run's jobs share, decided once by the main process of a local run.
+    """GPUs this run's jobs share (as nvidia-smi lists them), decided once by the main process
+    of a local run.
 
-    With device auto, GPUs that nvidia-smi lists but TensorFlow cannot use (a CPU-only
-    build, broken CUDA) are said in one line, and the run goes on as a CPU run.
+    With device auto, GPUs that TensorFlow cannot use (a CPU-only build, broken CUDA) are said
+    in one line with the CPU estimate; each job then runs on the CPU with its share of cores.
     """
     if CFG["device"] == "cpu" or not (workflow.is_main_process and workflow.local_exec):
         return 0
@@ -47,7 +48,7 @@ def count_gpus() -> int:
         print(f"warning: {device.why_no_gpu()}; running on the CPU instead, estimated "
               f"{estimate.on_cpu(CFG, os.cpu_count())} for this config (see requirements-gpu.txt)",
               file=sys.stderr)
-    return gpus if usable else 0
+    return gpus
 
 
 GPUS = count_gpus()

@@ -17,7 +17,7 @@ import pytest
 from conftest import REPO, run
 
 HOSTILE = "<script>alert('x')</script> Atlas"
-# Nested settings go in a --configfile: Snakemake's --config leaves nested numbers as strings.
+# A list of mappings is most readable in a --configfile (it also works on --config).
 DREAM = ("dreams:\n  - {name: cat, photo: 'skimage:chelsea', layer: block4_conv2, filters: [1],"
          " size: 64, steps: 2, octaves: 1}\n")
 SMALL = ["layers=[block1_conv2,block4_conv2]", "filters=3", "steps=4", "size=48", "outdir=atlas",
@@ -228,3 +228,20 @@ def test_publish_to_a_local_bare_repository(site, tmp_path):
 def test_publish_without_a_site_is_one_line(tmp_path):
     proc = run([sys.executable, "-m", "pipeline", "publish", "--outdir", str(tmp_path / "none")])
     assert proc.returncode == 2 and "render the atlas first" in proc.stderr
+
+
+def test_snakemake_report_has_every_grid_and_the_dream_with_captions(site):
+    import zipfile
+
+    workdir = site.parent
+    proc = run([sys.executable, "-m", "snakemake", "-s", str(REPO / "Snakefile"), "-d", str(workdir),
+                "--configfile", str(workdir / "dream.yaml"), "--config", *SMALL,
+                "--report", "atlas-report.zip"])
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    with zipfile.ZipFile(workdir / "atlas-report.zip") as zf:
+        names = zf.namelist()
+        html = zf.read(next(n for n in names if n.endswith("report.html"))).decode()
+    for png in ("block1_conv2.png", "block4_conv2.png", "cat.png"):
+        assert any(n.endswith("/" + png) for n in names), names
+    assert "Every rendered filter of layer" in html and "block4_conv2" in html
+    assert "a photo ascended towards chosen filters" in html

@@ -1,0 +1,113 @@
+"""Settings as users type them on Snakemake's command line, each through a real `snakemake -n`.
+
+Snakemake's --config hands every value inside a list or a mapping over as a string and reads
+only True/False as booleans; the workflow must read them as what the schema expects.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shlex
+import sys
+
+import pytest
+
+from conftest import REPO, run
+
+
+def dry_run(workdir, *config):
+    """`snakemake -n -p` with these --config values: (exit code, shell commands, stderr)."""
+    proc = run([sys.executable, "-m", "snakemake", "-s", str(REPO / "Snakefile"), "-d", str(workdir),
+                "-n", "-p", "--cores", "2", "--config", "dreams=[]", *config])
+    return proc.returncode, [l for l in proc.stdout.splitlines() if "-m pipeline" in l], proc.stderr
+
+
+def settings_of(commands: list[str], command: str, layer: str | None = None, render: str = "main") -> dict:
+    """The --settings JSON a job of ``command`` (for ``layer``) would be given."""
+    for line in commands:
+        args = shlex.split(line.split("; ")[-1])
+        if args[args.index("pipeline") + 1] != command:
+            continue
+        if layer and args[args.index("--layer") + 1] != layer:
+            continue
+        if "--render" in args and args[args.index("--render") + 1] != render:
+            continue
+        return {**json.loads(args[args.index("--settings") + 1]),
+                "_filters": args[args.index("--filters") + 1] if "--filters" in args else None}
+    raise AssertionError(f"no {command} job for {layer} in {commands}")
+
+
+def test_a_list_of_filters(tmp_path):
+    rc, cmds, err = dry_run(tmp_path, "filters=[0,7,100]", "layers=[block5_conv3]")
+    assert rc == 0, err
+    assert settings_of(cmds, "ascend", "block5_conv3")["_filters"] == "0,7,100"
+    assert settings_of(cmds, "grid", "block5_conv3")["filters"] == [0, 7, 100]
+
+
+def test_a_list_of_layers(tmp_path):
+    rc, cmds, err = dry_run(tmp_path, "layers=[block1_conv2,block5_conv3]", "filters=2")
+    assert rc == 0, err
+    assert {settings_of(cmds, "pages", name)["layer"] for name in ("block1_conv2", "block5_conv3")} \
+        == {"block1_conv2", "block5_conv3"}
+    assert not [c for c in cmds if "block3_conv1" in c]
+
+
+def test_filters_per_layer(tmp_path):
+    rc, cmds, err = dry_run(tmp_path, "filters={block4_conv3: [0,7]}")
+    assert rc == 0, err
+    assert settings_of(cmds, "ascend", "block4_conv3")["_filters"] == "0,7"
+    assert settings_of(cmds, "ascend", "block1_conv1")["_filters"] == "0-63"  # the others: all
+
+
+def test_a_boolean_as_users_write_it(tmp_path):
+    for value in ("false", "False", "no"):
+        rc, cmds, err = dry_run(tmp_path, f"compare_classic={value}", "layers=[block1_conv1]", "filters=2")
+        assert rc == 0, err
+        assert not [c for c in cmds if "--render classic" in c], value
+    rc, cmds, err = dry_run(tmp_path, "compare_classic=true", "layers=[block1_conv1]", "filters=2")
+    assert [c for c in cmds if "--render classic" in c]
+
+
+def test_a_nested_override_changes_only_its_keys(tmp_path):
+    rc, cmds, err = dry_run(tmp_path, "fourier={cutoff: 0.3}", "grid={tile: 96}",
+                            "layers=[block2_conv1]", "filters=2")
+    assert rc == 0, err
+    fourier = settings_of(cmds, "ascend", "block2_conv1")["fourier"]
+    assert fourier["cutoff"] == 0.3 and fourier["lr"] == 0.05 and fourier["scale"] == [0.9, 1.1]
+    grid = settings_of(cmds, "grid", "block2_conv1")
+    assert grid["tile"] == 96 and grid["columns"] == 16
+
+
+def test_a_nested_list_of_numbers(tmp_path):
+    rc, cmds, err = dry_run(tmp_path, "fourier={scale: [0.8, 1.2]}", "layers=[block2_conv1]", "filters=1")
+    assert rc == 0, err
+    assert settings_of(cmds, "ascend", "block2_conv1")["fourier"]["scale"] == [0.8, 1.2]
+
+
+@pytest.mark.parametrize("config,expect", [
+    ("filters=[0,7,600]", "filters = 600 is out of range for block1_conv1"),
+    ("compare_classic=maybe", "compare_classic = 'maybe' is not allowed"),
+    ("fourier={cutoff: 3}", "fourier.cutoff = 3 is not allowed"),
+    ("filters={block9_conv1: [1]}", "unknown layer 'block9_conv1'"),
+    ("grid={tile: big}", "grid.tile = 'big' is not allowed"),
+])
+def test_a_bad_value_is_one_line_before_any_job(tmp_path, config, expect):
+    rc, cmds, err = dry_run(tmp_path, config)
+    assert rc != 0 and not cmds
+    errors = [l for l in err.splitlines() if l.startswith("error:")]
+    assert len(errors) == 1 and expect in errors[0], err
+    assert "Traceback" not in err
+
+
+def test_snakemakes_linter_accepts_the_workflow(tmp_path):
+    proc = run([sys.executable, "-m", "snakemake", "-s", str(REPO / "Snakefile"), "-d", str(tmp_path), "--lint"])
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-2000:]
+    assert "Congratulations, your workflow is in a good condition" in proc.stdout + proc.stderr
+
+
+def test_unlock_needs_no_cores(tmp_path):
+    """The one command Snakemake itself prints after a crash."""
+    proc = run([sys.executable, "-m", "snakemake", "-s", str(REPO / "Snakefile"), "-d", str(tmp_path), "--unlock"])
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert re.search(r"[Uu]nlock", proc.stdout + proc.stderr)

@@ -95,3 +95,11 @@ def dream_photo(wildcards) -> list[str]:
 
 def final_outputs() -> list[str]:
     return layout.site_files(OUT, bool(CFG["dreams"]), bool(CFG["classes"]))
+
+
+onerror:
+    from pipeline.failures import explain
+
+    for path in log:  # Snakemake's own log files of this run
+        for line in explain(Path(path).read_text(errors="replace")):
+            print(line, file=sys.stderr)

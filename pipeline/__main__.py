@@ -25,11 +25,10 @@ def _parser() -> argparse.ArgumentParser:
         if outdir:
             cmd.add_argument("--outdir", help="the atlas folder (default: the config's outdir)")
 
-    a = sub.add_parser("ascend", help="render filters of one layer: OUTDIR/filters/LAYER/{filter:04d}.png + .json")
+    a = sub.add_parser("ascend", help="render filters of one layer: OUTDIR/filters/LAYER/{filter:04d}.png "
+                       "+ .json, and their classic comparison in OUTDIR/classic/ (compare_classic)")
     a.add_argument("--layer", required=True, help="e.g. block5_conv1")
     a.add_argument("--filters", help="'all', 'A:B' (B excluded), '3,7,9' or '0-7,12' (default: the config's)")
-    a.add_argument("--render", choices=("main", "classic"), default="main",
-                   help="main: the config's method; classic: the comparison beside it (classic/)")
     a.add_argument("--steps", type=int)
     a.add_argument("--size", type=int)
     a.add_argument("--seed", type=int)
@@ -111,7 +110,7 @@ def _run(args) -> int:
         cfg = config.check(config.merge(raw, overrides))
 
     kinds = {"weights": (settings.Weights, settings.weights),
-             "ascend": (settings.Ascent, lambda c: settings.ascent(c, "classic" if args.render == "classic" else None)),
+             "ascend": (settings.AscentJob, settings.ascent_job),
              "grid": (settings.Grid, lambda c: settings.grid(c, args.layer)),
              "pages": (settings.Pages, lambda c: settings.pages(c, args.layer)),
              "site": (settings.Site, settings.site),
@@ -127,7 +126,8 @@ def _run(args) -> int:
                          f"configured: {[d['name'] for d in cfg['dreams']]}")
     kind, build = kinds[args.command]
     s = settings.from_json(kind, args.settings) if args.settings else build(cfg)
-    on = getattr(s, "device", None) or getattr(getattr(s, "ascent", None), "device", None)
+    inner = getattr(s, "ascent", None) or getattr(s, "main", None)
+    on = getattr(s, "device", None) or getattr(inner, "device", None)
     if on:
         from . import device
 
@@ -144,7 +144,7 @@ def _run(args) -> int:
     elif args.command == "ascend":
         filters = filter_spec(args.filters, vgg16.layer(args.layer).filters) if args.settings \
             else cfg["filters"][args.layer]
-        print(jobs.ascend(s, args.layer, filters, args.render, args.outdir or cfg["outdir"], args.threads))
+        print(jobs.ascend(s, args.layer, filters, args.outdir or cfg["outdir"], args.threads))
     elif args.command == "grid":
         print(jobs.stitch_grid(s))
     elif args.command == "dream":

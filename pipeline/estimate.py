@@ -16,15 +16,20 @@ def ascent_flops(layer: str, steps: int, side: int) -> float:
     return 2.0 * flops_to(layer, side) * steps
 
 
+def chunk_flops(cfg: dict, layer: str, filters: int) -> float:
+    """Executed FLOPs of one ascent job: ``filters`` of ``layer``, and their classic comparison."""
+    from .config import METHOD_STEPS
+
+    pad = cfg["fourier"]["pad"] if cfg["method"] == "fourier" else 0
+    total = filters * cfg["diversity"] * ascent_flops(layer, cfg["steps"], cfg["size"] + 2 * pad)
+    if cfg["compare_classic"]:
+        total += filters * ascent_flops(layer, METHOD_STEPS["classic"], cfg["size"])
+    return total
+
+
 def atlas_flops(cfg: dict) -> float:
     """Executed FLOPs of every ascent the checked config asks for (the classic comparison too)."""
-    pad = cfg["fourier"]["pad"] if cfg["method"] == "fourier" else 0
-    total = 0.0
-    for layer, filters in cfg["filters"].items():
-        total += len(filters) * cfg["diversity"] * ascent_flops(layer, cfg["steps"], cfg["size"] + 2 * pad)
-        if cfg["compare_classic"]:
-            total += len(filters) * ascent_flops(layer, 20, cfg["size"])
-    return total
+    return sum(chunk_flops(cfg, layer, len(filters)) for layer, filters in cfg["filters"].items())
 
 
 def duration(seconds: float) -> str:

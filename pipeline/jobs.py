@@ -6,9 +6,11 @@ again: the config was checked once, before the job graph was built.
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, replace
 from pathlib import Path
 
@@ -49,13 +51,15 @@ def versions() -> dict:
     return {"pipeline": __version__, "tensorflow": tf.__version__, "keras": keras.__version__}
 
 
-def ascend(s: settings.Ascent, layer_name: str, filters: list[int], render: str, outdir: str,
+def ascend(job: settings.AscentJob, layer_name: str, filters: list[int], outdir: str,
            threads: int | None = None) -> Path:
-    """Render ``filters`` of ``layer_name`` and write their PNGs, records and the chunk's manifest.
+    """Render ``filters`` of ``layer_name`` (and their classic comparison); write each filter's
+    PNG and record, then the chunk's manifest.
 
-    ``render`` is ``main`` or ``classic`` (the comparison, see ``layout.RENDERS``). Filters
-    whose record already holds these settings are kept: a job killed half-way resumes.
+    Filters whose record already holds these settings are kept, so a job killed half-way
+    resumes, and a changed classic setting redoes only the classic images.
     """
+    s = job.main
     where = device.start_tensorflow(s.device)
     born = _process_start()
     if threads:
@@ -65,33 +69,38 @@ def ascend(s: settings.Ascent, layer_name: str, filters: list[int], render: str,
     say(f"device: {where}")
     resolved = prepare_weights(s.weights)
     lyr = vgg16.layer(layer_name)
-    knobs = asdict(s.knobs)
-    todo = [f for f in filters if not _done(outdir, render, layer_name, f, s, knobs)]
-    if len(todo) < len(filters):
-        say(f"{layer_name}: {len(filters) - len(todo)} of {len(filters)} filters already rendered "
-            "with these settings; keeping them")
-    setup = write = 0.0
-    if todo:
-        model = vgg16.cut_model(weights.load_base(resolved), layer_name, DTYPES[s.precision])
-        batch_size = s.batch_size
-        if batch_size == "auto":
-            batch_size = ascent.auto_batch_size(lyr, s.size, memory_bytes(where))
-        score = objectives.channel()
-        objective = score + s.diversity_weight * objectives.diversity() if s.diversity > 1 else score
-        renderer = ascent.Renderer(model, s, resolved.preprocess, lyr.index, objective, score)
-        say(f"{layer_name}: {len(todo)} filters, method {s.method}, {s.steps} steps, {s.size} px, "
-            f"batches of {batch_size}, start-up {time.time() - born:.1f} s")
-        setup = time.time() - born
-        write = _render_batches(renderer, s, lyr, todo, max(1, batch_size // s.diversity), render,
-                                outdir, where, resolved, knobs)
-    # What bench/jobs.py reads: the set-up from the process' start to the first step (imports,
-    # weights, model), and the per-filter work after the ascent (measuring, PNG and JSON writing).
-    manifest = {"layer": layer_name, "render": render, "filters": filters, "rendered": todo,
-                "device": where, "started": round(born, 3), "finished": round(time.time(), 3),
-                "seconds": round(time.time() - born, 3),
-                "setup_seconds": round(setup, 3), "write_seconds": round(write, 3)}
+    base = weights.load_base(resolved)
+    renders = [("main", job.main)] + ([("classic", job.classic)] if job.classic else [])
+    manifest = {"layer": layer_name, "filters": filters, "device": where, "renders": {}}
+    setup = None
+    with ThreadPoolExecutor(max_workers=1) as writer:  # PNG and JSON writing beside the GPU
+        for render, rs in renders:
+            todo = [f for f in filters if not _done(outdir, render, layer_name, f, rs, resolved)]
+            if len(todo) < len(filters):
+                say(f"{layer_name} {render}: {len(filters) - len(todo)} of {len(filters)} filters "
+                    "already rendered with these settings; keeping them")
+            manifest["renders"][render] = todo
+            if not todo:
+                continue
+            model = vgg16.cut_model(base, layer_name, DTYPES[rs.precision])
+            batch_size = rs.batch_size
+            if batch_size == "auto":
+                batch_size = ascent.auto_batch_size(lyr, rs.size, memory_bytes(where))
+            score = objectives.channel()
+            objective = score + rs.diversity_weight * objectives.diversity() if rs.diversity > 1 else score
+            renderer = ascent.Renderer(model, rs, resolved.preprocess, lyr.index, objective, score)
+            if setup is None:
+                setup = time.time() - born
+            say(f"{layer_name} {render}: {len(todo)} filters, method {rs.method}, {rs.steps} steps, "
+                f"{rs.size} px, batches of {batch_size}, start-up {time.time() - born:.1f} s")
+            _render_batches(renderer, rs, lyr, todo, max(1, batch_size // rs.diversity), render,
+                            outdir, where, resolved, writer)
+    # What bench/jobs.py reads: the start-up from the process' start to the first step
+    # (imports, weights, model), and the whole job.
+    manifest.update(started=round(born, 3), finished=round(time.time(), 3),
+                    seconds=round(time.time() - born, 3), setup_seconds=round(setup or 0.0, 3))
     say(f"{layer_name}: {len(filters)} filters in {manifest['seconds']:.1f} s since the job started")
-    return layout.write_json(layout.chunk_manifest(outdir, render, layer_name, filters[0]), manifest)
+    return layout.write_json(layout.chunk_manifest(outdir, layer_name, filters[0]), manifest)
 
 
 def _process_start() -> float:
@@ -101,12 +110,12 @@ def _process_start() -> float:
     return psutil.Process().create_time()
 
 
-def _render_batches(renderer, s, lyr, filters, batch_size, render, outdir, where, resolved, knobs) -> float:
-    """Render ``filters`` batch by batch; return the seconds spent measuring and writing."""
+def _render_batches(renderer, s: settings.Ascent, lyr, filters, batch_size, render, outdir, where,
+                    resolved, writer) -> None:
+    """Render ``filters`` batch by batch; ``writer`` writes each batch while the next renders."""
     from tensorflow.errors import ResourceExhaustedError
 
-    write = 0.0
-    queue = ascent.batches(filters, batch_size)
+    queue, pending = ascent.batches(filters, batch_size), []
     while queue:
         batch = queue.pop(0)
         label = f"{lyr.name} filters {batch[0]}-{batch[-1]}"
@@ -120,30 +129,41 @@ def _render_batches(renderer, s, lyr, filters, batch_size, render, outdir, where
             say(f"{label}: out of memory with {len(batch)} filters; halving the batch to {half} and going on")
             queue[:0] = [batch[:half], batch[half:]]
             continue
-        t_write = time.perf_counter()
         png_means, png_peaks = renderer.measure(np.stack([r.image for r in results]), batch)
-        for r, png_mean, png_peak in zip(results, png_means, png_peaks):
-            png_path, json_path = layout.render_files(outdir, render, lyr.name, r.filter)
-            extra = [Path(layout.diverse_png("", lyr.name, r.filter, k)).name for k in range(1, len(r.diverse) + 1)]
-            for name, image in zip(extra, r.diverse):
-                layout.write_png(Path(png_path).with_name(name), image)
-            layout.write_png(png_path, r.image)
-            FilterRecord(
-                layer=lyr.name, filter=r.filter, method=s.method, steps=s.steps, size=s.size,
-                seed=s.seed, settings=knobs, weights=resolved.id, weights_licence=resolved.licence,
-                preprocess=resolved.preprocess, device=where,
-                activation=Activation(r.initial, r.final, float(png_mean), float(png_peak)),
-                # A filter whose rectified output is zero everywhere on its own best image
-                # never fires: show it as dead rather than as a meaningless grey square.
-                dead=bool(png_peak <= 0.0), curve=r.curve, seconds=round(r.seconds, 4),
-                versions=versions(), diversity=extra,
-            ).write(json_path)  # last: a record means its images are complete
-        write += time.perf_counter() - t_write
+        pending.append(writer.submit(_write_batch, results, png_means, png_peaks, s, lyr, render,
+                                     outdir, where, resolved))
         say(f"{label}: done, activation on saved PNGs {np.round(png_means, 1).tolist()}")
-    return write
+    for done in pending:
+        done.result()  # a failed write fails the job
 
 
-def _done(outdir, render, layer_name, index, s: settings.Ascent, knobs: dict) -> bool:
+def _write_batch(results, png_means, png_peaks, s: settings.Ascent, lyr, render, outdir, where, resolved):
+    for r, png_mean, png_peak in zip(results, png_means, png_peaks):
+        png_path, json_path = layout.render_files(outdir, render, lyr.name, r.filter)
+        extra = [Path(layout.diverse_png("", lyr.name, r.filter, k)).name for k in range(1, len(r.diverse) + 1)]
+        for name, image in zip(extra, r.diverse):
+            layout.write_png(Path(png_path).with_name(name), image)
+        layout.write_png(png_path, r.image)
+        FilterRecord(
+            layer=lyr.name, filter=r.filter, method=s.method, steps=s.steps, size=s.size,
+            seed=s.seed, settings=_knobs(s), precision=s.precision,
+            diversity_weight=s.diversity_weight if s.diversity > 1 else None,
+            weights=resolved.id, weights_licence=resolved.licence,
+            preprocess=resolved.preprocess, device=where,
+            activation=Activation(r.initial, r.final, float(png_mean), float(png_peak)),
+            # A filter whose rectified output is zero everywhere on its own best image
+            # never fires: show it as dead rather than as a meaningless grey square.
+            dead=bool(png_peak <= 0.0), curve=r.curve, seconds=round(r.seconds, 4),
+            versions=versions(), diversity=extra,
+        ).write(json_path)  # last: a record means its images are complete
+
+
+def _knobs(s: settings.Ascent) -> dict:
+    """The method's knobs as its record holds them (JSON: tuples become lists)."""
+    return json.loads(json.dumps(asdict(s.knobs)))
+
+
+def _done(outdir, render, layer_name, index, s: settings.Ascent, resolved: weights.Weights) -> bool:
     """Whether a filter's record and images already exist for exactly these settings."""
     png, meta = layout.render_files(outdir, render, layer_name, index)
     if not (Path(png).exists() and Path(meta).exists()):
@@ -152,9 +172,12 @@ def _done(outdir, render, layer_name, index, s: settings.Ascent, knobs: dict) ->
         rec = FilterRecord.read(meta)
     except (ValueError, TypeError, KeyError):
         return False
-    extra_ok = len(rec.diversity) == s.diversity - 1 and all(Path(png).with_name(n).exists() for n in rec.diversity)
-    return (rec.method, rec.steps, rec.size, rec.seed, rec.settings) == (s.method, s.steps, s.size, s.seed, knobs) \
-        and extra_ok and rec.versions.get("pipeline") == __version__
+    images = all(Path(png).with_name(n).exists() for n in rec.diversity)
+    same = (rec.method, rec.steps, rec.size, rec.seed, rec.settings, rec.precision, len(rec.diversity) + 1,
+            rec.diversity_weight, rec.weights, rec.preprocess, rec.versions.get("pipeline")) == \
+        (s.method, s.steps, s.size, s.seed, _knobs(s), s.precision, s.diversity,
+         s.diversity_weight if s.diversity > 1 else None, resolved.id, resolved.preprocess, __version__)
+    return images and same
 
 
 def dream(job: settings.DreamJob) -> list[Path]:
@@ -221,7 +244,7 @@ def stitch_grid(g: settings.Grid) -> Path:
     if missing:
         raise AtlasError(f"grid: {layout.filter_png(g.outdir, g.layer, missing[0])} is missing "
                          f"({len(missing)} of {len(g.filters)}); render the filters first (delete "
-                         f"{g.outdir}/manifests/main/{g.layer}-*.json if you removed images by hand)")
+                         f"{g.outdir}/manifests/ascend/{g.layer}-*.json if you removed images by hand)")
     images = [layout.read_png(layout.filter_png(g.outdir, g.layer, f)) for f in g.filters]
     dead = [FilterRecord.read(layout.filter_json(g.outdir, g.layer, f)).dead for f in g.filters]
     sheet = grid.stitch(images, [str(f) for f in g.filters], g.tile, g.columns, dead)

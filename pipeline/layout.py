@@ -4,7 +4,7 @@
     {outdir}/filters/{layer}/{filter:04d}.json  what the ascent measured, and how it was run
     {outdir}/filters/{layer}/{filter:04d}.html  the filter's page (a permanent URL)
     {outdir}/classic/{layer}/{filter:04d}.png   classic (Chollet 2016), for comparison
-    {outdir}/manifests/{render}/{layer}-{first:04d}.json   what one ascent job wrote
+    {outdir}/manifests/ascend/{layer}-{first:04d}.json   what one ascent job wrote
     {outdir}/dreams/{name}.png, .original.png, .json   a photo dreamed with chosen filters
     {outdir}/classes/{name}.png, .json          a class output maximised (full VGG16 only)
     {outdir}/grids/{layer}.png                  the layer's filters stitched, in filter order
@@ -69,9 +69,9 @@ def render_files(outdir, render: str, layer: str, index: int) -> tuple[str, str]
     return png(outdir, layer, index), meta(outdir, layer, index)
 
 
-def chunk_manifest(outdir, render: str, layer: str, first: int | str) -> str:
+def chunk_manifest(outdir, layer: str, first: int | str) -> str:
     """What one ascent job wrote; the job's only declared output (see rules/render.smk)."""
-    return f"{outdir}/manifests/{render}/{layer}-{_n(first)}.json"
+    return f"{outdir}/manifests/ascend/{layer}-{_n(first)}.json"
 
 
 def manifest_root(manifest: str) -> str:

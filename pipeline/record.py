@@ -30,6 +30,8 @@ class FilterRecord:
     size: int
     seed: int
     settings: dict            # the method's knobs (fourier.* or classic.*)
+    precision: str            # float32 | bfloat16
+    diversity_weight: float | None  # with diversity above 1
     weights: str
     weights_licence: str
     preprocess: str

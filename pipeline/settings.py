@@ -9,14 +9,12 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import math
 import types
 import typing
 from dataclasses import dataclass
 
 from .vgg16 import BY_NAME
 
-MAX_CHUNK = 256  # filters per ascent job when chunk_size is auto (see chunk_size)
 
 
 @dataclass(frozen=True)
@@ -70,6 +68,15 @@ class Ascent:
     @property
     def knobs(self) -> Fourier | Classic:
         return self.fourier if self.method == "fourier" else self.classic
+
+
+@dataclass(frozen=True)
+class AscentJob:
+    """What one ascent job renders for its chunk: the main method, and the classic comparison
+    beside it (``compare_classic``) in the same process, so the two share one start-up."""
+
+    main: Ascent
+    classic: Ascent | None
 
 
 @dataclass(frozen=True)
@@ -168,6 +175,10 @@ def ascent(cfg: dict, method: str | None = None) -> Ascent:
         classic=_pick(Classic, cfg["classic"]) if method == "classic" else None)
 
 
+def ascent_job(cfg: dict) -> AscentJob:
+    return AscentJob(ascent(cfg), ascent(cfg, "classic") if cfg["compare_classic"] else None)
+
+
 def grid(cfg: dict, layer: str) -> Grid:
     return Grid(cfg["outdir"], layer, cfg["filters"][layer], cfg["grid"]["tile"], cfg["grid"]["columns"])
 
@@ -200,15 +211,13 @@ def classes(cfg: dict) -> Classes:
 
 
 def chunk_size(cfg: dict, layer: str) -> int:
-    """Filters per ascent job: whole layers up to 256 filters, larger layers split evenly.
+    """Filters per ascent job: a whole layer.
 
-    A job pays a fixed start (importing TensorFlow, loading 58 MB of weights, compiling the
-    step) of several seconds; a chunk this size keeps that a small share of the job.
+    A job pays a fixed start of about 5 s (importing TensorFlow, loading 58 MB of weights)
+    and about 2 s per layer and method to trace its step loop; on a GPU that is most of a
+    small job (bench/jobs.py). Whole layers keep it to 13 jobs, and still give 8 GPUs work.
     """
-    if cfg["chunk_size"] != "auto":
-        return int(cfg["chunk_size"])
-    n = BY_NAME[layer].filters
-    return math.ceil(n / math.ceil(n / MAX_CHUNK))
+    return BY_NAME[layer].filters if cfg["chunk_size"] == "auto" else int(cfg["chunk_size"])
 
 
 def chunks(cfg: dict) -> dict[tuple[str, int], list[int]]:

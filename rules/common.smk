@@ -62,30 +62,20 @@ def gpu_job_threads(wildcards) -> int:
     return max(1, CORES // GPUS) if GPUS else CORES
 
 
-def ascent_settings(wildcards) -> str:
-    return settings.to_json(settings.ascent(CFG, "classic" if wildcards.render == "classic" else None))
-
-
 def chunk_filters(wildcards) -> str:
     return ranges(CHUNKS[(wildcards.layer, int(wildcards.first))])
 
 
 def ascent_minutes(wildcards) -> int:
-    """A SLURM time limit: the chunk's FLOPs at a slow GPU's rate, plus start-up, doubled."""
-    s = settings.ascent(CFG, "classic" if wildcards.render == "classic" else None)
-    side = s.size + 2 * (s.fourier.pad if s.fourier else 0)
-    flops = len(CHUNKS[(wildcards.layer, int(wildcards.first))]) * s.diversity * \
-        estimate.ascent_flops(wildcards.layer, s.steps, side)
-    return int(2 * (5 + flops / 20e12 / 60)) + 10
+    """A SLURM time limit: the chunk's FLOPs at a slow GPU's rate (20 TFLOP/s), doubled, plus
+    10 minutes for start-up and tracing."""
+    filters = CHUNKS[(wildcards.layer, int(wildcards.first))]
+    return int(2 * estimate.chunk_flops(CFG, wildcards.layer, len(filters)) / 20e12 / 60) + 10
 
 
-def chunk_manifests(render: str, layer: str) -> list[str]:
-    return [layout.chunk_manifest(OUT, render, lyr, first) for lyr, first in CHUNKS if lyr == layer]
-
-
-def layer_inputs(wildcards) -> list[str]:
-    renders = ["main", "classic"] if CFG["compare_classic"] else ["main"]
-    return [m for r in renders for m in chunk_manifests(r, wildcards.layer)]
+def chunk_manifests(wildcards) -> list[str]:
+    """The manifests of the ascent jobs of one layer."""
+    return [layout.chunk_manifest(OUT, lyr, first) for lyr, first in CHUNKS if lyr == wildcards.layer]
 
 
 def dream_photo(wildcards) -> list[str]:

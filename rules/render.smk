@@ -20,25 +20,25 @@ if CFG["weights"] in weights.NAMES:
             "python -m pipeline weights --settings {params.settings:q} > {log:q} 2>&1"
 
 
-# One job per chunk of filters (settings.chunks): a chunk, not a single filter, is what keeps
-# a GPU busy between job start-ups. The job's declared output is its manifest, so Snakemake's
-# bookkeeping grows with jobs, not with files; the job writes each filter's PNG and record
-# atomically and, when rerun after a kill, keeps the filters already done.
+# One job per chunk of filters (settings.chunks: a whole layer by default), rendering the
+# main method and the classic comparison in one process: a job's start-up is most of a small
+# job's time on a GPU. The declared output is the chunk's manifest, so Snakemake's bookkeeping
+# grows with jobs, not with files; the job writes each filter's PNG and record atomically and,
+# when rerun after a kill or a settings change, keeps the filters already done.
 rule ascend:
     input:
         WEIGHTS_INPUT,
     output:
-        layout.chunk_manifest(OUT, "{render}", "{layer}", "{first}"),
+        layout.chunk_manifest(OUT, "{layer}", "{first}"),
     log:
-        layout.log(OUT, "{render}", "{layer}-{first}"),
+        layout.log(OUT, "ascend", "{layer}-{first}"),
     benchmark:
-        layout.benchmark(OUT, "{render}", "{layer}-{first}")
+        layout.benchmark(OUT, "ascend", "{layer}-{first}")
     wildcard_constraints:
-        render="main|classic",
         layer=r"block[1-5]_conv[1-3]",
         first=r"\d{4}",
     params:
-        settings=ascent_settings,
+        settings=settings.to_json(settings.ascent_job(CFG)),
         filters=chunk_filters,
         outdir=lambda wildcards, output: layout.manifest_root(output[0]),
     threads: gpu_job_threads
@@ -50,7 +50,7 @@ rule ascend:
         "../envs/atlas.yaml"
     shell:
         "python -m pipeline ascend --layer {wildcards.layer} --filters {params.filters} "
-        "--render {wildcards.render} --outdir {params.outdir:q} --threads {threads} "
+        "--outdir {params.outdir:q} --threads {threads} "
         "--settings {params.settings:q} > {log:q} 2>&1"
 
 

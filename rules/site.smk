@@ -3,7 +3,7 @@
 
 rule grid:
     input:
-        lambda wildcards: chunk_manifests("main", wildcards.layer),
+        chunk_manifests,
     output:
         report(layout.grid_png(OUT, "{layer}"), caption="../report/grid.rst", category="Layers",
                labels={"layer": "{layer}"}),
@@ -11,6 +11,8 @@ rule grid:
         directory(layout.filter_thumbs(OUT, "{layer}")),
     log:
         layout.log(OUT, "grid", "{layer}"),
+    benchmark:
+        layout.benchmark(OUT, "grid", "{layer}")
     params:
         settings=lambda wildcards: settings.to_json(settings.grid(CFG, wildcards.layer)),
     resources:
@@ -24,7 +26,7 @@ rule grid:
 
 rule pages:
     input:
-        layer_inputs,
+        chunk_manifests,
         layout.grid_thumb(OUT, "{layer}"),
         templates=TEMPLATES,
     output:
@@ -32,6 +34,8 @@ rule pages:
         layer_summary(OUT, "{layer}"),
     log:
         layout.log(OUT, "pages", "{layer}"),
+    benchmark:
+        layout.benchmark(OUT, "pages", "{layer}")
     params:
         settings=lambda wildcards: settings.to_json(settings.pages(CFG, wildcards.layer)),
     resources:
@@ -53,6 +57,8 @@ rule site:
         final_outputs(),
     log:
         layout.log(OUT, "site", "site"),
+    benchmark:
+        layout.benchmark(OUT, "site", "site")
     params:
         settings=settings.to_json(settings.site(CFG)),
     resources:

@@ -23,15 +23,13 @@ def dry_run(workdir, *config):
     return proc.returncode, [l for l in proc.stdout.splitlines() if "-m pipeline" in l], proc.stderr
 
 
-def settings_of(commands: list[str], command: str, layer: str | None = None, render: str = "main") -> dict:
+def settings_of(commands: list[str], command: str, layer: str | None = None) -> dict:
     """The --settings JSON a job of ``command`` (for ``layer``) would be given."""
     for line in commands:
         args = shlex.split(line.split("; ")[-1])
         if args[args.index("pipeline") + 1] != command:
             continue
         if layer and args[args.index("--layer") + 1] != layer:
-            continue
-        if "--render" in args and args[args.index("--render") + 1] != render:
             continue
         return {**json.loads(args[args.index("--settings") + 1]),
                 "_filters": args[args.index("--filters") + 1] if "--filters" in args else None}
@@ -64,16 +62,17 @@ def test_a_boolean_as_users_write_it(tmp_path):
     for value in ("false", "False", "no"):
         rc, cmds, err = dry_run(tmp_path, f"compare_classic={value}", "layers=[block1_conv1]", "filters=2")
         assert rc == 0, err
-        assert not [c for c in cmds if "--render classic" in c], value
-    rc, cmds, err = dry_run(tmp_path, "compare_classic=true", "layers=[block1_conv1]", "filters=2")
-    assert [c for c in cmds if "--render classic" in c]
+        assert settings_of(cmds, "ascend", "block1_conv1")["classic"] is None, value
+        assert settings_of(cmds, "pages", "block1_conv1")["compare_classic"] is False
+    rc, cmds, err = dry_run(tmp_path, "compare_classic=True", "layers=[block1_conv1]", "filters=2")
+    assert settings_of(cmds, "ascend", "block1_conv1")["classic"]["method"] == "classic"
 
 
 def test_a_nested_override_changes_only_its_keys(tmp_path):
     rc, cmds, err = dry_run(tmp_path, "fourier={cutoff: 0.3}", "grid={tile: 96}",
                             "layers=[block2_conv1]", "filters=2")
     assert rc == 0, err
-    fourier = settings_of(cmds, "ascend", "block2_conv1")["fourier"]
+    fourier = settings_of(cmds, "ascend", "block2_conv1")["main"]["fourier"]
     assert fourier["cutoff"] == 0.3 and fourier["lr"] == 0.05 and fourier["scale"] == [0.9, 1.1]
     grid = settings_of(cmds, "grid", "block2_conv1")
     assert grid["tile"] == 96 and grid["columns"] == 16
@@ -82,7 +81,7 @@ def test_a_nested_override_changes_only_its_keys(tmp_path):
 def test_a_nested_list_of_numbers(tmp_path):
     rc, cmds, err = dry_run(tmp_path, "fourier={scale: [0.8, 1.2]}", "layers=[block2_conv1]", "filters=1")
     assert rc == 0, err
-    assert settings_of(cmds, "ascend", "block2_conv1")["fourier"]["scale"] == [0.8, 1.2]
+    assert settings_of(cmds, "ascend", "block2_conv1")["main"]["fourier"]["scale"] == [0.8, 1.2]
 
 
 @pytest.mark.parametrize("config,expect", [

@@ -36,7 +36,7 @@ def test_two_gpus_two_jobs_at_once_each_on_its_own(tmp_path):
     # Broken CUDA (here: GPUs TensorFlow cannot use) is said in one line at the start.
     warning = [l for l in proc.stderr.splitlines() if l.startswith("warning:")]
     assert len(warning) == 1 and "nvidia-smi lists 2 GPU(s)" in warning[0] and "estimated" in warning[0]
-    manifests = [json.loads(p.read_text()) for p in sorted((tmp_path / "atlas" / "manifests" / "main").glob("*.json"))]
+    manifests = [json.loads(p.read_text()) for p in sorted((tmp_path / "atlas" / "manifests" / "ascend").glob("*.json"))]
     assert len(manifests) == 2
     (a, b) = manifests
     assert a["started"] < b["finished"] and b["started"] < a["finished"], "the two jobs did not overlap"
@@ -44,7 +44,7 @@ def test_two_gpus_two_jobs_at_once_each_on_its_own(tmp_path):
     assert gpus == {"0000", "0001"}, [m["device"] for m in manifests]
     record = json.loads((tmp_path / "atlas" / "filters" / "block1_conv1" / "0000.json").read_text())
     assert record["device"].startswith("CPU (assigned GPU") and "Fake GPU" in record["device"]
-    log = (tmp_path / "atlas" / "logs" / "main" / "block1_conv1-0000.log").read_text()
+    log = (tmp_path / "atlas" / "logs" / "ascend" / "block1_conv1-0000.log").read_text()
     assert "device: CPU (assigned GPU" in log
 
 
@@ -99,8 +99,6 @@ def test_device_gpu_without_a_gpu_is_one_line_before_any_job(tmp_path):
 
 def test_out_of_memory_halves_the_batch_and_goes_on(base, real_weights, tmp_path, capsys):
     """A GPU with room for two filters at a time: the job says so, halves, and renders all."""
-    from dataclasses import asdict
-
     import tensorflow as tf
 
     from pipeline import jobs, record, vgg16
@@ -117,8 +115,11 @@ def test_out_of_memory_halves_the_batch_and_goes_on(base, real_weights, tmp_path
             return real.measure(images, targets)
 
     s = real.settings
-    jobs._render_batches(Tight(), s, vgg16.layer("block1_conv2"), [0, 1, 2, 3, 4], 5, "main",
-                         str(tmp_path), "CPU", real_weights, asdict(s.knobs))
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(1) as writer:
+        jobs._render_batches(Tight(), s, vgg16.layer("block1_conv2"), [0, 1, 2, 3, 4], 5, "main",
+                             str(tmp_path), "CPU", real_weights, writer)
     err = capsys.readouterr().err
     assert "out of memory with 5 filters; halving the batch to 2" in err
     assert "out of memory with 3 filters; halving the batch to 1" in err

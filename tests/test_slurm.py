@@ -68,7 +68,7 @@ def test_every_job_went_through_sbatch(on_slurm):
 
 def test_two_gpu_jobs_ran_at_once_on_different_gpus(on_slurm):
     workdir, _ = on_slurm
-    manifests = [json.loads(p.read_text()) for p in sorted((workdir / "atlas" / "manifests" / "main").glob("*.json"))]
+    manifests = [json.loads(p.read_text()) for p in sorted((workdir / "atlas" / "manifests" / "ascend").glob("*.json"))]
     a, b = manifests
     assert a["started"] < b["finished"] and b["started"] < a["finished"], "the GPU jobs did not overlap"
     gpus = sorted(re.search(r"CUDA_VISIBLE_DEVICES=(\d)", m["device"]).group(1) for m in manifests)

@@ -54,7 +54,7 @@ def test_every_output_exists_and_decodes(atlas):
     assert "thumbs/block3_conv1.webp" in index and "layers/block3_conv1.html" in index
     assert "grids/block3_conv1.png" in (out / "layers" / "block3_conv1.html").read_text()
     assert not list(out.rglob("*.tmp"))
-    assert (out / "benchmarks" / "main" / "block1_conv2-0000.tsv").exists()
+    assert (out / "benchmarks" / "ascend" / "block1_conv2-0000.tsv").exists()
 
 
 def test_nothing_to_do_when_unchanged(atlas):
@@ -78,3 +78,18 @@ def test_changing_steps_reruns_the_ascents(atlas):
     jobs = planned_jobs(proc)
     assert "weights" not in jobs  # the converted weights are not redone
     assert jobs == {"ascend": 2, "grid": 2, "pages": 2, "site": 1, "all": 1}, proc.stdout
+
+
+def test_a_classic_setting_redoes_only_the_classic_images(tmp_path, real_weights):
+    """The comparison renders in the main ascent's job; the job keeps what is already done."""
+    config = ["layers=[block2_conv1]", "filters=2", "steps=2", "size=32", "dreams=[]"]
+    assert snakemake(tmp_path, "--config", *config).returncode == 0
+    main = tmp_path / "atlas" / "filters" / "block2_conv1" / "0001.png"
+    classic = tmp_path / "atlas" / "classic" / "block2_conv1" / "0001.png"
+    before = (main.stat().st_mtime_ns, classic.read_bytes())
+    proc = snakemake(tmp_path, "--config", *config, "classic={step_size: 3.0}")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert main.stat().st_mtime_ns == before[0]      # kept
+    assert classic.read_bytes() != before[1]         # redone with the new step size
+    log = (tmp_path / "atlas" / "logs" / "ascend" / "block2_conv1-0000.log").read_text()
+    assert "main: 2 of 2 filters already rendered with these settings; keeping them" in log

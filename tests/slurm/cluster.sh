@@ -4,7 +4,12 @@
 #   cluster.sh install   apt-get the packages (slurm-wlm, munge)
 #   cluster.sh start     write the config, start munged, slurmctld and slurmd; wait until idle
 #   cluster.sh stop      stop the three daemons by their pid files
+# Its slurm.conf exists only while it runs, and it never replaces a slurm.conf it did not
+# write: Snakemake's SLURM plugin probes the cluster when it is imported, and with a slurm.conf
+# but no controller every snakemake call on the machine would wait ~10 s.
 set -euo pipefail
+DIR=/etc/slurm
+MARK="# written by vgg16-atlas tests/slurm/cluster.sh"
 
 stop() {
   for pidfile in /run/slurmd.pid /run/slurmctld.pid /run/munge/munged.pid; do
@@ -13,6 +18,7 @@ stop() {
   sleep 1
   # slurmctld cannot remove its own pid file, and a stale one breaks a later start or purge.
   rm -f /run/slurmctld.pid /run/slurmd.pid
+  if grep -qx "$MARK" "$DIR/slurm.conf" 2>/dev/null; then rm -f "$DIR/slurm.conf" "$DIR/gres.conf"; fi
 }
 
 case "${1:-}" in
@@ -23,14 +29,19 @@ install)
   fi
   ;;
 start)
+  if [ -f "$DIR/slurm.conf" ] && ! grep -qx "$MARK" "$DIR/slurm.conf"; then
+    echo "cluster.sh: $DIR/slurm.conf is not this test's; refusing to replace it" >&2
+    exit 1
+  fi
   stop
   host=$(hostname -s)
   # The hardware part of `slurmd -C`: CPUs, boards, sockets, cores, threads, memory.
   hardware=$(slurmd -C | head -n 1 | cut -d' ' -f2-)
-  mkdir -p /etc/slurm /var/spool/slurmctld /var/spool/slurmd /var/log/slurm /run/munge
+  mkdir -p "$DIR" /var/spool/slurmctld /var/spool/slurmd /var/log/slurm /run/munge
   chown munge:munge /run/munge
   chown slurm:slurm /var/spool/slurmctld /var/log/slurm
-  cat >/etc/slurm/slurm.conf <<CONF
+  cat >"$DIR/slurm.conf" <<CONF
+$MARK
 ClusterName=atlas-test
 SlurmctldHost=${host}(127.0.0.1)
 SlurmUser=slurm
@@ -56,7 +67,7 @@ NodeName=${host} NodeAddr=127.0.0.1 ${hardware} Gres=gpu:2 State=UNKNOWN
 PartitionName=gpu Nodes=${host} Default=YES MaxTime=INFINITE State=UP
 CONF
   # Fake GPUs must be device files: with regular files SLURM sets no CUDA_VISIBLE_DEVICES.
-  cat >/etc/slurm/gres.conf <<CONF
+  cat >"$DIR/gres.conf" <<CONF
 AutoDetect=off
 Name=gpu File=/dev/null
 Name=gpu File=/dev/zero

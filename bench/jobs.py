@@ -1,9 +1,15 @@
-"""Per-job figures of a rendered atlas, from Snakemake's benchmark files and the filter JSON.
+"""Per-job figures of a rendered atlas, and what they mean for the whole atlas on GPUs.
 
-For every ascent job: wall time, peak memory (Snakemake's max_rss), filters, the seconds the
-ascent itself took (summed from the filters' JSON), and the start-up share — importing
-TensorFlow, loading the weights, building and compiling — that chunking has to keep small.
+For every ascent job, from its manifest, its filters' records and Snakemake's benchmark file:
+wall time, start-up (process start to the first step: imports, weights, model), the ascent
+itself (summed from the records; the first batch of each method includes tracing the step
+loop), what is left (measuring passes, writing, Snakemake's wrapper) and peak memory.
 
+Then an estimate of the default atlas on GPUs: its FLOPs (pipeline/estimate.py) at a GPU's
+rate, plus each job's overhead as measured here. Run it on an atlas rendered at tiny
+settings (1 step, 32 px), where a job is nearly all overhead:
+
+    snakemake --cores all --config steps=1 size=32 dreams=[]
     python bench/jobs.py atlas/
 """
 
@@ -11,37 +17,86 @@ from __future__ import annotations
 
 import csv
 import json
-import re
 import sys
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from pipeline import config, estimate, layout, settings  # noqa: E402
+from pipeline.record import FilterRecord  # noqa: E402
+
+H100_FLOPS = 400e12  # executed FLOP/s assumed for an H100 (dense TF32 convolutions)
+
+
+def tracing(seconds: list[float]) -> float | None:
+    """Tracing the step loop, from a job's filters in order: its first batch took longer than
+    the next batch of the same size by about that. None for a job of one batch."""
+    runs: list[list[float]] = []
+    for value in seconds:
+        if runs and runs[-1][0] == value:
+            runs[-1].append(value)
+        else:
+            runs.append([value])
+    if len(runs) < 2 or len(runs[0]) != len(runs[1]):
+        return None
+    return max(0.0, (runs[0][0] - runs[1][0]) * len(runs[0]))
 
 
 def main(outdir: str) -> None:
     root = Path(outdir)
-    rows = []
-    for tsv in sorted(root.glob("benchmarks/*/*.tsv")):
-        kind, job = tsv.parent.name, tsv.stem
-        with open(tsv) as fh:
-            record = next(csv.DictReader(fh, delimiter="\t"))
-        wall, rss = float(record["s"]), float(record["max_rss"])
-        layer = job.rsplit("-", 1)[0]
-        folder = {"ascend": "filters", "classic": "classic"}.get(kind)
-        ascent = filters = 0
-        if folder:
-            # Chunks are consecutive runs of the sorted selection: the job's N filters are the
-            # first N rendered filters from its first index on.
-            log = (root / "logs" / kind / f"{job}.log").read_text()
-            count = int(re.search(r": (\d+) filters, method", log).group(1))
-            first = int(job.rsplit("-", 1)[1])
-            metas = [json.loads(p.read_text()) for p in sorted((root / folder / layer).glob("*.json"))]
-            mine = [m for m in metas if m["filter"] >= first][:count]
-            ascent, filters = sum(m["seconds"] for m in mine), len(mine)
-        share = f"{(wall - ascent) / wall:.0%}" if filters else "n/a"
-        rows.append((kind, job, filters, wall, ascent, share, rss))
-    print("| job | filters | wall s | ascent s | start-up share | peak memory MiB |")
-    print("|---|---|---|---|---|---|")
-    for kind, job, filters, wall, ascent, share, rss in rows:
-        print(f"| {kind} {job} | {filters} | {wall:.1f} | {ascent:.1f} | {share} | {rss:.0f} |")
+    rows, traces = [], []
+    for manifest in sorted((root / "manifests" / "ascend").glob("*.json")):
+        m = json.loads(manifest.read_text())
+        name = manifest.stem
+        with open(layout.benchmark(root, "ascend", name)) as fh:
+            bench = next(csv.DictReader(fh, delimiter="\t"))
+        ascent = 0.0
+        for render, done in m["renders"].items():
+            per_filter = [FilterRecord.read(layout.render_files(root, render, m["layer"], f)[1]).seconds for f in done]
+            ascent += sum(per_filter)
+            trace = tracing(per_filter)
+            if trace is not None:
+                traces.append(trace)
+        wall = float(bench["s"])
+        rows.append((name, len(m["filters"]), wall, m["setup_seconds"], ascent, float(bench["max_rss"])))
+    if not rows:
+        sys.exit(f"no ascent manifests under {root}/manifests/ascend; render an atlas first")
+    print("| ascent job | filters | wall s | start-up s | ascent s | rest s | peak memory MiB |")
+    print("|---|---|---|---|---|---|---|")
+    for name, n, wall, setup, ascent, rss in rows:
+        print(f"| {name} | {n} | {wall:.1f} | {setup:.1f} | {ascent:.1f} | {wall - setup - ascent:.1f} | {rss:.0f} |")
+    walls, setups = [r[2] for r in rows], [r[3] for r in rows]
+    rest = sum(r[2] - r[3] - r[4] for r in rows) / len(rows)
+    trace = sum(traces) / len(traces) if traces else float("nan")
+    print(f"\n{len(rows)} ascent jobs: {sum(walls):.0f} s of wall time; start-up {sum(setups) / len(rows):.1f} s "
+          f"per job; tracing {trace:.1f} s per layer and method ({len(traces)} jobs of several batches); "
+          f"after the ascent (measuring, the last writes) {rest:.1f} s per job")
+
+    # The default atlas on GPUs: its FLOPs at the GPU's rate, plus per job the start-up, one
+    # tracing per method and the tail measured here. This machine's CPU stands in for a GPU
+    # box's; the measuring passes and writing overlap the GPU's work or are a few FLOPs, so
+    # the tail counts in full only as an upper bound.
+    cfg = config.load()
+    chunks = settings.chunks(cfg)
+    methods = 2 if cfg["compare_classic"] else 1
+    per_job = sum(setups) / len(rows) + methods * trace
+    flops = estimate.atlas_flops(cfg)
+    print(f"\nDefault atlas: {flops / 1e15:.1f} PFLOP executed in {len(chunks)} ascent jobs; overhead per "
+          f"job {per_job:.1f} s (start-up + {methods} tracings), up to {per_job + rest:.1f} s with the tail")
+    print("| GPUs | arithmetic at 400 TFLOP/s | overhead | whole atlas | overhead share |")
+    print("|---|---|---|---|---|")
+    for gpus in (1, 8):
+        # Jobs are whole layers: with several GPUs, each goes to the first free one.
+        lanes = [0.0] * gpus
+        for t in sorted((estimate.chunk_flops(cfg, layer, len(fs)) / H100_FLOPS + per_job
+                         for (layer, _), fs in chunks.items()), reverse=True):
+            lanes[lanes.index(min(lanes))] += t
+        whole = max(lanes)
+        overhead = len(chunks) * per_job / gpus
+        print(f"| {gpus} | {estimate.duration(flops / H100_FLOPS / gpus)} | {estimate.duration(overhead)} "
+              f"| {estimate.duration(whole)} | {overhead / (overhead + flops / H100_FLOPS / gpus):.0%} |")
+    print(f"\nOn this machine's CPU, the default atlas: about "
+          f"{estimate.duration(flops / (estimate.CPU_FLOPS_PER_CORE * 2))} (2 cores, float32).")
 
 
 if __name__ == "__main__":

@@ -12,7 +12,7 @@ BACKGROUND = (24, 24, 24)
 DEAD_MARK = (200, 40, 40)
 
 
-def stitch(images: list[np.ndarray], labels: list[str], tile: int = 64, columns: int = 16,
+def stitch(images: list[np.ndarray], labels: list[str], tile: int, columns: int,
            dead: list[bool] | None = None) -> np.ndarray:
     """Tiles of ``tile`` px, ``columns`` per row, each captioned; dead filters crossed out."""
     if len(images) != len(labels):

@@ -85,8 +85,10 @@ def search_index(filters: dict[str, list[int]]) -> str:
 def environment() -> Environment:
     env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]),
                       trim_blocks=True, lstrip_blocks=True)
-    env.filters["pad4"] = lambda n: f"{int(n):04d}"
     env.filters["num"] = lambda x: f"{x:,}"
+    # Every path a page links to comes from the layout, with the page's way back to the
+    # site's root as the folder: layout.filter_png("../..", layer, 7) is a relative URL.
+    env.globals["layout"] = layout
     return env
 
 

@@ -84,6 +84,16 @@ def test_a_nested_list_of_numbers(tmp_path):
     assert settings_of(cmds, "ascend", "block2_conv1")["main"]["fourier"]["scale"] == [0.8, 1.2]
 
 
+def test_a_list_of_mappings(tmp_path):
+    """The README's dream on the command line: numbers and names inside a list of mappings."""
+    dream = 'dreams=[{name: cat, photo: "skimage:chelsea", layer: block5_conv3, filters: [0], size: 96}]'
+    rc, cmds, err = dry_run(tmp_path, dream, "layers=[block5_conv3]", "filters=1")
+    assert rc == 0, err
+    job = settings_of(cmds, "dream")["dream"]
+    assert job["filters"] == [0] and job["size"] == 96 and job["photo"] == "skimage:chelsea"
+    assert job["steps"] == 20 and job["octaves"] == 3  # the schema's defaults, filled in
+
+
 @pytest.mark.parametrize("config,expect", [
     ("filters=[0,7,600]", "filters = 600 is out of range for block1_conv1"),
     ("compare_classic=maybe", "compare_classic = 'maybe' is not allowed"),

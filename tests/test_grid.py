@@ -33,4 +33,4 @@ def test_dead_filters_are_crossed_out():
 
 def test_mismatched_labels():
     with pytest.raises(ValueError):
-        grid.stitch([solid(1)], ["a", "b"])
+        grid.stitch([solid(1)], ["a", "b"], tile=20, columns=2)

@@ -1,4 +1,4 @@
-"""Image quality of ``fourier`` (the atlas default) against ``classic`` (the seeds), measured.
+"""Image quality of ``fourier`` (the atlas default) against ``classic`` (Chollet 2016), measured.
 
 For a sample of filters from all five blocks, renders both methods at their default settings
 on the real weights and prints spectral share, transform robustness and strength (see
@@ -22,7 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import numpy as np  # noqa: E402
 
-from pipeline import ascent, config, jobs, quality, vgg16, weights  # noqa: E402
+from pipeline import ascent, config, jobs, quality, settings, vgg16, weights  # noqa: E402
 
 SAMPLE = {"block1_conv2": [0, 33], "block2_conv2": [5, 77], "block3_conv3": [10, 200],
           "block4_conv3": [0, 7, 100], "block5_conv3": [0, 11]}
@@ -37,7 +37,7 @@ def main() -> None:
     args = p.parse_args()
 
     cfg = config.load()
-    resolved = jobs.prepare_weights(cfg)
+    resolved = jobs.prepare_weights(settings.weights(cfg))
     base = weights.load_base(resolved)
     photos = quality.photos(args.size)
     photo_share = float(np.median([quality.spectral_share(ph) for ph in photos]))
@@ -48,7 +48,8 @@ def main() -> None:
         probe = quality.Probe(cut, resolved.preprocess)
         photo_acts = probe.activations(photos)
         for method, steps in (("classic", args.steps_classic), ("fourier", args.steps_fourier)):
-            r = ascent.Renderer(cut, lyr, method, cfg[method], args.size, resolved.preprocess, cfg["seed"])
+            s = settings.ascent(config.load(overrides={"method": method, "size": args.size}))
+            r = ascent.for_filters(cut, lyr, s, resolved.preprocess)
             r.render(filters[:1], 2, log=open(os.devnull, "w"))  # compile outside the timing
             t0 = time.perf_counter()
             results = r.render(filters, steps, log=open(os.devnull, "w"))

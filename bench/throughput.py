@@ -1,12 +1,12 @@
-"""Ascent throughput: ours against the seeds' loop and tf-keras-vis, and against the hardware.
+"""Ascent throughput: ours against Chollet 2016's loop and tf-keras-vis, and against the hardware.
 
 For one layer per block, a fixed set of filters, the same steps and size, it times in one
 process (after a warm-up, median of several runs):
 
-  ours          the pipeline's batched ascent (classic method: the seeds' settings), float32
+  ours          the pipeline's batched ascent (classic method: Chollet 2016's settings), float32
   ours+xla      the same with the step loop compiled by XLA (with --xla)
   ours-bf16     the same in bfloat16 (weights stay float32)
-  seeds         Chollet's loop: one filter at a time, a host round trip every step
+  Chollet loop  Chollet's loop: one filter at a time, a host round trip every step
   tf-keras-vis  ActivationMaximization, its defaults, the same filters/steps/size in one call
                 (its best case: every filter in one batch)
   tf-keras-vis 1/call  the same, one call per filter, as its own example visualises a filter
@@ -35,6 +35,7 @@ import resource
 import statistics
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -42,7 +43,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import numpy as np  # noqa: E402
 
-from pipeline import ascent, config, jobs, vgg16, weights  # noqa: E402
+from pipeline import ascent, config, jobs, settings, vgg16, weights  # noqa: E402
 
 LAYERS = ("block1_conv2", "block2_conv2", "block3_conv3", "block4_conv3", "block5_conv3")
 QUIET = open(os.devnull, "w")
@@ -68,7 +69,7 @@ def matmul_rate(dtype: str = "float32", n: int = 4096, repeats: int = 5) -> floa
     return 2 * n ** 3 / timed(lambda: mm().numpy(), repeats)
 
 
-def seeds_loop(base, layer_name: str, knobs: dict, size: int, steps: int, mode: str):
+def chollet_loop(base, layer_name: str, knobs: dict, size: int, steps: int, mode: str):
     """Chollet's method as he ran it: post-ReLU layer output, one filter, a compiled
     loss-and-gradient function called from Python every step."""
     import keras
@@ -135,8 +136,8 @@ def main() -> None:
 
     import tensorflow as tf
 
-    cfg = config.load()
-    resolved = jobs.prepare_weights(cfg)
+    cfg = config.load(overrides={"method": "classic", "size": args.size})
+    resolved = jobs.prepare_weights(settings.weights(cfg))
     base = weights.load_base(resolved)
     knobs = cfg["classic"]
     filters = list(range(args.filters))
@@ -146,7 +147,7 @@ def main() -> None:
     print(f"device: {device}; TensorFlow {tf.__version__}; matmul 4096^3: float32 {peak / 1e9:.0f} GFLOP/s, "
           f"bfloat16 {peak_bf16 / 1e9:.0f} GFLOP/s")
     print(f"{len(filters)} filters per layer, {args.steps} steps, {args.size} px, median of {repeats}\n")
-    print("| layer | variant | filters/s | s/filter | × tf-keras-vis | × tf-keras-vis 1/call | × seeds "
+    print("| layer | variant | filters/s | s/filter | × tf-keras-vis | × tf-keras-vis 1/call | × Chollet loop "
           "| floor GFLOP/s | executed GFLOP/s | of matmul |")
     print("|---|---|---|---|---|---|---|---|---|---|")
     for layer_name in layers:
@@ -161,11 +162,11 @@ def main() -> None:
         if args.xla:
             variants.append(("ours+xla", "float32", True))
         for name, dtype, jit in variants:
-            r = ascent.Renderer(vgg16.cut_model(base, layer_name, dtype), lyr, "classic", knobs,
-                                args.size, resolved.preprocess, 0, jit)
+            s = replace(settings.ascent(cfg), jit=jit)
+            r = ascent.for_filters(vgg16.cut_model(base, layer_name, dtype), lyr, s, resolved.preprocess)
             runs[name] = timed(lambda r=r: r.render(filters, args.steps, segment=args.steps, log=QUIET), repeats)
-        seeds = seeds_loop(base, layer_name, knobs, args.size, args.steps, resolved.preprocess)
-        runs["seeds"] = timed(lambda: seeds(filters), 1)
+        loop = chollet_loop(base, layer_name, knobs, args.size, args.steps, resolved.preprocess)
+        runs["Chollet loop"] = timed(lambda: loop(filters), 1)
         for name, batched in (("tf-keras-vis", True), ("tf-keras-vis 1/call", False)):
             tkv = tf_keras_vis(base, layer_name, args.size, args.steps, batched)
             if tkv is not None:
@@ -174,7 +175,7 @@ def main() -> None:
         for name, secs in runs.items():
             executed = (done if name.startswith(("ours", "float32")) else flops) / secs
             ratios = [f"{runs[ref] / secs:.1f}" if ref in runs else "n/a"
-                      for ref in ("tf-keras-vis", "tf-keras-vis 1/call", "seeds")]
+                      for ref in ("tf-keras-vis", "tf-keras-vis 1/call", "Chollet loop")]
             print(f"| {layer_name} | {name} | {len(filters) / secs:.2f} | {secs / len(filters):.3f} | "
                   f"{' | '.join(ratios)} | {flops / secs / 1e9:.0f} | {executed / 1e9:.0f} | "
                   f"{executed / peak:.0%} |", flush=True)

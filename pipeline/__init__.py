@@ -11,10 +11,15 @@ One module per idea, in the spirit of Lucid's ``optvis``:
 - ``deprocess``   float tensors to PNG-ready bytes
 - ``grid``        per-layer contact sheets
 - ``site``        the static HTML atlas; ``publish`` pushes it to a gh-pages branch
-- ``dream``       photos ascended towards filters (octaves), the seeds' DeepDream section
+- ``dream``       photos ascended towards filters (octaves), Chollet 2016's DeepDream section
 - ``quality``     spectral share, transform robustness and strength of an image
-- ``config``      the config, its schema and the one-line errors for bad input
+- ``config``      the config read once, coerced from the command line, checked against its schema
+- ``settings``    each job's settings, typed, built once from the checked config
+- ``record``      the per-filter record (the JSON beside each PNG)
 - ``layout``      the public output paths and atomic writes
+- ``device``      which GPU a job runs on (one per job, locked), or the CPU
+- ``estimate``    how long an atlas takes, from its FLOPs
+- ``failures``    one line per failed job, read from Snakemake's log
 - ``jobs``        what each Snakemake job does (``__main__`` is its command line)
 """
 

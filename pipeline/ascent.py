@@ -244,6 +244,14 @@ class Renderer:
         return out
 
 
+def for_filters(model, layer: ConvLayer, s: settings.Ascent, preprocess_mode: str) -> Renderer:
+    """A Renderer of ``layer``'s filters: each one's mean activation before its ReLU, plus
+    Lucid's diversity term when ``s.diversity`` is above 1."""
+    score = objectives.channel()
+    objective = score + s.diversity_weight * objectives.diversity() if s.diversity > 1 else score
+    return Renderer(model, s, preprocess_mode, layer.index, objective, score)
+
+
 def _stride(model) -> int:
     """Input pixels per output pixel: every 2x2 pool before the model's last layer halves the map."""
     return 2 ** sum(1 for lyr in model.layers if "pool" in lyr.name)

@@ -144,9 +144,14 @@ def start_tensorflow(setting: str) -> str:
     if usable:
         return assigned or "GPU 0"
     if setting == "gpu":
-        raise AtlasError(f"device: gpu, but TensorFlow can use no GPU here ({why_no_gpu()}); "
-                         "install requirements-gpu.txt, or set device: auto or cpu")
+        raise AtlasError(no_gpu_message())
     return "CPU" + (f" (assigned {assigned}, which TensorFlow cannot use)" if assigned else "")
+
+
+def no_gpu_message() -> str:
+    """The one line for ``device: gpu`` where TensorFlow can use no GPU."""
+    return (f"device: gpu, but TensorFlow can use no GPU here ({why_no_gpu()}); "
+            "install requirements-gpu.txt, or set device to auto or cpu")
 
 
 def why_no_gpu() -> str:

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from .errors import AtlasError
-from .vgg16 import preprocess
+from .vgg16 import MIN_SIZE, preprocess
 
 SKIMAGE = "skimage:"
 
@@ -53,7 +53,7 @@ def fit(image: np.ndarray, max_side: int) -> np.ndarray:
 
     h, w = image.shape[:2]
     scale = max_side / max(h, w)
-    size = (max(32, round(w * scale)), max(32, round(h * scale)))
+    size = (max(MIN_SIZE, round(w * scale)), max(MIN_SIZE, round(h * scale)))
     return np.asarray(Image.fromarray(image).resize(size, Image.LANCZOS))
 
 
@@ -97,7 +97,7 @@ class Dreamer:
               rng: np.random.Generator, log=None) -> np.ndarray:
         original = np.asarray(photo, np.float32)[None]
         h, w = photo.shape[:2]
-        shapes = [(max(32, round(h / octave_scale ** i)), max(32, round(w / octave_scale ** i)))
+        shapes = [(max(MIN_SIZE, round(h / octave_scale ** i)), max(MIN_SIZE, round(w / octave_scale ** i)))
                   for i in reversed(range(octaves))]
         shrunk = _resize(original, shapes[0])
         x = shrunk

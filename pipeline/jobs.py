@@ -86,9 +86,7 @@ def ascend(job: settings.AscentJob, layer_name: str, filters: list[int], outdir:
             batch_size = rs.batch_size
             if batch_size == "auto":
                 batch_size = ascent.auto_batch_size(lyr, rs.size, memory_bytes(where))
-            score = objectives.channel()
-            objective = score + rs.diversity_weight * objectives.diversity() if rs.diversity > 1 else score
-            renderer = ascent.Renderer(model, rs, resolved.preprocess, lyr.index, objective, score)
+            renderer = ascent.for_filters(model, lyr, rs, resolved.preprocess)
             if setup is None:
                 setup = time.time() - born
             say(f"{layer_name} {render}: {len(todo)} filters, method {rs.method}, {rs.steps} steps, "

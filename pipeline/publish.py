@@ -1,7 +1,7 @@
 """Publish a rendered atlas to a ``gh-pages`` branch with ghp-import, the ecosystem's tool.
 
-Logs and Snakemake benchmark files stay behind: they are provenance for the person who ran
-the pipeline, not part of the site.
+Logs, Snakemake benchmark files and job manifests stay behind: they are provenance for the
+person who ran the pipeline, not part of the site.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from pathlib import Path
 
 from .errors import AtlasError
 
-LEFT_BEHIND = ("logs", "benchmarks", "*.tmp")
+LEFT_BEHIND = ("logs", "benchmarks", "manifests", "*.tmp")
 
 
 def publish(outdir: str | Path, remote: str = "origin", branch: str = "gh-pages",

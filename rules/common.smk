@@ -42,8 +42,7 @@ def count_gpus() -> int:
     gpus = device.count()
     usable = gpus and device.tensorflow_sees_gpu()
     if CFG["device"] == "gpu" and not usable:
-        sys.exit(f"error: device: gpu, but TensorFlow can use no GPU here ({device.why_no_gpu()}); "
-                 "install requirements-gpu.txt, or set device to auto or cpu")
+        sys.exit(f"error: {device.no_gpu_message()}")
     if gpus and not usable:
         print(f"warning: {device.why_no_gpu()}; running on the CPU instead, estimated "
               f"{estimate.on_cpu(CFG, os.cpu_count())} for this config (see requirements-gpu.txt)",

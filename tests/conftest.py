@@ -32,16 +32,12 @@ def base(real_weights):
 def renderer(base, layer_name: str, method: str = "classic", size: int = 64, seed: int = 0,
              precision: str = "float32", diversity: int = 1, diversity_weight: float = 0.0):
     """A Renderer for one layer's filters with the config's defaults and these overrides."""
-    from pipeline import ascent, config, objectives, settings, vgg16
+    from pipeline import ascent, config, jobs, settings, vgg16
 
     cfg = config.load(overrides={"method": method, "size": size, "seed": seed, "precision": precision,
                                  "diversity": diversity, "diversity_weight": diversity_weight})
-    s = settings.ascent(cfg)
-    dtype = {"float32": "float32", "bfloat16": "mixed_bfloat16"}[precision]
-    score = objectives.channel()
-    objective = score + diversity_weight * objectives.diversity() if diversity > 1 else score
-    return ascent.Renderer(vgg16.cut_model(base, layer_name, dtype), s, "torch",
-                           vgg16.layer(layer_name).index, objective, score)
+    model = vgg16.cut_model(base, layer_name, jobs.DTYPES[precision])
+    return ascent.for_filters(model, vgg16.layer(layer_name), settings.ascent(cfg), "torch")
 
 
 def run(args: list[str], cwd: Path | None = None, **kw) -> subprocess.CompletedProcess:

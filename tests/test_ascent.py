@@ -137,7 +137,7 @@ def test_diversity_gives_distinct_images_that_still_excite_the_filter(base):
 
 
 def test_post_relu_objective_is_stuck_where_pre_relu_is_not(base):
-    """Why the objective is taken before the ReLU: on the seeds' grey start these filters are
+    """Why the objective is taken before the ReLU: on Chollet's grey start these filters are
     exactly zero after it, and so is their gradient."""
     import keras
     import tensorflow as tf

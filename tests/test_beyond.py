@@ -1,4 +1,4 @@
-"""Beyond noise: dreams on photos and class visualisations (the rest of the seed articles)."""
+"""Beyond noise: dreams on photos and class visualisations (the rest of Chollet 2016)."""
 
 from __future__ import annotations
 

@@ -109,6 +109,11 @@ def layer_page(outdir, layer: str) -> str:
     return f"{outdir}/layers/{layer}.html"
 
 
+def layer_summary(outdir, layer: str) -> str:
+    """What a layer's pages job tells the network page: filters rendered and dead."""
+    return f"{outdir}/manifests/pages/{layer}.json"
+
+
 STATIC = ("atlas.css", "atlas.js", "favicon.svg", "atlas-index.js")
 
 

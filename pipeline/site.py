@@ -92,11 +92,6 @@ def environment() -> Environment:
     return env
 
 
-def layer_summary(outdir, layer: str) -> str:
-    """What a layer's pages job tells the network page: filters rendered and dead."""
-    return f"{outdir}/manifests/pages/{layer}.json"
-
-
 def render_layer(p: settings.Pages) -> Path:
     """One layer's page and the page of each of its filters; the layer page is written last."""
     env = environment()
@@ -114,7 +109,7 @@ def render_layer(p: settings.Pages) -> Path:
                           prev=page.filters[i - 1] if i else None,
                           next=page.filters[i + 1] if i + 1 < len(page.filters) else None, **common)
         layout.write_text(layout.filter_page(p.outdir, p.layer, rec.filter), html)
-    layout.write_json(layer_summary(p.outdir, p.layer),
+    layout.write_json(layout.layer_summary(p.outdir, p.layer),
                       {"layer": p.layer, "rendered": len(page.filters), "dead": page.dead})
     html = env.get_template("layer.html").render(root="..", page=page, **common)
     return layout.write_text(layout.layer_page(p.outdir, p.layer), html)
@@ -124,7 +119,7 @@ def render_network(s: settings.Site) -> Path:
     """The network page, the dreams and classes pages, the search index and the static files."""
     env = environment()
     out = Path(s.outdir)
-    summaries = {name: _read_json(layer_summary(out, name)) for name in s.filters}
+    summaries = {name: _read_json(layout.layer_summary(out, name)) for name in s.filters}
     dreams = [_read_json(layout.dream_files(out, name)[2]) for name in s.dreams]
     classes = [_read_json(layout.class_files(out, name)[1]) for name in s.classes]
     rendered = {(name, f) for name, fs in s.filters.items() for f in fs}

@@ -9,7 +9,7 @@ sys.path.insert(0, workflow.basedir)
 from pipeline import config as atlas_config, device, estimate, layout, settings, weights
 from pipeline.errors import AtlasError
 from pipeline.dream import SKIMAGE
-from pipeline.site import layer_summary, ranges
+from pipeline.site import ranges
 
 REPO = workflow.basedir
 try:  # config.yaml, --configfile and --config merged by Snakemake; one line and no job on bad input

@@ -31,7 +31,7 @@ rule pages:
         templates=TEMPLATES,
     output:
         layout.layer_page(OUT, "{layer}"),
-        layer_summary(OUT, "{layer}"),
+        layout.layer_summary(OUT, "{layer}"),
     log:
         layout.log(OUT, "pages", "{layer}"),
     benchmark:
@@ -49,7 +49,7 @@ rule pages:
 
 rule site:
     input:
-        [layer_summary(OUT, layer) for layer in CFG["filters"]],
+        [layout.layer_summary(OUT, layer) for layer in CFG["filters"]],
         [f for d in CFG["dreams"] for f in layout.dream_files(OUT, d["name"])],
         [f for c in CFG["classes"] for f in layout.class_files(OUT, c["name"])],
         templates=TEMPLATES,

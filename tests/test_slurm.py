@@ -125,3 +125,14 @@ def test_a_failed_job_is_one_line_and_a_rerun_redoes_only_it(cluster, tmp_path, 
     table = (proc.stdout + proc.stderr).split("Job stats:")[1].split("total")[0]
     planned = {m[1]: int(m[2]) for m in re.finditer(r"^(\S+)\s+(\d+)$", table, re.M)}
     assert planned.get("dream") == 1 and "ascend" not in planned, planned
+
+
+def test_a_job_past_its_time_limit_is_one_line(cluster, tmp_path, real_weights):
+    """SLURM stops a job at its time limit (here 1 minute for several minutes of work)."""
+    proc, _ = snakemake_slurm(tmp_path, "--set-resources", "ascend:runtime=1",
+                              config=["layers=[block5_conv3]", "filters=64", "steps=40", "size=64"])
+    assert proc.returncode != 0
+    lines = errors(proc)
+    assert lines[0].startswith("error: rule ascend (atlas/logs/ascend/block5_conv3-0000.log): "
+                               "SLURM stopped it at its time limit"), lines
+    assert "--set-resources" in lines[0] and "run the same command again" in lines[-1]

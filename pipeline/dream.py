@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .deprocess import to_uint8
 from .errors import AtlasError
 from .vgg16 import MIN_SIZE, preprocess
 
@@ -112,4 +113,4 @@ class Dreamer:
             if log:
                 print(f"octave {n + 1}/{octaves} {shape[1]}x{shape[0]}: done "
                       f"({time.perf_counter() - t0:.1f} s)", file=log, flush=True)
-        return np.round(np.clip(x[0], 0, 255)).astype(np.uint8)
+        return to_uint8(x[0])

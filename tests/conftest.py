@@ -15,6 +15,11 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 
+def pytest_configure(config):
+    config.addinivalue_line("markers", "slow: minutes each (a real SLURM, the whole atlas at full "
+                            "width); `-m 'not slow'` is the fast tier")
+
+
 @pytest.fixture(scope="session")
 def real_weights():
     from pipeline import jobs, settings, weights

@@ -20,6 +20,7 @@ import pytest
 
 from conftest import REPO, run
 
+pytestmark = pytest.mark.slow
 TINY = ["steps=1", "size=32", "compare_classic=false", "dreams=[]"]
 
 

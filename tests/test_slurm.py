@@ -19,6 +19,7 @@ import pytest
 
 from conftest import REPO, run
 
+pytestmark = pytest.mark.slow
 CLUSTER = REPO / "tests" / "slurm" / "cluster.sh"
 CONFIG = ["layers=[block1_conv2,block2_conv1]", "filters=2", "steps=3", "size=32",
           "compare_classic=false", "dreams=[]"]

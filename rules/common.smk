@@ -52,6 +52,7 @@ def count_gpus() -> int:
 
 GPUS = count_gpus()
 CORES = workflow.resource_settings.cores or os.cpu_count()
+GPU_PER_JOB = 0 if CFG["device"] == "cpu" else 1  # what a SLURM job asks for (--gpus)
 
 
 def gpu_job_threads(wildcards) -> int:

@@ -43,7 +43,7 @@ rule ascend:
         outdir=lambda wildcards, output: layout.manifest_root(output[0]),
     threads: gpu_job_threads
     resources:
-        gpu=1,
+        gpu=GPU_PER_JOB,
         mem_mb=16000,
         runtime=ascent_minutes,
     conda:
@@ -71,7 +71,7 @@ rule dream:
         settings=lambda wildcards: settings.to_json(settings.dream(CFG, wildcards.name)),
     threads: gpu_job_threads
     resources:
-        gpu=1,
+        gpu=GPU_PER_JOB,
         mem_mb=16000,
         runtime=60,
     conda:
@@ -95,7 +95,7 @@ if CFG["classes"]:
             settings=settings.to_json(settings.classes(CFG)),
         threads: gpu_job_threads
         resources:
-            gpu=1,
+            gpu=GPU_PER_JOB,
             mem_mb=16000,
             runtime=60,
         conda:

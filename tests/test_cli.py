@@ -94,6 +94,16 @@ def test_a_list_of_mappings(tmp_path):
     assert job["steps"] == 20 and job["octaves"] == 3  # the schema's defaults, filled in
 
 
+def test_gpu_jobs_ask_for_a_gpu_unless_device_is_cpu(tmp_path):
+    """`resources: gpu` is what the SLURM profile turns into --gpus."""
+    for device, gpus in (("auto", "gpu=1"), ("cpu", "gpu=0")):
+        proc = run([sys.executable, "-m", "snakemake", "-s", str(REPO / "Snakefile"), "-d", str(tmp_path),
+                    "-n", "--cores", "2", "--config", f"device={device}", "layers=[block1_conv1]", "filters=1"])
+        assert proc.returncode == 0, proc.stderr[-2000:]
+        ascend = proc.stdout.split("rule ascend:")[1].split("\n\n")[0]
+        assert gpus in ascend, ascend
+
+
 @pytest.mark.parametrize("config,expect", [
     ("filters=[0,7,600]", "filters = 600 is out of range for block1_conv1"),
     ("compare_classic=maybe", "compare_classic = 'maybe' is not allowed"),

@@ -108,6 +108,9 @@ def _run(args) -> int:
         if "layers" in overrides and isinstance(raw.get("filters"), dict):
             raw["filters"] = raw["filters"].get(args.layer, "all")  # keep only this layer's entry
         cfg = config.check(config.merge(raw, overrides))
+        if getattr(args, "layer", None) and args.layer not in cfg["filters"]:
+            raise AtlasError(f"{args.command}: the config selects no filter of {args.layer} "
+                             f"(filters = {raw.get('filters')!r}); give --filters")
 
     kinds = {"weights": (settings.Weights, settings.weights),
              "ascend": (settings.AscentJob, settings.ascent_job),

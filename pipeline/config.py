@@ -247,6 +247,16 @@ def _selection(choice, layers: list[str]) -> dict[str, list[int]]:
                              f"{layers!r}; add it to layers or remove it from filters")
         return {name: _filters_for(choice.get(name, "all"), BY_NAME[name], f"filters.{name}")
                 for name in layers}
+    if isinstance(choice, list):
+        # One list for every layer: each layer renders the indices it has (filters=[0,7,100]
+        # means 100 where there is a filter 100); an index no selected layer has is an error.
+        most = max(BY_NAME[name].filters for name in layers)
+        bad = [f for f in choice if f >= most]
+        if bad:
+            raise AtlasError(f"config: filters = {bad[0]} is out of range for every selected layer; "
+                             f"expected 0 to {most - 1}")
+        picked = {name: sorted(f for f in choice if f < BY_NAME[name].filters) for name in layers}
+        return {name: fs for name, fs in picked.items() if fs}
     return {name: _filters_for(choice, BY_NAME[name], "filters") for name in layers}
 
 

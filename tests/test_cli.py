@@ -37,10 +37,13 @@ def settings_of(commands: list[str], command: str, layer: str | None = None) -> 
 
 
 def test_a_list_of_filters(tmp_path):
-    rc, cmds, err = dry_run(tmp_path, "filters=[0,7,100]", "layers=[block5_conv3]")
+    """As the README writes it: these filters of every layer, where the layer has them."""
+    rc, cmds, err = dry_run(tmp_path, "filters=[0,7,100]")
     assert rc == 0, err
     assert settings_of(cmds, "ascend", "block5_conv3")["_filters"] == "0,7,100"
     assert settings_of(cmds, "grid", "block5_conv3")["filters"] == [0, 7, 100]
+    assert settings_of(cmds, "grid", "block1_conv1")["filters"] == [0, 7]  # 64 filters: no 100
+    assert len([c for c in cmds if " pages " in c]) == 13
 
 
 def test_a_list_of_layers(tmp_path):
@@ -105,7 +108,7 @@ def test_gpu_jobs_ask_for_a_gpu_unless_device_is_cpu(tmp_path):
 
 
 @pytest.mark.parametrize("config,expect", [
-    ("filters=[0,7,600]", "filters = 600 is out of range for block1_conv1"),
+    ("filters=[0,7,600]", "filters = 600 is out of range for every selected layer"),
     ("compare_classic=maybe", "compare_classic = 'maybe' is not allowed"),
     ("fourier={cutoff: 3}", "fourier.cutoff = 3 is not allowed"),
     ("filters={block9_conv1: [1]}", "unknown layer 'block9_conv1'"),

@@ -48,6 +48,13 @@ def test_filters_forms():
     cfg = config.load(overrides={"layers": ["block5_conv3", "block1_conv1"],
                                  "filters": {"block5_conv3": [7, 3], "block1_conv1": 2}})
     assert cfg["filters"] == {"block1_conv1": [0, 1], "block5_conv3": [3, 7]}
+    # One list for every layer: each takes the indices it has; a layer with none is left out.
+    cfg = config.load(overrides={"layers": ["block1_conv1", "block5_conv3"], "filters": [3, 100]})
+    assert cfg["filters"] == {"block1_conv1": [3], "block5_conv3": [3, 100]}
+    cfg = config.load(overrides={"layers": ["block1_conv1", "block5_conv3"], "filters": [100]})
+    assert cfg["filters"] == {"block5_conv3": [100]}
+    with pytest.raises(AtlasError, match="filters = 600 is out of range for every selected layer; expected 0 to 511"):
+        config.load(overrides={"filters": [3, 600]})
 
 
 def test_malformed_yaml_names_the_place(tmp_path):

@@ -143,11 +143,8 @@ def _write_batch(results, png_means, png_peaks, s: settings.Ascent, lyr, render,
             layout.write_png(Path(png_path).with_name(name), image)
         layout.write_png(png_path, r.image)
         FilterRecord(
-            layer=lyr.name, filter=r.filter, method=s.method, steps=s.steps, size=s.size,
-            seed=s.seed, settings=_knobs(s), precision=s.precision,
-            diversity_weight=s.diversity_weight if s.diversity > 1 else None,
-            weights=resolved.id, weights_licence=resolved.licence,
-            preprocess=resolved.preprocess, device=where,
+            layer=lyr.name, filter=r.filter, **_identity(s, resolved),
+            weights_licence=resolved.licence, device=where,
             activation=Activation(r.initial, r.final, float(png_mean), float(png_peak)),
             # A filter whose rectified output is zero everywhere on its own best image
             # never fires: show it as dead rather than as a meaningless grey square.
@@ -156,9 +153,13 @@ def _write_batch(results, png_means, png_peaks, s: settings.Ascent, lyr, render,
         ).write(json_path)  # last: a record means its images are complete
 
 
-def _knobs(s: settings.Ascent) -> dict:
-    """The method's knobs as its record holds them (JSON: tuples become lists)."""
-    return json.loads(json.dumps(asdict(s.knobs)))
+def _identity(s: settings.Ascent, resolved: weights.Weights) -> dict:
+    """The record's fields that decide a filter's image: written into every record, and what a
+    rerun compares to keep a finished filter. Knobs as the JSON holds them (tuples as lists)."""
+    return dict(method=s.method, steps=s.steps, size=s.size, seed=s.seed,
+                settings=json.loads(json.dumps(asdict(s.knobs))), precision=s.precision,
+                diversity_weight=s.diversity_weight if s.diversity > 1 else None,
+                weights=resolved.id, preprocess=resolved.preprocess)
 
 
 def _done(outdir, render, layer_name, index, s: settings.Ascent, resolved: weights.Weights) -> bool:
@@ -170,12 +171,9 @@ def _done(outdir, render, layer_name, index, s: settings.Ascent, resolved: weigh
         rec = FilterRecord.read(meta)
     except (ValueError, TypeError, KeyError):
         return False
-    images = all(Path(png).with_name(n).exists() for n in rec.diversity)
-    same = (rec.method, rec.steps, rec.size, rec.seed, rec.settings, rec.precision, len(rec.diversity) + 1,
-            rec.diversity_weight, rec.weights, rec.preprocess, rec.versions.get("pipeline")) == \
-        (s.method, s.steps, s.size, s.seed, _knobs(s), s.precision, s.diversity,
-         s.diversity_weight if s.diversity > 1 else None, resolved.id, resolved.preprocess, __version__)
-    return images and same
+    images = len(rec.diversity) + 1 == s.diversity and all(Path(png).with_name(n).exists() for n in rec.diversity)
+    same = all(getattr(rec, key) == value for key, value in _identity(s, resolved).items())
+    return images and same and rec.versions.get("pipeline") == __version__
 
 
 def dream(job: settings.DreamJob) -> list[Path]:

@@ -6,7 +6,8 @@ itself (summed from the records; the first batch of each method includes tracing
 loop), what is left (measuring passes, writing, Snakemake's wrapper) and peak memory.
 
 Then an estimate of the default atlas on GPUs: its FLOPs (pipeline/estimate.py) at a GPU's
-rate, plus each job's overhead as measured here. Run it on an atlas rendered at tiny
+rate, plus each job's overhead as measured here (the ascent jobs', and the twins and examples
+jobs', which are nearly all start-up). Run it on an atlas rendered at tiny
 settings (1 step, 32 px), where a job is nearly all overhead:
 
     snakemake --cores all --config steps=1 size=32 dreams=[]
@@ -40,6 +41,15 @@ def tracing(seconds: list[float]) -> float | None:
     if len(runs) < 2 or len(runs[0]) != len(runs[1]):
         return None
     return max(0.0, (runs[0][0] - runs[1][0]) * len(runs[0]))
+
+
+def walls(root: Path, kind: str) -> list[float]:
+    """Wall seconds of every job of one rule, from Snakemake's benchmark files."""
+    out = []
+    for path in sorted((root / "benchmarks" / kind).glob("*.tsv")):
+        with open(path) as fh:
+            out.append(float(next(csv.DictReader(fh, delimiter="\t"))["s"]))
+    return out
 
 
 def main(outdir: str) -> None:
@@ -76,6 +86,12 @@ def main(outdir: str) -> None:
     # tracing per method and the tail measured here. This machine's CPU stands in for a GPU
     # box's; the measuring passes and writing overlap the GPU's work or are a few FLOPs, so
     # the tail counts in full only as an upper bound.
+    # The twins jobs (one per layer) and the examples job are nearly all start-up at any
+    # settings on a GPU (a few forward passes), so their wall time here stands in for theirs.
+    twins, found = walls(root, "twins"), walls(root, "examples")
+    side = [sum(twins) / len(twins)] * len(twins) + found
+    print(f"twins jobs: {len(twins)}, {sum(twins) / max(1, len(twins)):.1f} s each; examples job: "
+          f"{sum(found):.1f} s (the 13 skimage photos)")
     cfg = config.load()
     chunks = settings.chunks(cfg)
     methods = 2 if cfg["compare_classic"] else 1
@@ -88,11 +104,11 @@ def main(outdir: str) -> None:
     for gpus in (1, 8):
         # Jobs are whole layers: with several GPUs, each goes to the first free one.
         lanes = [0.0] * gpus
-        for t in sorted((estimate.chunk_flops(cfg, layer, len(fs)) / H100_FLOPS + per_job
-                         for (layer, _), fs in chunks.items()), reverse=True):
+        for t in sorted([estimate.chunk_flops(cfg, layer, len(fs)) / H100_FLOPS + per_job
+                         for (layer, _), fs in chunks.items()] + side, reverse=True):
             lanes[lanes.index(min(lanes))] += t
         whole = max(lanes)
-        overhead = len(chunks) * per_job / gpus
+        overhead = (len(chunks) * per_job + sum(side)) / gpus
         print(f"| {gpus} | {estimate.duration(flops / H100_FLOPS / gpus)} | {estimate.duration(overhead)} "
               f"| {estimate.duration(whole)} | {overhead / (overhead + flops / H100_FLOPS / gpus):.0%} |")
     print(f"\nOn this machine's CPU, the default atlas: about "

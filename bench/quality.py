@@ -30,8 +30,8 @@ SAMPLE = {"block1_conv2": [0, 33], "block2_conv2": [5, 77], "block3_conv3": [10,
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--steps-fourier", type=int, default=config.METHOD_STEPS["fourier"])
-    p.add_argument("--steps-classic", type=int, default=config.METHOD_STEPS["classic"])
+    p.add_argument("--steps-fourier", type=int, default=config.load()["steps"])
+    p.add_argument("--steps-classic", type=int, default=config.CLASSIC_STEPS)
     p.add_argument("--size", type=int, default=128)
     p.add_argument("--picture", default="docs/quality.png")
     args = p.parse_args()

@@ -1,4 +1,5 @@
-"""Screenshots of the three page types of a rendered atlas, for the README.
+"""Screenshots of the three page types of a rendered atlas, and of a filter page's scorecard
+and circuits, for the README.
 
     python docs/screenshots.py atlas/ [block4_conv3] [7]
 """
@@ -30,6 +31,12 @@ def main(atlas: str, layer: str = "block4_conv3", index: int = 7) -> None:
             page.wait_for_timeout(300)
             page.screenshot(path=str(out / f"{name}.png"))
             print(out / f"{name}.png")
+        # The filter page again, lower down: its scorecard, twins and circuits.
+        page.set_viewport_size({"width": 1100, "height": 900})
+        page.evaluate("document.getElementById('scorecard').scrollIntoView()")
+        page.wait_for_timeout(300)
+        page.screenshot(path=str(out / "filter-trust.png"))
+        print(out / "filter-trust.png")
         browser.close()
 
 

@@ -12,7 +12,9 @@ One module per idea, in the spirit of Lucid's ``optvis``:
 - ``grid``        per-layer contact sheets
 - ``site``        the static HTML atlas; ``publish`` pushes it to a gh-pages branch
 - ``dream``       photos ascended towards filters (octaves), Chollet 2016's DeepDream section
-- ``quality``     spectral share, transform robustness and strength of an image
+- ``quality``     spectral share, transform robustness and strength of an image: the scorecard
+- ``circuits``    each filter's strongest inputs and outputs, from the weights alone
+- ``twins``       filters that answer each other's pictures rotated or mirrored
 - ``config``      the config read once, coerced from the command line, checked against its schema
 - ``settings``    each job's settings, typed, built once from the checked config
 - ``record``      the per-filter record (the JSON beside each PNG)
@@ -23,4 +25,4 @@ One module per idea, in the spirit of Lucid's ``optvis``:
 - ``jobs``        what each Snakemake job does (``__main__`` is its command line)
 """
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"  # 0.2: records carry circuits, a scorecard and dead/silent

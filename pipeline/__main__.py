@@ -1,4 +1,4 @@
-"""Command line: ``python -m pipeline ascend|grid|pages|site|dream|classes|weights|publish``.
+"""Command line: ``python -m pipeline ascend|twins|examples|grid|pages|site|dream|classes|weights|publish``.
 
 Snakemake's jobs call these with ``--settings``: the job's typed settings as JSON, already
 checked. By hand, the settings come from ``config.yaml`` (or ``--config FILE``) and the
@@ -40,6 +40,13 @@ def _parser() -> argparse.ArgumentParser:
     g = sub.add_parser("grid", help="stitch a layer's rendered filters into OUTDIR/grids/LAYER.png")
     g.add_argument("--layer", required=True)
     common(g)
+
+    tw = sub.add_parser("twins", help="find a layer's rotation twins among its rendered filters")
+    tw.add_argument("--layer", required=True)
+    common(tw)
+
+    common(sub.add_parser("examples", help="the image patches of the examples folder that excite each "
+                          "filter most: OUTDIR/examples/LAYER/{filter:04d}.webp + .json"))
 
     pg = sub.add_parser("pages", help="a layer's page and its filters' pages")
     pg.add_argument("--layer", required=True)
@@ -115,6 +122,8 @@ def _run(args) -> int:
     kinds = {"weights": (settings.Weights, settings.weights),
              "ascend": (settings.AscentJob, settings.ascent_job),
              "grid": (settings.Grid, lambda c: settings.grid(c, args.layer)),
+             "twins": (settings.Twins, lambda c: settings.twins(c, args.layer)),
+             "examples": (settings.Examples, settings.examples),
              "pages": (settings.Pages, lambda c: settings.pages(c, args.layer)),
              "site": (settings.Site, settings.site),
              "dream": (settings.DreamJob, lambda c: settings.dream(c, args.name)),
@@ -148,6 +157,10 @@ def _run(args) -> int:
         filters = filter_spec(args.filters, vgg16.layer(args.layer).filters) if args.settings \
             else cfg["filters"][args.layer]
         print(jobs.ascend(s, args.layer, filters, args.outdir or cfg["outdir"], args.threads))
+    elif args.command == "twins":
+        print(jobs.find_twins(s))
+    elif args.command == "examples":
+        print(jobs.find_examples(s))
     elif args.command == "grid":
         print(jobs.stitch_grid(s))
     elif args.command == "dream":

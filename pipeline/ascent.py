@@ -27,6 +27,7 @@ from . import deprocess, objectives, param, settings, transforms
 from .vgg16 import ConvLayer, preprocess
 
 CURVE_POINTS = 32
+WARMUP = 0.1  # share of a cosine run spent warming up
 
 
 @dataclass
@@ -75,6 +76,7 @@ class Classic:
 
     pad = 0
     transforms = False
+    canvas = "reflect"
 
     def __init__(self, size: int, knobs: settings.Classic):
         self.size, self.knobs = size, knobs
@@ -89,7 +91,7 @@ class Classic:
     def state(self, params):
         return ()
 
-    def update(self, params, grad, state, step):
+    def update(self, params, grad, state, step, total):
         # Per item, so every filter moves at the same pace.
         return params + self.knobs.step_size * normalised(grad), state
 
@@ -106,6 +108,7 @@ class FourierMethod:
         self.size, self.knobs = size, knobs
         self.fourier = param.Fourier(size, knobs.decay, knobs.cutoff)
         self.pad = int(knobs.pad)
+        self.canvas = knobs.canvas
 
     def start(self, rng):
         k = self.knobs
@@ -121,9 +124,23 @@ class FourierMethod:
     def state(self, params):
         return (ops.zeros_like(params), ops.zeros_like(params))
 
-    def update(self, params, grad, state, step):
+    def learning_rate(self, step, total):
+        """Adam's rate at ``step`` of ``total`` (both tensors, so one compiled loop serves any run).
+
+        ``lucid``: constant, Lucid's recipe. ``cosine``: a linear warm-up over the first
+        ``WARMUP`` of the run (Adam's first steps are the noisiest), then a cosine decay to
+        zero, so the last steps settle the image instead of shaking it.
+        """
+        lr = self.knobs.lr
+        if self.knobs.schedule == "lucid":
+            return lr
+        t = ops.cast(step, "float32") / ops.cast(total, "float32")
+        warm = ops.minimum(1.0, t / WARMUP)
+        return lr * warm * 0.5 * (1.0 + ops.cos(math.pi * ops.minimum(t, 1.0)))
+
+    def update(self, params, grad, state, step, total):
         # Adam, ascending; written out so the compiled loop carries its state as plain tensors.
-        b1, b2, lr = 0.9, 0.999, self.knobs.lr
+        b1, b2, lr = 0.9, 0.999, self.learning_rate(step, total)
         m, v = state
         m = b1 * m + (1 - b1) * grad
         v = b2 * v + (1 - b2) * ops.square(grad)
@@ -175,17 +192,17 @@ class Renderer:
         def per_item(params, rows, targets, weight_map):
             image = m.to_image(params)
             if m.transforms:
-                image = transforms.apply(image, rows, m.pad)
+                image = transforms.apply(image, rows, m.pad, m.canvas)
             return objective(objectives.Forward(step_model(preprocess(image, self.mode)), head, weight_map), targets)
 
-        def segment(params, state, rows, targets, first_step):
+        def segment(params, state, rows, targets, first_step, total):
             # Built here, outside the loop: it depends only on the targets, not on the image.
             weight_map = head.weight_map(targets, side, side) if head else None
             steps = tf.shape(rows)[0]
             acts = tf.TensorArray(tf.float32, size=steps)
             for i in tf.range(steps):
                 value, grad = gradient(lambda p: per_item(p, rows[i], targets, weight_map), params)
-                params, state = m.update(params, grad, state, first_step + i + 1)
+                params, state = m.update(params, grad, state, first_step + i + 1, total)
                 acts = acts.write(i, value)
             return params, state, acts.stack()
 
@@ -221,8 +238,10 @@ class Renderer:
         trace = []
         for lo in range(0, steps, segment):
             hi = min(steps, lo + segment)
-            # The step offset goes in as a tensor: a Python int would recompile every segment.
-            params, state, acts = self._segment(params, state, rows[lo:hi], filt, np.int32(lo))
+            # The step offset and the run's length go in as tensors: Python ints would
+            # recompile every segment and every run length.
+            params, state, acts = self._segment(params, state, rows[lo:hi], filt, np.int32(lo),
+                                                np.int32(steps))
             trace.append(acts.numpy())
             print(f"{label} step {hi}/{steps}: mean activation {float(np.mean(trace[-1][-1])):.3g} "
                   f"({time.perf_counter() - t0:.1f} s)", file=log, flush=True)

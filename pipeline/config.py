@@ -24,7 +24,18 @@ from .vgg16 import BY_NAME, LAYERS, ConvLayer
 
 SCHEMA_FILE = Path(__file__).with_name("config.schema.yaml")
 DEFAULT_FILE = Path(__file__).resolve().parent.parent / "config.yaml"
-METHOD_STEPS = {"fourier": 512, "classic": 20}  # what steps: auto means, per method
+# What 'auto' means for steps and for the fourier settings each schedule names. 'lucid' is
+# Lucid's recipe, the atlas default until 0.2; 'cosine' reaches 90% of its activation or more
+# in a quarter of its time (bench/convergence.py, docs/benchmarks.md). Classic: Chollet 2016's.
+RECIPES = {
+    "cosine": {"steps": 160, "lr": 0.5, "pad": 0, "canvas": "mean"},
+    "lucid": {"steps": 512, "lr": 0.05, "pad": 12, "canvas": "reflect"},
+}
+CLASSIC_STEPS = 20
+
+
+def default_steps(method: str, schedule: str | None = None) -> int:
+    return CLASSIC_STEPS if method == "classic" else RECIPES[schedule]["steps"]
 
 
 @lru_cache(maxsize=1)
@@ -168,8 +179,12 @@ def check(raw: dict) -> dict:
     if message:
         raise AtlasError(message)
     _fill_defaults(cfg, sch)
+    fourier = cfg["fourier"]
+    for key in ("lr", "pad", "canvas"):
+        if fourier[key] == "auto":
+            fourier[key] = RECIPES[fourier["schedule"]][key]
     if cfg["steps"] == "auto":
-        cfg["steps"] = METHOD_STEPS[cfg["method"]]
+        cfg["steps"] = default_steps(cfg["method"], fourier["schedule"])
     if cfg["method"] == "classic":
         cfg["compare_classic"] = False  # it would be the same image twice
     low, high = cfg["fourier"]["scale"]
@@ -182,6 +197,9 @@ def check(raw: dict) -> dict:
     cfg["filters"] = _selection(cfg["filters"], cfg["layers"])
     _check_extras(cfg)
     _check_weights(cfg)
+    from .examples import check as check_examples
+
+    check_examples(cfg["examples"])
     return cfg
 
 

@@ -8,15 +8,17 @@ from __future__ import annotations
 
 import json
 import os
+import resource
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, replace
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import numpy as np
 
-from . import __version__, ascent, device, grid, layout, objectives, settings, vgg16, weights
+from . import (__version__, ascent, circuits, config, device, grid, layout, objectives, quality, settings,
+               twins, vgg16, weights)
 from .errors import AtlasError
 from .record import Activation, FilterRecord
 
@@ -70,6 +72,7 @@ def ascend(job: settings.AscentJob, layer_name: str, filters: list[int], outdir:
     resolved = prepare_weights(s.weights)
     lyr = vgg16.layer(layer_name)
     base = weights.load_base(resolved)
+    kernels = circuits.kernels(base)
     renders = [("main", job.main)] + ([("classic", job.classic)] if job.classic else [])
     manifest = {"layer": layer_name, "filters": filters, "device": where, "renders": {}}
     setup = None
@@ -87,11 +90,15 @@ def ascend(job: settings.AscentJob, layer_name: str, filters: list[int], outdir:
             if batch_size == "auto":
                 batch_size = ascent.auto_batch_size(lyr, rs.size, memory_bytes(where))
             renderer = ascent.for_filters(model, lyr, rs, resolved.preprocess)
+            # The scorecard is the main render's; the classic comparison only sits beside it.
+            probe = quality.Probe(model, resolved.preprocess) if render == "main" else None
+            photo_acts = probe.activations(quality.photos(rs.size)) if probe else None
             if setup is None:
                 setup = time.time() - born
             say(f"{layer_name} {render}: {len(todo)} filters, method {rs.method}, {rs.steps} steps, "
                 f"{rs.size} px, batches of {batch_size}, start-up {time.time() - born:.1f} s")
-            _render_batches(renderer, rs, lyr, todo, max(1, batch_size // rs.diversity), render,
+            measures = Measures(probe, photo_acts, kernels)
+            _render_batches(renderer, measures, rs, lyr, todo, max(1, batch_size // rs.diversity), render,
                             outdir, where, resolved, writer)
     # What bench/jobs.py reads: the start-up from the process' start to the first step
     # (imports, weights, model), and the whole job.
@@ -108,8 +115,18 @@ def _process_start() -> float:
     return psutil.Process().create_time()
 
 
-def _render_batches(renderer, s: settings.Ascent, lyr, filters, batch_size, render, outdir, where,
-                    resolved, writer) -> None:
+@dataclass
+class Measures:
+    """What a job measures beside the ascent: the scorecard's probe and photos, and the kernels
+    the circuits are read from."""
+
+    probe: quality.Probe | None
+    photo_acts: np.ndarray | None
+    kernels: dict
+
+
+def _render_batches(renderer, measures: Measures, s: settings.Ascent, lyr, filters, batch_size, render,
+                    outdir, where, resolved, writer) -> None:
     """Render ``filters`` batch by batch; ``writer`` writes each batch while the next renders."""
     from tensorflow.errors import ResourceExhaustedError
 
@@ -127,16 +144,20 @@ def _render_batches(renderer, s: settings.Ascent, lyr, filters, batch_size, rend
             say(f"{label}: out of memory with {len(batch)} filters; halving the batch to {half} and going on")
             queue[:0] = [batch[:half], batch[half:]]
             continue
-        png_means, png_peaks = renderer.measure(np.stack([r.image for r in results]), batch)
-        pending.append(writer.submit(_write_batch, results, png_means, png_peaks, s, lyr, render,
-                                     outdir, where, resolved))
+        images = np.stack([r.image for r in results])
+        png_means, png_peaks = renderer.measure(images, batch)
+        cards = measures.probe.scorecards(images, batch, measures.photo_acts) if measures.probe \
+            else [None] * len(batch)
+        pending.append(writer.submit(_write_batch, results, png_means, png_peaks, cards, measures.kernels,
+                                     s, lyr, render, outdir, where, resolved))
         say(f"{label}: done, activation on saved PNGs {np.round(png_means, 1).tolist()}")
     for done in pending:
         done.result()  # a failed write fails the job
 
 
-def _write_batch(results, png_means, png_peaks, s: settings.Ascent, lyr, render, outdir, where, resolved):
-    for r, png_mean, png_peak in zip(results, png_means, png_peaks):
+def _write_batch(results, png_means, png_peaks, cards, kernels, s: settings.Ascent, lyr, render, outdir,
+                 where, resolved):
+    for r, png_mean, png_peak, card in zip(results, png_means, png_peaks, cards):
         png_path, json_path = layout.render_files(outdir, render, lyr.name, r.filter)
         extra = [Path(layout.diverse_png("", lyr.name, r.filter, k)).name for k in range(1, len(r.diverse) + 1)]
         for name, image in zip(extra, r.diverse):
@@ -146,11 +167,23 @@ def _write_batch(results, png_means, png_peaks, s: settings.Ascent, lyr, render,
             layer=lyr.name, filter=r.filter, **_identity(s, resolved),
             weights_licence=resolved.licence, device=where,
             activation=Activation(r.initial, r.final, float(png_mean), float(png_peak)),
-            # A filter whose rectified output is zero everywhere on its own best image
-            # never fires: show it as dead rather than as a meaningless grey square.
-            dead=bool(png_peak <= 0.0), curve=r.curve, seconds=round(r.seconds, 4),
-            versions=versions(), diversity=extra,
+            **_firing(kernels, lyr, r.filter, bool(png_peak > 0.0), s, resolved.preprocess),
+            curve=r.curve, seconds=round(r.seconds, 4), versions=versions(), diversity=extra,
+            inputs=circuits.inputs(kernels, lyr, r.filter), outputs=circuits.outputs(kernels, lyr, r.filter),
+            scorecard=card,
+            kernel=circuits.rgb_kernel(kernels, r.filter, resolved.preprocess) if lyr.index == 0 else None,
         ).write(json_path)  # last: a record means its images are complete
+
+
+def _firing(kernels, lyr, f: int, fired: bool, s: settings.Ascent, preprocess_mode: str) -> dict:
+    """``dead`` only where that is known: a first-layer filter that no valid image can make
+    positive (decided exactly), or one still silent after at least the default steps. A filter
+    that did not fire in a shorter run is ``silent``: it may only have needed more steps."""
+    if lyr.index == 0:
+        dead = not circuits.can_fire(kernels, f, preprocess_mode)
+    else:
+        dead = not fired and s.steps >= config.default_steps(s.method, s.fourier and s.fourier.schedule)
+    return {"dead": dead, "silent": not fired and not dead}
 
 
 def _identity(s: settings.Ascent, resolved: weights.Weights) -> dict:
@@ -230,6 +263,76 @@ def classes(job: settings.Classes) -> list[Path]:
     return written
 
 
+def find_twins(t: settings.Twins) -> Path:
+    """Search one layer's rendered pictures for rotation twins (``pipeline/twins.py``)."""
+    where = device.start_tensorflow(t.device)
+    resolved = prepare_weights(t.weights)
+    probe = quality.Probe(vgg16.cut_model(weights.load_base(resolved), t.layer), resolved.preprocess)
+    t0 = time.perf_counter()
+    images = np.stack([layout.read_png(layout.filter_png(t.outdir, t.layer, f)) for f in t.filters])
+    found = twins.find(probe.activations, images, t.filters)
+    seconds = time.perf_counter() - t0
+    say(f"{t.layer}: {len(found)} twin pairs among {len(t.filters)} filters at ratio >= {twins.THRESHOLD} "
+        f"({len({x.filter for x in found})} filters have one), {seconds:.1f} s on {where}")
+    return layout.write_json(layout.twins_json(t.outdir, t.layer), {
+        "layer": t.layer, "threshold": twins.THRESHOLD, "filters": len(t.filters),
+        "seconds": round(seconds, 2), "twins": [asdict(x) for x in found]})
+
+
+def find_examples(e: settings.Examples) -> Path:
+    """One streaming pass over the examples images; then each selected filter's mosaic and JSON."""
+    from . import examples
+    from .record import Example, FilterExamples
+
+    where = device.start_tensorflow(e.device)
+    resolved = prepare_weights(e.weights)
+    model = examples.all_convs_model(weights.load_base(resolved))
+    say(f"examples: from {e.source!r}, shorter side {e.side} px, top {e.top} per filter, on {where}")
+    found = examples.scan(model, resolved.preprocess, e.source, e.side, e.top, e.negative)
+    t0 = time.perf_counter()
+    columns = int(np.ceil(np.sqrt(e.top)))  # a square mosaic: a layer page can show it as a tile
+    for layer_name, filters in e.filters.items():
+        lyr = vgg16.layer(layer_name)
+        kinds = [("examples", found.best[layer_name], 1.0)] + \
+            ([("negative", found.worst[layer_name], -1.0)] if found.worst else [])
+        wanted: dict[int, list] = {}  # image index -> the crops it gives: opened once per layer
+        for kind, top, _ in kinds:
+            for f in filters:
+                for rank, (index, (y, x)) in enumerate(zip(top.image[f], top.where[f])):
+                    if index >= 0:
+                        wanted.setdefault(int(index), []).append((kind, f, rank, int(y), int(x)))
+        tiles, boxes = {}, {}
+        for index, crops in sorted(wanted.items()):
+            image, scale = examples.load(found.sources[index], e.side)
+            for kind, f, rank, y, x in crops:
+                left, top_, right, bottom = examples.box(lyr, y, x, *image.shape[:2])
+                tiles[kind, f, rank] = examples.tile(image[top_:bottom, left:right])
+                boxes[kind, f, rank] = [round(v / scale) for v in (left, top_, right, bottom)]
+        for f in filters:
+            lists = {}
+            for kind, top, sign in kinds:
+                ranks = [r for r in range(e.top) if (kind, f, r) in tiles]
+                lists[kind] = [Example(found.sources[int(top.image[f, r])].name, top.where[f, r].tolist(),
+                                       boxes[kind, f, r], round(sign * float(top.value[f, r]), 4)) for r in ranks]
+            webp, meta = layout.example_files(e.outdir, layer_name, f)
+            layout.write_webp(webp, examples.mosaic([tiles["examples", f, r] for r in range(e.top)
+                                                     if ("examples", f, r) in tiles], columns))
+            FilterExamples(layer_name, f, e.source, e.side, columns, lists["examples"],
+                           lists.get("negative", [])).write(meta)
+        say(f"examples: {layer_name}: {len(filters)} mosaics written")
+    images = len(found.sources) - len(found.skipped)
+    rate = images / max(found.seconds, 1e-9)
+    say(f"examples: {images} images in {found.seconds:.1f} s ({rate:.1f} images/s), "
+        f"{len(found.skipped)} skipped, {found.refused} links outside the folder refused; "
+        f"crops and mosaics {time.perf_counter() - t0:.1f} s")
+    return layout.write_json(layout.examples_manifest(e.outdir), {
+        "source": e.source, "fingerprint": e.fingerprint, "images": images, "skipped": found.skipped,
+        "refused_links": found.refused, "seconds": round(found.seconds, 2),
+        "images_per_second": round(rate, 2), "layers": sorted(e.filters),
+        # Peak resident memory of the job (Linux reports KiB): flat in the folder's size.
+        "peak_memory_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)})
+
+
 THUMB = 96          # px: a layer page's tiles
 GRID_PREVIEW = 720  # px wide: the network page's preview of each grid
 
@@ -242,7 +345,8 @@ def stitch_grid(g: settings.Grid) -> Path:
                          f"({len(missing)} of {len(g.filters)}); render the filters first (delete "
                          f"{g.outdir}/manifests/ascend/{g.layer}-*.json if you removed images by hand)")
     images = [layout.read_png(layout.filter_png(g.outdir, g.layer, f)) for f in g.filters]
-    dead = [FilterRecord.read(layout.filter_json(g.outdir, g.layer, f)).dead for f in g.filters]
+    records = [FilterRecord.read(layout.filter_json(g.outdir, g.layer, f)) for f in g.filters]
+    dead = [r.dead or r.silent for r in records]  # a picture its filter does not answer
     sheet = grid.stitch(images, [str(f) for f in g.filters], g.tile, g.columns, dead)
     for f, image in zip(g.filters, images):
         layout.write_webp(layout.filter_thumb(g.outdir, g.layer, f), image, THUMB)

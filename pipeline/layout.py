@@ -105,6 +105,21 @@ def filter_thumb(outdir, layer: str, index: int) -> str:
     return f"{filter_thumbs(outdir, layer)}/{_n(index)}.webp"
 
 
+def example_files(outdir, layer: str, index: int) -> tuple[str, str]:
+    """A filter's dataset examples: the mosaic of crops and its JSON."""
+    return f"{outdir}/examples/{layer}/{_n(index)}.webp", f"{outdir}/examples/{layer}/{_n(index)}.json"
+
+
+def examples_manifest(outdir) -> str:
+    """What the examples job read and wrote; its declared output (see rules/examples.smk)."""
+    return f"{outdir}/manifests/examples.json"
+
+
+def twins_json(outdir, layer: str) -> str:
+    """A layer's rotation twins (``pipeline/twins.py``), for its pages."""
+    return f"{outdir}/manifests/twins/{layer}.json"
+
+
 def layer_page(outdir, layer: str) -> str:
     return f"{outdir}/layers/{layer}.html"
 

@@ -4,7 +4,9 @@
   Photos keep almost all their power low; adversarial noise puts most of it high.
 - ``robustness``: the filter's activation on randomly jittered (+-8 px), rotated (+-10 deg) and
   rescaled (0.9-1.1) copies, over its activation on the image itself, mean of 16 draws. A real
-  feature survives being moved a little.
+  feature survives being moved a little. The copies sit on a canvas of the ImageNet mean
+  colour, so what a move pushes out of the frame counts as lost (reflect-padding would
+  mirror it back in and hide the loss).
 - ``strength``: the image's activation of its own filter over the highest activation that
   filter reaches on any of the photos that ``skimage.data`` ships. Above 1, the picture excites
   the filter more than any real photo does.
@@ -14,10 +16,11 @@
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 
-from . import transforms
-from .vgg16 import preprocess
+from .record import Scorecard
 
 # Real photographs shipped inside scikit-image (no download): people, animals, objects,
 # textures, astronomy, microscopy. Synthetic images (logo, colour wheel, blobs) are left out.
@@ -56,11 +59,35 @@ def spectral_share(image: np.ndarray) -> float:
     return float(power[high].sum() / total) if total > 0 else 0.0
 
 
+def moved_copies(images: np.ndarray, draws: int, seed: int = 0) -> np.ndarray:
+    """(n * draws, h, w, 3): each image shifted, rotated and rescaled ``draws`` times (the same
+    draws for every image) on a canvas of the ImageNet mean colour."""
+    from . import transforms  # Keras: imported by the jobs that measure, not by the pages
+
+    rows = transforms.draw(np.random.default_rng(seed), draws, images.shape[1], 0, 8.0, (0.9, 1.1), 10.0)
+    batch = np.repeat(np.asarray(images, np.float32), draws, axis=0)
+    return np.asarray(transforms.apply(batch, np.tile(rows, (len(images), 1)), 0, canvas="mean"))
+
+
+# The scorecard's thresholds, stated in the README: above them a picture is to be trusted.
+STRONG, ROBUST, SMOOTH = 1.0, 0.8, 0.15
+
+
+def verdict(strength: float, best_photo: str, robustness: float, share: float) -> str:
+    """One line in plain words, e.g. "beats every photo, holds up when moved, no high-frequency noise"."""
+    return ", ".join([
+        "beats every photo" if strength > STRONG else f"weaker than the photo {best_photo!r}",
+        "holds up when moved" if robustness >= ROBUST else f"keeps only {robustness:.0%} when moved",
+        "no high-frequency noise" if share <= SMOOTH else "much high-frequency noise"])
+
+
 class Probe:
     """Measures a layer's filters on given images with one cut model (post-ReLU means)."""
 
     def __init__(self, cut_model, preprocess_mode: str):
         import tensorflow as tf
+
+        from .vgg16 import preprocess
 
         self.model, self.mode = cut_model, preprocess_mode
 
@@ -69,20 +96,41 @@ class Probe:
             return tf.reduce_mean(acts, axis=(1, 2))  # (n, channels)
         self._means = tf.function(means, reduce_retracing=True)
 
-    def activations(self, images: np.ndarray) -> np.ndarray:
-        """(n, channels): every filter's mean post-ReLU activation on each image."""
-        return self._means(np.asarray(images, np.float32)).numpy()
+    def activations(self, images: np.ndarray, batch: int = 32) -> np.ndarray:
+        """(n, channels): every filter's mean post-ReLU activation on each image, ``batch`` images
+        per forward pass so memory stays bounded however many there are."""
+        images = np.asarray(images, np.float32)
+        return np.concatenate([self._means(images[i:i + batch]).numpy()
+                               for i in range(0, len(images), batch)])
 
     def robustness(self, image: np.ndarray, filter_index: int, draws: int = 16, seed: int = 0) -> float:
-        rng = np.random.default_rng(seed)
-        size = image.shape[0]
-        rows = transforms.draw(rng, draws, size, 0, 8.0, (0.9, 1.1), 10.0)
-        batch = np.repeat(np.asarray(image, np.float32)[None], draws, axis=0)
-        moved = np.asarray(transforms.apply(batch, rows, 0))
         own = self.activations(image[None])[0, filter_index]
         if own <= 0:
             return float("nan")
-        return float(self.activations(moved)[:, filter_index].mean() / own)
+        moved = self.activations(moved_copies(image[None], draws, seed))
+        return float(moved[:, filter_index].mean() / own)
+
+    def scorecards(self, images: np.ndarray, filters: list[int], photo_acts: np.ndarray,
+                   draws: int = 8) -> list[Scorecard | None]:
+        """Each picture's scorecard for its own filter, batched: two forward passes in all.
+
+        None where the filter does not fire on its picture: nothing there to trust or not.
+        """
+        t0 = time.perf_counter()
+        own = self.activations(images)
+        moved = self.activations(moved_copies(images, draws)).reshape(len(images), draws, -1)
+        each = (time.perf_counter() - t0) / len(images)
+        cards = []
+        for i, f in enumerate(filters):
+            if own[i, f] <= 0:
+                cards.append(None)
+                continue
+            best = int(np.argmax(photo_acts[:, f]))
+            strength = float(own[i, f] / photo_acts[best, f]) if photo_acts[best, f] > 0 else float("inf")
+            robust, share = float(moved[i, :, f].mean() / own[i, f]), spectral_share(images[i])
+            cards.append(Scorecard(round(strength, 4), PHOTOS[best], round(robust, 4), round(share, 5),
+                                   verdict(strength, PHOTOS[best], robust, share), round(each, 4)))
+        return cards
 
     def strength(self, image: np.ndarray, filter_index: int, photo_acts: np.ndarray) -> float:
         own = self.activations(image[None])[0, filter_index]

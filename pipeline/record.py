@@ -22,6 +22,65 @@ class Activation:
 
 
 @dataclass(frozen=True)
+class Link:
+    """One connection to a filter of the neighbouring conv layer (``pipeline/circuits.py``)."""
+
+    layer: str
+    filter: int
+    weight: float     # L2 norm of the 3x3 kernel slice between the two filters
+    sign: str         # excites | inhibits: the sign of the slice's sum
+
+
+@dataclass(frozen=True)
+class Scorecard:
+    """How far the picture can be trusted (``pipeline/quality.py``), and the line that says so."""
+
+    strength: float        # own activation over the best photo's; above 1 beats every photo
+    best_photo: str        # the photo that excites the filter most
+    robustness: float      # moved copies on a mean-colour canvas over the picture itself
+    spectral_share: float  # power above half the Nyquist frequency
+    verdict: str
+    seconds: float         # what measuring cost, this filter's share
+
+
+@dataclass(frozen=True)
+class Example:
+    """One dataset example of a filter (``pipeline/examples.py``)."""
+
+    image: str                 # path relative to the examples folder, or skimage:NAME
+    position: list[int]        # (y, x) in the layer's map
+    box: list[int]             # (left, top, right, bottom) in the original image's pixels
+    activation: float          # the filter's pre-ReLU activation there
+
+
+@dataclass(frozen=True)
+class FilterExamples:
+    """A filter's dataset examples: the JSON beside its mosaic, ``examples/{layer}/{filter:04d}``.
+
+    Kept apart from the ascent's record so that new images rerun the examples, never an ascent.
+    """
+
+    layer: str
+    filter: int
+    source: str                # the examples setting: a folder, or skimage
+    side: int                  # images were resized so their shorter side is this
+    columns: int               # the mosaic's tiles per row
+    examples: list[Example]    # strongest first; the mosaic's tiles in the same order, row by row
+    negative: list[Example]    # the most negative, with examples_negative
+
+    def write(self, path: str | Path) -> Path:
+        return layout.write_json(path, asdict(self))
+
+    @classmethod
+    def read(cls, path: str | Path) -> FilterExamples:
+        with open(path) as fh:
+            data = json.load(fh)
+        for key in ("examples", "negative"):
+            data[key] = [Example(**e) for e in data[key]]
+        return cls(**data)
+
+
+@dataclass(frozen=True)
 class FilterRecord:
     layer: str
     filter: int
@@ -37,11 +96,16 @@ class FilterRecord:
     preprocess: str
     device: str               # where it ran: e.g. "GPU 0 (NVIDIA H100, GPU-...)" or "CPU"
     activation: Activation
-    dead: bool                # never fired on its own best image (see ``Activation.png_peak``)
+    dead: bool                # can never fire: see ``status.firing``
+    silent: bool              # did not fire on its own picture within this run's steps
     curve: list[tuple[int, float]]  # (step, mean activation) through the run
     seconds: float            # this filter's share of its batch's time
     versions: dict
     diversity: list[str] = field(default_factory=list)  # file names of the extra images
+    inputs: list[Link] = field(default_factory=list)    # strongest filters of the layer before
+    outputs: list[Link] = field(default_factory=list)   # strongest filters of the layer after
+    scorecard: Scorecard | None = None                  # None for a filter that never fired
+    kernel: list | None = None  # block1_conv1 only: its 3x3 kernel as RGB colours (it reads pixels)
 
     def write(self, path: str | Path) -> Path:
         return layout.write_json(path, asdict(self))
@@ -52,4 +116,7 @@ class FilterRecord:
             data = json.load(fh)
         data["activation"] = Activation(**data["activation"])
         data["curve"] = [tuple(point) for point in data["curve"]]
+        data["inputs"] = [Link(**link) for link in data.get("inputs", [])]
+        data["outputs"] = [Link(**link) for link in data.get("outputs", [])]
+        data["scorecard"] = Scorecard(**data["scorecard"]) if data.get("scorecard") else None
         return cls(**data)

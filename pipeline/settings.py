@@ -13,7 +13,7 @@ import types
 import typing
 from dataclasses import dataclass
 
-from .vgg16 import BY_NAME
+from .vgg16 import BY_NAME, LAYERS
 
 
 
@@ -21,6 +21,7 @@ from .vgg16 import BY_NAME
 class Fourier:
     """Lucid's parameterisation and transforms (``fourier.*`` in the config)."""
 
+    schedule: str
     lr: float
     decay: float
     cutoff: float
@@ -29,6 +30,7 @@ class Fourier:
     jitter: float
     scale: tuple[float, float]
     rotate: float
+    canvas: str
 
 
 @dataclass(frozen=True)
@@ -97,8 +99,36 @@ class Pages:
     layer: str
     filters: list[int]
     compare_classic: bool
+    neighbours: dict[str, list[int]]  # rendered filters of the conv layers before and after
+    examples: bool                    # whether dataset examples were found
     dreams: list[Dream]       # the dreams that used this layer, linked from its filters' pages
     extra_pages: list[str]    # dreams.html, classes.html: linked from every page's header
+
+
+@dataclass(frozen=True)
+class Twins:
+    """One layer's search for rotation twins among its rendered filters."""
+
+    outdir: str
+    layer: str
+    filters: list[int]
+    device: str
+    weights: Weights
+
+
+@dataclass(frozen=True)
+class Examples:
+    """One pass over the examples images for every selected layer (``examples*`` in the config)."""
+
+    outdir: str
+    source: str                      # a folder, or skimage
+    fingerprint: str                 # the folder's listing, hashed: new images rerun the job
+    side: int
+    top: int
+    negative: bool
+    filters: dict[str, list[int]]    # whose mosaics and JSON to write
+    device: str
+    weights: Weights
 
 
 @dataclass(frozen=True)
@@ -163,10 +193,10 @@ def ascent(cfg: dict, method: str | None = None) -> Ascent:
     (Chollet's method at its own steps, one image per filter)."""
     method = method or cfg["method"]
     compare = method != cfg["method"]
-    from .config import METHOD_STEPS
+    from .config import default_steps
 
     return Ascent(
-        method=method, steps=METHOD_STEPS[method] if compare else cfg["steps"], size=cfg["size"],
+        method=method, steps=default_steps(method) if compare else cfg["steps"], size=cfg["size"],
         seed=cfg["seed"], diversity=1 if compare else cfg["diversity"],
         diversity_weight=cfg["diversity_weight"], batch_size=cfg["batch_size"],
         precision=cfg["precision"], jit=cfg["jit"], device=cfg["device"], weights=weights(cfg),
@@ -192,7 +222,26 @@ def pages(cfg: dict, layer: str) -> Pages:
 
     used = [d for d in dreams(cfg) if d.layer == layer]
     return Pages(cfg["outdir"], cfg["title"], layer, cfg["filters"][layer], cfg["compare_classic"],
-                 used, extra_pages(bool(cfg["dreams"]), bool(cfg["classes"])))
+                 neighbours(cfg, layer), cfg["examples"] != "none", used, extra_pages(bool(cfg["dreams"]), bool(cfg["classes"])))
+
+
+def neighbours(cfg: dict, layer: str) -> dict[str, list[int]]:
+    """The selected filters of the conv layers just before and after ``layer``: the filters
+    whose pages a circuit can link to."""
+    i = BY_NAME[layer].index
+    near = [lyr.name for lyr in LAYERS[max(0, i - 1): i + 2] if lyr.name != layer]
+    return {name: cfg["filters"][name] for name in near if name in cfg["filters"]}
+
+
+def twins(cfg: dict, layer: str) -> Twins:
+    return Twins(cfg["outdir"], layer, cfg["filters"][layer], cfg["device"], weights(cfg))
+
+
+def examples(cfg: dict) -> Examples:
+    from .examples import fingerprint
+
+    return Examples(cfg["outdir"], cfg["examples"], fingerprint(cfg["examples"]), cfg["examples_side"],
+                    cfg["examples_top"], cfg["examples_negative"], cfg["filters"], cfg["device"], weights(cfg))
 
 
 def site(cfg: dict) -> Site:

@@ -17,9 +17,9 @@ from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from . import layout, settings
+from . import layout, quality, settings
 from .errors import AtlasError
-from .record import FilterRecord
+from .record import FilterExamples, FilterRecord
 from .vgg16 import BY_NAME, LAYERS, ConvLayer
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "site_templates"
@@ -30,10 +30,33 @@ TEMPLATE_STATIC = ("atlas.css", "atlas.js", "favicon.svg")
 class LayerPage:
     layer: ConvLayer
     filters: list[FilterRecord] = field(default_factory=list)
+    twins: list[dict] = field(default_factory=list)  # pipeline/twins.py's pairs, as JSON
 
     @property
     def dead(self) -> int:
         return sum(1 for f in self.filters if f.dead)
+
+    @property
+    def silent(self) -> int:
+        return sum(1 for f in self.filters if f.silent)
+
+    @property
+    def with_twins(self) -> int:
+        """Rendered filters with at least one rotation or mirror twin."""
+        return len({t["filter"] for t in self.twins})
+
+
+EXAMPLE_TILE = 64  # px: one crop in a mosaic (pipeline/examples.py's TILE)
+THRESHOLDS = {"strong": quality.STRONG, "robust": quality.ROBUST, "smooth": quality.SMOOTH}
+
+
+def fails(card) -> list[str]:
+    """The scorecard measures a picture fails, for the layer page's marks."""
+    if card is None:
+        return []
+    return ([] if card.strength > quality.STRONG else ["strength"]) + \
+        ([] if card.robustness >= quality.ROBUST else ["robustness"]) + \
+        ([] if card.spectral_share <= quality.SMOOTH else ["spectral share"])
 
 
 def _read_json(path: str) -> dict | None:
@@ -95,7 +118,10 @@ def environment() -> Environment:
 def render_layer(p: settings.Pages) -> Path:
     """One layer's page and the page of each of its filters; the layer page is written last."""
     env = environment()
-    page = LayerPage(BY_NAME[p.layer], [_record(layout.filter_json(p.outdir, p.layer, f)) for f in p.filters])
+    found = _read_json(layout.twins_json(p.outdir, p.layer)) or {"twins": []}
+    page = LayerPage(BY_NAME[p.layer], [_record(layout.filter_json(p.outdir, p.layer, f)) for f in p.filters],
+                     found["twins"])
+    rendered = {p.layer: set(p.filters), **{name: set(fs) for name, fs in p.neighbours.items()}}
     used_by: dict[int, list[str]] = {}
     for d in p.dreams:
         for f in d.filters:
@@ -104,14 +130,20 @@ def render_layer(p: settings.Pages) -> Path:
     tpl = env.get_template("filter.html")
     for i, rec in enumerate(page.filters):
         classic = _read_json(layout.classic_json(p.outdir, p.layer, rec.filter)) if p.compare_classic else None
+        found = layout.example_files(p.outdir, p.layer, rec.filter)[1]
+        examples = FilterExamples.read(found) if p.examples and Path(found).exists() else None
         html = tpl.render(root="../..", page=page, f=rec, classic=classic, curve=curve_points(rec.curve),
+                          twins=[t for t in page.twins if t["filter"] == rec.filter], rendered=rendered,
+                          thresholds=THRESHOLDS, examples=examples, tile=EXAMPLE_TILE,
                           dreams=used_by.get(rec.filter, []),
                           prev=page.filters[i - 1] if i else None,
                           next=page.filters[i + 1] if i + 1 < len(page.filters) else None, **common)
         layout.write_text(layout.filter_page(p.outdir, p.layer, rec.filter), html)
     layout.write_json(layout.layer_summary(p.outdir, p.layer),
-                      {"layer": p.layer, "rendered": len(page.filters), "dead": page.dead})
-    html = env.get_template("layer.html").render(root="..", page=page, **common)
+                      {"layer": p.layer, "rendered": len(page.filters), "dead": page.dead,
+                       "silent": page.silent, "with_twins": page.with_twins, "twin_pairs": len(page.twins)})
+    html = env.get_template("layer.html").render(root="..", page=page, fails=fails, examples=p.examples,
+                                                 **common)
     return layout.write_text(layout.layer_page(p.outdir, p.layer), html)
 
 

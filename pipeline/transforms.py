@@ -39,8 +39,26 @@ def identity(steps: int) -> np.ndarray:
     return rows
 
 
-def apply(images, rows, pad: int):
-    """Reflect-pad by ``pad`` then resample every item through its own affine row."""
+# ImageNet's mean colour in pixels: the "nothing here" a photo's border fades into, and the
+# canvas that quality.robustness puts moved copies on.
+MEAN_RGB = np.array([0.485, 0.456, 0.406], np.float32) * 255.0
+
+
+def apply(images, rows, pad: int, canvas: str = "reflect"):
+    """Pad by ``pad``, then resample every item through its own affine row.
+
+    ``canvas`` says what fills the pixels a move uncovers: ``reflect`` mirrors the image
+    (Lucid's recipe here), ``mean`` is the ImageNet mean colour, so whatever leaves the frame is
+    lost, as it is for a photo; an image trained that way keeps its feature away from the border.
+    """
+    if canvas == "mean":
+        # affine_transform fills with one scalar: shift so the mean colour is zero, then back.
+        centred = images - MEAN_RGB
+        if pad:
+            centred = ops.pad(centred, ((0, 0), (pad, pad), (pad, pad), (0, 0)))
+        moved = ops.image.affine_transform(centred, rows, interpolation="bilinear",
+                                           fill_mode="constant", fill_value=0.0)
+        return moved + MEAN_RGB
     if pad:
         images = ops.pad(images, ((0, 0), (pad, pad), (pad, pad), (0, 0)), mode="reflect")
     return ops.image.affine_transform(images, rows, interpolation="bilinear", fill_mode="reflect")

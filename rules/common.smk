@@ -78,6 +78,12 @@ def chunk_manifests(wildcards) -> list[str]:
     return [layout.chunk_manifest(OUT, lyr, first) for lyr, first in CHUNKS if lyr == wildcards.layer]
 
 
+def neighbour_thumbs(wildcards) -> list[str]:
+    """The filter thumbnails of the conv layers before and after, where selected: a filter page
+    shows its strongest inputs and outputs with them."""
+    return [layout.filter_thumbs(OUT, name) for name in settings.neighbours(CFG, wildcards.layer)]
+
+
 def dream_photo(wildcards) -> list[str]:
     photo = next(d["photo"] for d in CFG["dreams"] if d["name"] == wildcards.name)
     return [] if photo.startswith(SKIMAGE) else [photo]

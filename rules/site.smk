@@ -28,6 +28,9 @@ rule pages:
     input:
         chunk_manifests,
         layout.grid_thumb(OUT, "{layer}"),
+        layout.twins_json(OUT, "{layer}"),
+        neighbour_thumbs,
+        [layout.examples_manifest(OUT)] if CFG["examples"] != "none" else [],
         templates=TEMPLATES,
     output:
         layout.layer_page(OUT, "{layer}"),

@@ -48,11 +48,23 @@
         var key = button.dataset.sort;
         var items = Array.prototype.slice.call(tiles.children);
         items.sort(function (a, b) {
-          return key === "act" ? parseFloat(b.dataset.act) - parseFloat(a.dataset.act)
-                               : parseInt(a.dataset.index, 10) - parseInt(b.dataset.index, 10);
+          if (key === "index") return parseInt(a.dataset.index, 10) - parseInt(b.dataset.index, 10);
+          // Spectral share: lower is better, so it sorts up; every other measure sorts down.
+          var sign = key === "share" ? -1 : 1;
+          return sign * (parseFloat(b.dataset[key]) - parseFloat(a.dataset[key]));
         });
         items.forEach(function (li) { tiles.appendChild(li); });
         document.querySelectorAll("[data-sort]").forEach(function (b) {
+          b.setAttribute("aria-pressed", String(b === button));
+        });
+      });
+    });
+    // Pictures or dataset examples in the tiles: the same tiles, another image each.
+    document.querySelectorAll("[data-show]").forEach(function (button) {
+      button.addEventListener("click", function () {
+        var key = button.dataset.show;
+        tiles.querySelectorAll("img[data-" + key + "]").forEach(function (img) { img.src = img.dataset[key]; });
+        document.querySelectorAll("[data-show]").forEach(function (b) {
           b.setAttribute("aria-pressed", String(b === button));
         });
       });

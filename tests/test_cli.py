@@ -76,9 +76,22 @@ def test_a_nested_override_changes_only_its_keys(tmp_path):
                             "layers=[block2_conv1]", "filters=2")
     assert rc == 0, err
     fourier = settings_of(cmds, "ascend", "block2_conv1")["main"]["fourier"]
-    assert fourier["cutoff"] == 0.3 and fourier["lr"] == 0.05 and fourier["scale"] == [0.9, 1.1]
+    assert fourier["cutoff"] == 0.3 and fourier["lr"] == 0.5 and fourier["scale"] == [0.9, 1.1]
     grid = settings_of(cmds, "grid", "block2_conv1")
     assert grid["tile"] == 96 and grid["columns"] == 16
+
+
+def test_lucids_recipe_by_name(tmp_path):
+    """As the README writes it: the old default, whole, from one word."""
+    rc, cmds, err = dry_run(tmp_path, "fourier={schedule: lucid}", "layers=[block2_conv1]", "filters=1")
+    assert rc == 0, err
+    main = settings_of(cmds, "ascend", "block2_conv1")["main"]
+    assert main["steps"] == 512 and main["fourier"]["schedule"] == "lucid"
+    assert {k: main["fourier"][k] for k in ("lr", "pad", "canvas")} == {"lr": 0.05, "pad": 12, "canvas": "reflect"}
+    rc, cmds, err = dry_run(tmp_path, "fourier={schedule: lucid, lr: 0.1}", "steps=64",
+                            "layers=[block2_conv1]", "filters=1")
+    main = settings_of(cmds, "ascend", "block2_conv1")["main"]
+    assert rc == 0 and main["steps"] == 64 and main["fourier"]["lr"] == 0.1 and main["fourier"]["pad"] == 12
 
 
 def test_a_nested_list_of_numbers(tmp_path):

@@ -90,7 +90,9 @@ def test_figures_of_the_run(full):
     for m in (out / "manifests" / "ascend").glob("*.json"):
         data = json.loads(m.read_text())
         spans.append((data["started"], data["finished"]))
-    for kind, output in (("grid", lambda n: out / "grids" / f"{n}.png"),
+    for kind, output in (("twins", lambda n: out / "manifests" / "twins" / f"{n}.json"),
+                         ("examples", lambda n: out / "manifests" / "examples.json"),
+                         ("grid", lambda n: out / "grids" / f"{n}.png"),
                          ("pages", lambda n: out / "layers" / f"{n}.html"),
                          ("site", lambda n: out / "index.html")):
         for tsv in (out / "benchmarks" / kind).glob("*.tsv"):
@@ -112,3 +114,25 @@ def test_figures_of_the_run(full):
           f"pages jobs {sum(float(p['s']) for p in pages):.1f} s in all, the largest "
           f"{max(float(p['s']) for p in pages):.1f} s, peak memory {max(float(p['max_rss']) for p in pages):.0f} MiB")
     assert records < 200  # one record per declared output: it grows with jobs, not with filters
+
+
+def test_one_step_makes_filters_silent_not_dead(full):
+    """At 1 step many filters do not fire yet: they are silent after 1 step, not dead. Dead is
+    kept for block1_conv1 filters that no image can fire (decided from the weights: none)."""
+    from pipeline import layout, vgg16
+    from pipeline.record import FilterRecord
+
+    out = full[0] / "atlas"
+    silent = {}
+    for lyr in vgg16.LAYERS:
+        records = [FilterRecord.read(layout.filter_json(out, lyr.name, f)) for f in range(lyr.filters)]
+        assert not any(r.dead for r in records), lyr.name
+        assert all(r.silent == (r.activation.png_peak <= 0) for r in records), lyr.name
+        assert all((r.scorecard is None) == r.silent for r in records), lyr.name
+        silent[lyr.name] = sum(r.silent for r in records)
+        summary = json.loads(Path(layout.layer_summary(out, lyr.name)).read_text())
+        assert summary["silent"] == silent[lyr.name] and summary["dead"] == 0
+    print(f"\nsilent after 1 step: {silent}")
+    assert sum(silent.values()) > 0
+    html = (out / "layers" / "block5_conv3.html").read_text()
+    assert "silent</span> after their steps" in html and "dead</span>" not in html

@@ -30,7 +30,7 @@ def test_two_gpus_two_jobs_at_once_each_on_its_own(tmp_path):
     locks = tmp_path / "locks"
     proc = run([sys.executable, "-m", "snakemake", "-s", str(REPO / "Snakefile"), "-d", str(tmp_path),
                 "--cores", "2", "--config", "layers=[block1_conv1,block1_conv2]", "filters=2", "steps=2",
-                "size=32", "compare_classic=false", "dreams=[]"],
+                "size=32", "compare_classic=false", "dreams=[]", "examples=none"],
                env=with_fake_gpus(2, VGG16_ATLAS_GPU_LOCKS=str(locks)))
     assert proc.returncode == 0, proc.stderr[-3000:]
     # Broken CUDA (here: GPUs TensorFlow cannot use) is said in one line at the start.
@@ -101,7 +101,7 @@ def test_out_of_memory_halves_the_batch_and_goes_on(base, real_weights, tmp_path
     """A GPU with room for two filters at a time: the job says so, halves, and renders all."""
     import tensorflow as tf
 
-    from pipeline import jobs, record, vgg16
+    from pipeline import circuits, jobs, record, vgg16
 
     real = renderer(base, "block1_conv2", "classic", size=32)
 
@@ -118,7 +118,8 @@ def test_out_of_memory_halves_the_batch_and_goes_on(base, real_weights, tmp_path
     from concurrent.futures import ThreadPoolExecutor
 
     with ThreadPoolExecutor(1) as writer:
-        jobs._render_batches(Tight(), s, vgg16.layer("block1_conv2"), [0, 1, 2, 3, 4], 5, "main",
+        measures = jobs.Measures(None, None, circuits.kernels(base))
+        jobs._render_batches(Tight(), measures, s, vgg16.layer("block1_conv2"), [0, 1, 2, 3, 4], 5, "main",
                              str(tmp_path), "CPU", real_weights, writer)
     err = capsys.readouterr().err
     assert "out of memory with 5 filters; halving the batch to 2" in err

@@ -53,3 +53,48 @@ def test_fourier_beats_every_photo(compared):
     probe, photo_acts, out = compared
     for image, fi in out["fourier"]:
         assert probe.strength(image, fi, photo_acts) > 1.0
+
+
+def render_recipe(base, layer_name: str, filters: list[int], overrides: dict):
+    """Images and final activations of ``filters`` under the config's defaults plus ``overrides``."""
+    from pipeline import ascent, config, estimate, settings
+
+    cfg = config.load(overrides={"layers": [layer_name], **overrides})
+    s = settings.ascent(cfg)
+    r = ascent.for_filters(vgg16.cut_model(base, layer_name), vgg16.layer(layer_name), s, "torch")
+    flops = estimate.ascent_flops(layer_name, s.steps, s.size + 2 * s.fourier.pad)
+    return r.render(filters, s.steps), flops
+
+
+LUCID = {"fourier": {"schedule": "lucid"}}
+
+
+def test_lucid_recipe_is_the_old_default_by_name():
+    from pipeline import config
+
+    cfg = config.load(overrides=LUCID)
+    assert cfg["steps"] == 512
+    assert {k: cfg["fourier"][k] for k in ("lr", "pad", "canvas")} == {"lr": 0.05, "pad": 12, "canvas": "reflect"}
+    new = config.load()
+    assert new["fourier"]["schedule"] == "cosine" and new["steps"] < 512 / 3
+
+
+def test_default_reaches_more_activation_per_flop_than_lucid(base):
+    """At modest steps (48 each), on filters of two blocks: activation over executed FLOPs."""
+    for layer_name, filters in (("block2_conv2", [9, 40]), ("block4_conv1", [21, 300])):
+        new, new_flops = render_recipe(base, layer_name, filters, {"steps": 48})
+        old, old_flops = render_recipe(base, layer_name, filters, {"steps": 48, **LUCID})
+        for a, b in zip(new, old):
+            assert a.final / new_flops > b.final / old_flops, (layer_name, a.filter, a.final, b.final)
+            assert a.final > b.final  # more activation outright, in fewer FLOPs
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("layer_name,f", [("block4_conv3", 61), ("block5_conv1", 222)])
+def test_default_holds_up_when_moved_with_border_loss_counted(base, real_weights, layer_name, f):
+    """The default recipe, at its own steps and size: moved copies on a mean-colour canvas keep
+    at least 80% of the activation, and the picture beats every photo."""
+    (res,), _ = render_recipe(base, layer_name, [f], {})
+    probe = quality.Probe(vgg16.cut_model(base, layer_name), real_weights.preprocess)
+    assert probe.robustness(res.image, f) >= 0.8
+    assert probe.strength(res.image, f, probe.activations(quality.photos(128))) > 1

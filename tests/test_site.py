@@ -20,8 +20,10 @@ HOSTILE = "<script>alert('x')</script> Atlas"
 # A list of mappings is most readable in a --configfile (it also works on --config).
 DREAM = ("dreams:\n  - {name: cat, photo: 'skimage:chelsea', layer: block4_conv2, filters: [1],"
          " size: 64, steps: 2, octaves: 1}\n")
-SMALL = ["layers=[block1_conv2,block4_conv2]", "filters=3", "steps=4", "size=48", "outdir=atlas",
-         f"title={HOSTILE}", "diversity=2"]
+# block1_conv1 whole, so block1_conv2's filter pages can link every one of their inputs.
+SMALL = ["layers=[block1_conv1,block1_conv2,block4_conv2]",
+         "filters={block1_conv1: all, block1_conv2: 3, block4_conv2: 3}", "steps=4", "size=48",
+         "outdir=atlas", f"title={HOSTILE}", "diversity=2"]
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
 
@@ -56,7 +58,7 @@ def parse(path: Path) -> Links:
 
 
 def test_pages_exist_for_every_layer_and_filter(site):
-    for layer in ("block1_conv2", "block4_conv2"):
+    for layer in ("block1_conv1", "block1_conv2", "block4_conv2"):
         assert (site / "layers" / f"{layer}.html").exists()
         for f in range(3):
             assert (site / "filters" / layer / f"{f:04d}.html").exists()
@@ -80,8 +82,8 @@ def test_crawler_finds_no_broken_or_external_link(site):
             assert target.exists(), f"{page}: broken link {link}"
             if target.suffix == ".html":
                 todo.append(target)
-    # index, dreams, 2 layer pages, 6 filter pages
-    assert len(seen) == 10
+    # index, dreams, 3 layer pages, 64 + 3 + 3 filter pages
+    assert len(seen) == 75
 
 
 def test_hostile_title_is_text_not_markup(site):
@@ -146,7 +148,7 @@ def test_browse_the_atlas_like_a_person(site, server, browser, tmp_path):
     page = w.page
     page.goto(f"{server}/index.html")
     assert page.title() == HOSTILE
-    assert w.all_images_loaded() == 2
+    assert w.all_images_loaded() == 3
     shots = REPO / "docs" / "screenshots"
     page.click("text=block4_conv2")
     page.wait_for_url("**/layers/block4_conv2.html")
@@ -160,6 +162,11 @@ def test_browse_the_atlas_like_a_person(site, server, browser, tmp_path):
     assert order() == [i for _, i in sorted(zip(acts, range(3)), reverse=True)]
     page.click("button[data-sort=index]")
     assert order() == [0, 1, 2]
+    page.click("button[data-show=examples]")  # the dataset examples' mosaics in the tiles
+    srcs = page.eval_on_selector_all("#tiles img", "els => els.map(e => e.getAttribute('src'))")
+    assert [s.split("/")[-2:] for s in srcs] == [["block4_conv2", f"{i:04d}.webp"] for i in range(3)]
+    assert all("/examples/" in s for s in srcs) and w.all_images_loaded() == 3
+    page.click("button[data-show=picture]")
 
     page.keyboard.press("ArrowRight")  # focus the first tile
     page.keyboard.press("j")           # then the next one
@@ -168,6 +175,8 @@ def test_browse_the_atlas_like_a_person(site, server, browser, tmp_path):
     page.wait_for_url("**/filters/block4_conv2/0001.html")
     assert w.all_images_loaded() == 3  # the fourier image, its diverse twin, the classic one
     assert page.locator("svg polyline").count() == 1
+    assert page.locator("#examples li").count() == 9  # the best patches of the 13 skimage photos
+    assert "skimage:" in page.inner_text("#examples") and "activation" in page.inner_text("#examples")
     page.click("text=cat")  # the dream that used this filter
     page.wait_for_url("**/dreams.html#dream-cat")
     assert w.all_images_loaded() == 2  # the photo and the dream
@@ -179,6 +188,35 @@ def test_browse_the_atlas_like_a_person(site, server, browser, tmp_path):
     page.wait_for_url("**/filters/block4_conv2/0001.html")
     page.click("#prev")
     page.wait_for_url("**/filters/block4_conv2/0000.html")
+    assert page.locator("#scorecard").count() == 1
+    assert page.locator("#circuits li").count() == 16  # 8 inputs, 8 outputs, none rendered
+    assert page.locator("#circuits a").count() == 0     # block3/block4_conv3 are not in this atlas
+
+    # Walk the circuit: from a filter to one of its inputs, and back through that input's outputs.
+    start = "filters/block1_conv2/0002.html"
+    page.goto(f"{server}/{start}")
+    inputs = page.locator("#circuits ol").first.locator("a")
+    assert inputs.count() == 8 and w.all_images_loaded() >= 8 + 3
+    walked = False
+    for i in range(8):
+        inputs.nth(i).click()
+        page.wait_for_url("**/filters/block1_conv1/*.html")
+        assert page.locator(".kernel span").count() == 9  # the 3x3 RGB kernel, drawn
+        back = page.locator(f"#circuits a[href$='block1_conv2/0002.html']")
+        if back.count():
+            back.click()
+            page.wait_for_url(f"**/{start}")
+            walked = True
+            break
+        page.go_back()
+        page.wait_for_url(f"**/{start}")
+    assert walked, "no input of block1_conv2 filter 2 lists it among its outputs"
+
+    page.goto(f"{server}/layers/block1_conv1.html")
+    robust = page.eval_on_selector_all("#tiles li", "els => els.map(e => parseFloat(e.dataset.robust))")
+    page.click("button[data-sort=robust]")
+    after = page.eval_on_selector_all("#tiles li", "els => els.map(e => parseFloat(e.dataset.robust))")
+    assert after == sorted(robust, reverse=True)
 
     page.fill("#q", "1_2/2")
     page.press("#q", "Enter")

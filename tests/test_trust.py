@@ -1,0 +1,119 @@
+"""Beyond Microscope, on the real weights: circuits, the trust scorecard, dead filters, twins."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from conftest import renderer
+from pipeline import circuits, quality, twins, vgg16
+
+
+@pytest.fixture(scope="module")
+def kernels(base):
+    return circuits.kernels(base)
+
+
+def numpy_ranking(kernel: np.ndarray, axis_other: int, f: int) -> list[tuple[int, str]]:
+    """The plain computation: one 3x3 slice per neighbour, its L2 norm and the sign of its sum."""
+    slices = np.take(kernel, f, axis=3 if axis_other == 2 else 2)  # (3, 3, neighbours)
+    flat = slices.reshape(9, -1)
+    norms = np.linalg.norm(flat.astype(np.float64), axis=0)
+    top = sorted(range(len(norms)), key=lambda i: (-norms[i], i))[:8]
+    return [(i, "excites" if flat[:, i].sum() >= 0 else "inhibits") for i in top]
+
+
+# block2_conv1 and block5_conv1 read their inputs across a max-pool.
+@pytest.mark.parametrize("layer_name,filters", [("block2_conv1", [0, 77]), ("block3_conv2", [5]),
+                                                ("block5_conv1", [3, 500])])
+def test_circuits_equal_a_plain_numpy_ranking(kernels, layer_name, filters):
+    lyr = vgg16.layer(layer_name)
+    prev, nxt = vgg16.LAYERS[lyr.index - 1], vgg16.LAYERS[lyr.index + 1]
+    for f in filters:
+        ins = circuits.inputs(kernels, lyr, f)
+        assert {link.layer for link in ins} == {prev.name}
+        assert [(link.filter, link.sign) for link in ins] == numpy_ranking(kernels[lyr.name][0], 2, f)
+        outs = circuits.outputs(kernels, lyr, f)
+        assert {link.layer for link in outs} == {nxt.name}
+        assert [(link.filter, link.sign) for link in outs] == numpy_ranking(kernels[nxt.name][0], 3, f)
+        assert [link.weight for link in ins] == sorted((link.weight for link in ins), reverse=True)
+
+
+def test_the_ends_of_the_chain(kernels):
+    first, last = vgg16.LAYERS[0], vgg16.LAYERS[-1]
+    assert circuits.inputs(kernels, first, 0) == [] and len(circuits.outputs(kernels, first, 0)) == 8
+    assert circuits.outputs(kernels, last, 0) == [] and len(circuits.inputs(kernels, last, 0)) == 8
+    colours = np.array(circuits.rgb_kernel(kernels, 0, "torch"))
+    assert colours.shape == (3, 3, 3) and colours.min() >= 0 and colours.max() <= 255
+
+
+def test_first_layer_can_fire_is_exact(base, kernels):
+    """The bound's image, built from the weights' signs, reaches the bound at an interior pixel;
+    a filter decided dead stays at or below zero there."""
+    model = vgg16.cut_model(base, "block1_conv1")
+    weights, bias = kernels["block1_conv1"]
+    lo, hi = (0 - vgg16.IMAGENET_MEAN) / vgg16.IMAGENET_STD, (1 - vgg16.IMAGENET_MEAN) / vgg16.IMAGENET_STD
+    for f in range(0, 64, 9):
+        w = weights[:, :, :, f]
+        best = bias[f] + np.maximum(w * lo, w * hi).sum()
+        image = np.zeros((5, 5, 3), np.float32)
+        image[1:4, 1:4] = np.where(w > 0, 255.0, 0.0)  # each pixel at the end its weight favours
+        reached = np.asarray(model(vgg16.preprocess(image[None], "torch")))[0, 2, 2, f]
+        assert reached == pytest.approx(best, rel=1e-4, abs=1e-4)
+        assert circuits.can_fire(kernels, f, "torch") == (best > 0)
+
+
+@pytest.fixture(scope="module")
+def block4(base, real_weights):
+    r = renderer(base, "block4_conv2", method="fourier", size=64)
+    pictures = {f: res.image for f, res in zip((3, 50), r.render([3, 50], 24))}
+    probe = quality.Probe(vgg16.cut_model(base, "block4_conv2"), real_weights.preprocess)
+    return pictures, probe, probe.activations(quality.photos(64))
+
+
+def test_scorecard_is_sensible_and_favours_its_own_filter(block4):
+    pictures, probe, photo_acts = block4
+    own, other = probe.scorecards(np.stack([pictures[3], pictures[3]]), [3, 50], photo_acts)
+    assert own is not None and own.best_photo in quality.PHOTOS
+    assert own.strength > 1 and 0.3 < own.robustness < 1.5 and 0 <= own.spectral_share < quality.SMOOTH
+    assert "beats every photo" in own.verdict and own.seconds > 0
+    assert other is None or own.strength > other.strength  # A's picture speaks for A, not for B
+
+
+def test_the_robustness_canvas_counts_what_leaves_the_frame(block4):
+    """On a mean-colour canvas a shrunk or shifted copy loses its border; reflect-padding
+    would mirror the picture back in. The same draws, both canvases: mean loses more."""
+    from pipeline import transforms
+
+    pictures, probe, _ = block4
+    shift = transforms.identity(1)
+    shift[0, 2] = 8.0  # each output pixel samples 8 px to its right: the last 8 columns are uncovered
+    black = np.zeros((1, 32, 32, 3), np.float32)
+    uncovered = np.asarray(transforms.apply(black, shift, 0, canvas="mean"))[0, :, -6:]
+    assert np.allclose(uncovered, transforms.MEAN_RGB, atol=0.5)
+    assert np.asarray(transforms.apply(black, shift, 0, canvas="reflect")).max() == 0
+    image = np.stack([pictures[3]] * 8).astype(np.float32)
+    rows = transforms.draw(np.random.default_rng(0), 8, 64, 0, 8.0, (0.9, 1.1), 10.0)
+    mean = np.asarray(transforms.apply(image, rows, 0, canvas="mean"))
+    reflect = np.asarray(transforms.apply(image, rows, 0, canvas="reflect"))
+    assert probe.activations(mean)[:, 3].mean() < probe.activations(reflect)[:, 3].mean()
+
+
+def test_a_planted_twin_is_found_at_90_degrees(base, real_weights):
+    """Filter 9's kernel and bias become filter 4's rotated by 90 degrees: the layer's response
+    is then exactly rotation-equivariant, so 9 must answer 4's picture rotated by 90 degrees."""
+    from pipeline import ascent, config, settings
+
+    model = vgg16.cut_model(base, "block1_conv1")
+    kernel, bias = (np.array(w) for w in model.layers[-1].get_weights())
+    kernel[:, :, :, 9], bias[9] = np.rot90(kernel[:, :, :, 4], 1, axes=(0, 1)), bias[4]
+    model.layers[-1].set_weights([kernel, bias])
+    cfg = config.load(overrides={"size": 48})
+    r = ascent.for_filters(model, vgg16.layer("block1_conv1"), settings.ascent(cfg), real_weights.preprocess)
+    images = np.stack([res.image for res in r.render([4, 20], 16)])
+    probe = quality.Probe(model, real_weights.preprocess)
+    found = twins.find(probe.activations, images, [4, 20])
+    pair = [t for t in found if (t.filter, t.twin) == (4, 9)]
+    assert [t.transform for t in pair] == ["rotated 90°"]
+    assert pair[0].ratio == pytest.approx(1.0, abs=1e-3)
+    assert all(t.ratio >= twins.THRESHOLD and t.filter != t.twin for t in found)

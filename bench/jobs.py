@@ -43,7 +43,7 @@ def tracing(seconds: list[float]) -> float | None:
     return max(0.0, (runs[0][0] - runs[1][0]) * len(runs[0]))
 
 
-def walls(root: Path, kind: str) -> list[float]:
+def rule_walls(root: Path, kind: str) -> list[float]:
     """Wall seconds of every job of one rule, from Snakemake's benchmark files."""
     out = []
     for path in sorted((root / "benchmarks" / kind).glob("*.tsv")):
@@ -88,7 +88,7 @@ def main(outdir: str) -> None:
     # the tail counts in full only as an upper bound.
     # The twins jobs (one per layer) and the examples job are nearly all start-up at any
     # settings on a GPU (a few forward passes), so their wall time here stands in for theirs.
-    twins, found = walls(root, "twins"), walls(root, "examples")
+    twins, found = rule_walls(root, "twins"), rule_walls(root, "examples")
     side = [sum(twins) / len(twins)] * len(twins) + found
     print(f"twins jobs: {len(twins)}, {sum(twins) / max(1, len(twins)):.1f} s each; examples job: "
           f"{sum(found):.1f} s (the 13 skimage photos)")

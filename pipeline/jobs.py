@@ -93,6 +93,8 @@ def ascend(job: settings.AscentJob, layer_name: str, filters: list[int], outdir:
             # The scorecard is the main render's; the classic comparison only sits beside it.
             probe = quality.Probe(model, resolved.preprocess) if render == "main" else None
             photo_acts = probe.activations(quality.photos(rs.size)) if probe else None
+            if probe:  # a second shape makes tf.function trace a general one: once per job, not per batch
+                probe.activations(quality.photos(rs.size)[:3])
             if setup is None:
                 setup = time.time() - born
             say(f"{layer_name} {render}: {len(todo)} filters, method {rs.method}, {rs.steps} steps, "
@@ -307,7 +309,8 @@ def find_examples(e: settings.Examples) -> Path:
             for kind, f, rank, y, x in crops:
                 left, top_, right, bottom = examples.box(lyr, y, x, *image.shape[:2])
                 tiles[kind, f, rank] = examples.tile(image[top_:bottom, left:right])
-                boxes[kind, f, rank] = [round(v / scale) for v in (left, top_, right, bottom)]
+                boxes[kind, f, rank] = [round(left / scale[0]), round(top_ / scale[1]),
+                                        round(right / scale[0]), round(bottom / scale[1])]
         for f in filters:
             lists = {}
             for kind, top, sign in kinds:

@@ -3,9 +3,15 @@
 Chollet (2016) noticed that many VGG16 filters look like rotated copies of others, even deep in
 the network. Measured here: filter B is a twin of filter A under a transform T (rotation by 90,
 180 or 270 degrees, or a left-right mirror) when B's activation on T(A's picture) is at least
-:data:`THRESHOLD` of A's activation on its own picture. Activations are spatial means before
-the layer's output (after the ReLU), as the scorecard measures them. One batched forward pass
-per transform covers every filter of the layer: a forward pass measures every channel at once.
+:data:`THRESHOLD` of A's activation on its own picture, and at least :data:`THRESHOLD` of B's
+activation on its own picture, and at least :data:`SELECTIVE` times B's activation on A's
+picture as it is. The first is the likeness the question asks for. The second keeps out a
+filter that answers every saturated picture strongly, and needs B's picture: twins are looked
+for among the rendered filters. The third asks that it is the transform B answers: two
+first-layer colour detectors answer each other's near-uniform pictures in any orientation,
+which makes them alike, not rotated copies. Activations are spatial means of the layer's output (after the
+ReLU), as the scorecard measures them. One batched forward pass per transform covers every
+filter of the layer: a forward pass measures every channel at once.
 """
 
 from __future__ import annotations
@@ -15,6 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 
 THRESHOLD = 0.9
+SELECTIVE = 1.1
 TRANSFORMS = {
     "rotated 90°": lambda x: np.rot90(x, 1, axes=(1, 2)),
     "rotated 180°": lambda x: np.rot90(x, 2, axes=(1, 2)),
@@ -32,21 +39,24 @@ class Twin:
 
 
 def find(activations, images: np.ndarray, filters: list[int], threshold: float = THRESHOLD) -> list[Twin]:
-    """Every (A, B, T) with B != A at or above ``threshold``, the strongest B first for each A.
+    """Every (A, B, T) among ``filters`` with B != A at or above ``threshold`` both ways (see
+    above), the strongest B first for each A.
 
     ``activations(images) -> (n, channels)`` measures every filter of the layer on each image;
     ``images[i]`` is filter ``filters[i]``'s picture. A filter that does not fire on its own
     picture has no twins: there is nothing to compare against.
     """
-    own = activations(images)[np.arange(len(filters)), filters]
+    plain = activations(images)[:, filters]
+    own = plain[np.arange(len(filters)), np.arange(len(filters))]
     found = []
     for name, transform in TRANSFORMS.items():
-        moved = activations(np.ascontiguousarray(transform(images)))
+        moved = activations(np.ascontiguousarray(transform(images)))[:, filters]
         for i, a in enumerate(filters):
             if own[i] <= 0:
                 continue
-            ratios = moved[i] / own[i]
-            ratios[a] = -np.inf
-            for b in np.flatnonzero(ratios >= threshold):
-                found.append(Twin(int(a), int(b), name, round(float(ratios[b]), 4)))
+            for j, b in enumerate(filters):
+                likeness = moved[i, j] / own[i]
+                if (j != i and own[j] > 0 and likeness >= threshold and moved[i, j] >= threshold * own[j]
+                        and moved[i, j] >= SELECTIVE * plain[i, j]):
+                    found.append(Twin(int(a), int(b), name, round(float(likeness), 4)))
     return sorted(found, key=lambda t: (t.filter, -t.ratio, t.twin, t.transform))

@@ -1,5 +1,6 @@
 """The whole atlas at full width: every filter of all 13 layers through Snakemake, at tiny
-settings (1 step, 32 px, no classic comparison), and a site with no broken link.
+settings (1 step, 32 px, no classic comparison, no dataset examples: tests/test_examples.py has
+them), and a site with no broken link.
 
 Its figures (whole time, time Snakemake spends outside jobs, .snakemake/metadata size, the
 pages step's time and peak memory) are printed; run with -s to see them.
@@ -21,7 +22,7 @@ import pytest
 from conftest import REPO, run
 
 pytestmark = pytest.mark.slow
-TINY = ["steps=1", "size=32", "compare_classic=false", "dreams=[]"]
+TINY = ["steps=1", "size=32", "compare_classic=false", "dreams=[]", "examples=none"]
 
 
 @pytest.fixture(scope="module")
@@ -91,7 +92,6 @@ def test_figures_of_the_run(full):
         data = json.loads(m.read_text())
         spans.append((data["started"], data["finished"]))
     for kind, output in (("twins", lambda n: out / "manifests" / "twins" / f"{n}.json"),
-                         ("examples", lambda n: out / "manifests" / "examples.json"),
                          ("grid", lambda n: out / "grids" / f"{n}.png"),
                          ("pages", lambda n: out / "layers" / f"{n}.html"),
                          ("site", lambda n: out / "index.html")):

@@ -110,9 +110,10 @@ def test_a_planted_twin_is_found_at_90_degrees(base, real_weights):
     model.layers[-1].set_weights([kernel, bias])
     cfg = config.load(overrides={"size": 48})
     r = ascent.for_filters(model, vgg16.layer("block1_conv1"), settings.ascent(cfg), real_weights.preprocess)
-    images = np.stack([res.image for res in r.render([4, 20], 16)])
+    rendered = [4, 9, 20]
+    images = np.stack([res.image for res in r.render(rendered, 64)])
     probe = quality.Probe(model, real_weights.preprocess)
-    found = twins.find(probe.activations, images, [4, 20])
+    found = twins.find(probe.activations, images, rendered)
     pair = [t for t in found if (t.filter, t.twin) == (4, 9)]
     assert [t.transform for t in pair] == ["rotated 90°"]
     assert pair[0].ratio == pytest.approx(1.0, abs=1e-3)

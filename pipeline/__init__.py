@@ -15,6 +15,7 @@ One module per idea, in the spirit of Lucid's ``optvis``:
 - ``quality``     spectral share, transform robustness and strength of an image: the scorecard
 - ``circuits``    each filter's strongest inputs and outputs, from the weights alone
 - ``twins``       filters that answer each other's pictures rotated or mirrored
+- ``examples``    the real image patches that excite each filter most (dataset examples)
 - ``config``      the config read once, coerced from the command line, checked against its schema
 - ``settings``    each job's settings, typed, built once from the checked config
 - ``record``      the per-filter record (the JSON beside each PNG)

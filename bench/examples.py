@@ -65,7 +65,8 @@ def main() -> None:
         result = examples.scan(model, resolved.preprocess, str(folder), args.side, 9, False)
     rate = len(found) / result.seconds
     pixels = float(np.mean([h * w for h, w, _ in sizes]))
-    flops = vgg16.flops_to("block5_conv3", 1) * pixels  # per image, forward only
+    # Per image, forward only: each conv's multiply-adds per input pixel, over its stride squared.
+    flops = sum(2 * 9 * l.in_channels * l.filters * pixels / l.stride ** 2 for l in vgg16.LAYERS)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     cpu_50k = 50_000 / rate
     gpu_arith = 50_000 * flops / H100_FLOPS

@@ -92,9 +92,10 @@ def ascend(job: settings.AscentJob, layer_name: str, filters: list[int], outdir:
             renderer = ascent.for_filters(model, lyr, rs, resolved.preprocess)
             # The scorecard is the main render's; the classic comparison only sits beside it.
             probe = quality.Probe(model, resolved.preprocess) if render == "main" else None
-            photo_acts = probe.activations(quality.photos(rs.size)) if probe else None
+            photos = quality.photos(rs.size) if probe else None
+            photo_acts = probe.activations(photos) if probe else None
             if probe:  # a second shape makes tf.function trace a general one: once per job, not per batch
-                probe.activations(quality.photos(rs.size)[:3])
+                probe.activations(photos[:3])
             if setup is None:
                 setup = time.time() - born
             say(f"{layer_name} {render}: {len(todo)} filters, method {rs.method}, {rs.steps} steps, "

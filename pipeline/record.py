@@ -43,6 +43,18 @@ class Scorecard:
     seconds: float         # what measuring cost, this filter's share
 
 
+class Written:
+    """A record written as JSON: every file under a temporary name, then renamed (``layout``)."""
+
+    def write(self, path: str | Path) -> Path:
+        return layout.write_json(path, asdict(self))
+
+
+def _load(path: str | Path) -> dict:
+    with open(path) as fh:
+        return json.load(fh)
+
+
 @dataclass(frozen=True)
 class Example:
     """One dataset example of a filter (``pipeline/examples.py``)."""
@@ -54,7 +66,7 @@ class Example:
 
 
 @dataclass(frozen=True)
-class FilterExamples:
+class FilterExamples(Written):
     """A filter's dataset examples: the JSON beside its mosaic, ``examples/{layer}/{filter:04d}``.
 
     Kept apart from the ascent's record so that new images rerun the examples, never an ascent.
@@ -68,20 +80,16 @@ class FilterExamples:
     examples: list[Example]    # strongest first; the mosaic's tiles in the same order, row by row
     negative: list[Example]    # the most negative, with examples_negative
 
-    def write(self, path: str | Path) -> Path:
-        return layout.write_json(path, asdict(self))
-
     @classmethod
     def read(cls, path: str | Path) -> FilterExamples:
-        with open(path) as fh:
-            data = json.load(fh)
+        data = _load(path)
         for key in ("examples", "negative"):
             data[key] = [Example(**e) for e in data[key]]
         return cls(**data)
 
 
 @dataclass(frozen=True)
-class FilterRecord:
+class FilterRecord(Written):
     layer: str
     filter: int
     method: str
@@ -96,7 +104,7 @@ class FilterRecord:
     preprocess: str
     device: str               # where it ran: e.g. "GPU 0 (NVIDIA H100, GPU-...)" or "CPU"
     activation: Activation
-    dead: bool                # can never fire: see ``status.firing``
+    dead: bool                # known never to fire: see ``jobs._firing``
     silent: bool              # did not fire on its own picture within this run's steps
     curve: list[tuple[int, float]]  # (step, mean activation) through the run
     seconds: float            # this filter's share of its batch's time
@@ -107,13 +115,9 @@ class FilterRecord:
     scorecard: Scorecard | None = None                  # None for a filter that never fired
     kernel: list | None = None  # block1_conv1 only: its 3x3 kernel as RGB colours (it reads pixels)
 
-    def write(self, path: str | Path) -> Path:
-        return layout.write_json(path, asdict(self))
-
     @classmethod
     def read(cls, path: str | Path) -> FilterRecord:
-        with open(path) as fh:
-            data = json.load(fh)
+        data = _load(path)
         data["activation"] = Activation(**data["activation"])
         data["curve"] = [tuple(point) for point in data["curve"]]
         data["inputs"] = [Link(**link) for link in data.get("inputs", [])]

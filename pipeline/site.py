@@ -19,6 +19,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from . import layout, quality, settings
 from .errors import AtlasError
+from .examples import TILE
 from .record import FilterExamples, FilterRecord
 from .vgg16 import BY_NAME, LAYERS, ConvLayer
 
@@ -46,7 +47,6 @@ class LayerPage:
         return len({t["filter"] for t in self.twins})
 
 
-EXAMPLE_TILE = 64  # px: one crop in a mosaic (pipeline/examples.py's TILE)
 THRESHOLDS = {"strong": quality.STRONG, "robust": quality.ROBUST, "smooth": quality.SMOOTH}
 
 
@@ -134,7 +134,7 @@ def render_layer(p: settings.Pages) -> Path:
         examples = FilterExamples.read(found) if p.examples and Path(found).exists() else None
         html = tpl.render(root="../..", page=page, f=rec, classic=classic, curve=curve_points(rec.curve),
                           twins=[t for t in page.twins if t["filter"] == rec.filter], rendered=rendered,
-                          thresholds=THRESHOLDS, examples=examples, tile=EXAMPLE_TILE,
+                          thresholds=THRESHOLDS, examples=examples, tile=TILE,
                           dreams=used_by.get(rec.filter, []),
                           prev=page.filters[i - 1] if i else None,
                           next=page.filters[i + 1] if i + 1 < len(page.filters) else None, **common)

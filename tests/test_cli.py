@@ -94,6 +94,22 @@ def test_lucids_recipe_by_name(tmp_path):
     assert rc == 0 and main["steps"] == 64 and main["fourier"]["lr"] == 0.1 and main["fourier"]["pad"] == 12
 
 
+def test_examples_settings_as_users_type_them(tmp_path):
+    """A folder, a count and a boolean on --config reach the examples job as what they are."""
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    from PIL import Image
+
+    Image.new("RGB", (40, 30), (200, 10, 10)).save(folder / "red.png")
+    rc, cmds, err = dry_run(tmp_path, f"examples={folder}", "examples_top=4", "examples_negative=True",
+                            "layers=[block1_conv1]", "filters=2")
+    assert rc == 0, err
+    e = settings_of(cmds, "examples")
+    assert (e["source"], e["top"], e["negative"], e["side"]) == (str(folder), 4, True, 224)
+    rc, cmds, err = dry_run(tmp_path, "examples=none", "layers=[block1_conv1]", "filters=2")
+    assert rc == 0 and not [c for c in cmds if "pipeline examples" in c]
+
+
 def test_a_nested_list_of_numbers(tmp_path):
     rc, cmds, err = dry_run(tmp_path, "fourier={scale: [0.8, 1.2]}", "layers=[block2_conv1]", "filters=1")
     assert rc == 0, err

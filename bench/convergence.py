@@ -45,7 +45,7 @@ def sample(layer: str, n: int, seed: int) -> list[int]:
 
 def run_recipe(cut, lyr, filters, overrides: dict, mode: str, probe, photo_acts) -> dict:
     cfg = config.load(overrides={"layers": [lyr.name], **overrides})
-    s = settings.ascent(cfg)
+    s = settings.ascent(cfg, lyr.name)
     r = ascent.for_filters(cut, lyr, s, mode)
     # Trace outside the timing: two shapes make tf.function trace a general one, which the
     # timed run then reuses.

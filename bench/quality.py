@@ -30,7 +30,7 @@ SAMPLE = {"block1_conv2": [0, 33], "block2_conv2": [5, 77], "block3_conv3": [10,
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--steps-fourier", type=int, default=config.load()["steps"])
+    p.add_argument("--steps-fourier", type=int, help="default: each layer's own")
     p.add_argument("--steps-classic", type=int, default=config.CLASSIC_STEPS)
     p.add_argument("--size", type=int, default=128)
     p.add_argument("--picture", default="docs/quality.png")
@@ -48,7 +48,8 @@ def main() -> None:
         probe = quality.Probe(cut, resolved.preprocess)
         photo_acts = probe.activations(photos)
         for method, steps in (("classic", args.steps_classic), ("fourier", args.steps_fourier)):
-            s = settings.ascent(config.load(overrides={"method": method, "size": args.size}))
+            s = settings.ascent(config.load(overrides={"method": method, "size": args.size}), layer_name)
+            steps = steps or s.steps
             r = ascent.for_filters(cut, lyr, s, resolved.preprocess)
             r.render(filters[:1], 2, log=open(os.devnull, "w"))  # compile outside the timing
             t0 = time.perf_counter()

@@ -162,7 +162,7 @@ def main() -> None:
         if args.xla:
             variants.append(("ours+xla", "float32", True))
         for name, dtype, jit in variants:
-            s = replace(settings.ascent(cfg), jit=jit)
+            s = replace(settings.ascent(cfg, layer_name), jit=jit)
             r = ascent.for_filters(vgg16.cut_model(base, layer_name, dtype), lyr, s, resolved.preprocess)
             runs[name] = timed(lambda r=r: r.render(filters, args.steps, segment=args.steps, log=QUIET), repeats)
         loop = chollet_loop(base, layer_name, knobs, args.size, args.steps, resolved.preprocess)

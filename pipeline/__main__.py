@@ -120,7 +120,7 @@ def _run(args) -> int:
                              f"(filters = {raw.get('filters')!r}); give --filters")
 
     kinds = {"weights": (settings.Weights, settings.weights),
-             "ascend": (settings.AscentJob, settings.ascent_job),
+             "ascend": (settings.AscentJob, lambda c: settings.ascent_job(c, args.layer)),
              "grid": (settings.Grid, lambda c: settings.grid(c, args.layer)),
              "twins": (settings.Twins, lambda c: settings.twins(c, args.layer)),
              "examples": (settings.Examples, settings.examples),

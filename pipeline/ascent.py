@@ -27,7 +27,8 @@ from . import deprocess, objectives, param, settings, transforms
 from .vgg16 import ConvLayer, preprocess
 
 CURVE_POINTS = 32
-WARMUP = 0.1  # share of a cosine run spent warming up
+WARMUP = 0.1  # share of a cosine or wsd run spent warming up
+HOLD = 0.75   # wsd: the rate stays at its peak until this share of the run, then falls to zero
 
 
 @dataclass
@@ -127,16 +128,20 @@ class FourierMethod:
     def learning_rate(self, step, total):
         """Adam's rate at ``step`` of ``total`` (both tensors, so one compiled loop serves any run).
 
-        ``lucid``: constant, Lucid's recipe. ``cosine``: a linear warm-up over the first
-        ``WARMUP`` of the run (Adam's first steps are the noisiest), then a cosine decay to
-        zero, so the last steps settle the image instead of shaking it.
+        ``lucid``: constant, Lucid's recipe. ``cosine`` and ``wsd`` warm up linearly over the
+        first ``WARMUP`` of the run (Adam's first steps are the noisiest), then fall to zero so
+        the last steps settle the image instead of shaking it: ``cosine`` along a cosine;
+        ``wsd`` (warm-up, stable, decay) holds the peak until ``HOLD``, then falls linearly,
+        which travels further in the same steps: what block 5's filters need.
         """
         lr = self.knobs.lr
         if self.knobs.schedule == "lucid":
             return lr
-        t = ops.cast(step, "float32") / ops.cast(total, "float32")
+        t = ops.minimum(ops.cast(step, "float32") / ops.cast(total, "float32"), 1.0)
         warm = ops.minimum(1.0, t / WARMUP)
-        return lr * warm * 0.5 * (1.0 + ops.cos(math.pi * ops.minimum(t, 1.0)))
+        if self.knobs.schedule == "wsd":
+            return lr * warm * ops.minimum(1.0, (1.0 - t) / (1.0 - HOLD))
+        return lr * warm * 0.5 * (1.0 + ops.cos(math.pi * t))
 
     def update(self, params, grad, state, step, total):
         # Adam, ascending; written out so the compiled loop carries its state as plain tensors.

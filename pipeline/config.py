@@ -24,18 +24,39 @@ from .vgg16 import BY_NAME, LAYERS, ConvLayer
 
 SCHEMA_FILE = Path(__file__).with_name("config.schema.yaml")
 DEFAULT_FILE = Path(__file__).resolve().parent.parent / "config.yaml"
-# What 'auto' means for steps and for the fourier settings each schedule names. 'lucid' is
-# Lucid's recipe, the atlas default until 0.2; 'cosine' reaches 90% of its activation or more
-# in a quarter of its time (bench/convergence.py, docs/benchmarks.md). Classic: Chollet 2016's.
+# What 'auto' means for steps and for the fourier settings, per schedule. 'lucid' is Lucid's
+# recipe, the atlas default until 0.2. The default, schedule 'auto', reaches 90% of its
+# activation or more in a quarter of its time at every block (bench/convergence.py,
+# docs/benchmarks.md): 'cosine' in blocks 1-4; 'wsd' in block 5, where cosine reaches 83%.
+# wsd's finer spectrum (cutoff) would put high-frequency noise into blocks 1-4's pictures.
 RECIPES = {
-    "cosine": {"steps": 160, "lr": 0.5, "pad": 0, "canvas": "mean"},
-    "lucid": {"steps": 512, "lr": 0.05, "pad": 12, "canvas": "reflect"},
+    "cosine": {"steps": 160, "lr": 0.5, "pad": 0, "canvas": "mean", "cutoff": 0.22, "jitter": 8, "rotate": 10},
+    "wsd": {"steps": 150, "lr": 0.5, "pad": 0, "canvas": "mean", "cutoff": 0.27, "jitter": 12, "rotate": 15},
+    "lucid": {"steps": 512, "lr": 0.05, "pad": 12, "canvas": "reflect", "cutoff": 0.22, "jitter": 8, "rotate": 10},
 }
 CLASSIC_STEPS = 20
 
 
+def schedule(name: str, layer: str | None) -> str:
+    """The schedule a layer runs: ``auto`` is 'wsd' in block 5 and 'cosine' before it. The
+    class logits (``layer`` None) keep 'cosine': wsd, tuned on block 5's filters, overshoots
+    them (a class's probability fell from above 0.99 to nothing in 24 steps)."""
+    if name != "auto":
+        return name
+    return "wsd" if layer and BY_NAME[layer].block == 5 else "cosine"
+
+
 def default_steps(method: str, schedule: str | None = None) -> int:
     return CLASSIC_STEPS if method == "classic" else RECIPES[schedule]["steps"]
+
+
+def for_layer(cfg: dict, layer: str | None) -> tuple[int, dict]:
+    """A layer's steps and fourier settings, each 'auto' replaced by its schedule's value."""
+    fourier = {**cfg["fourier"], "schedule": schedule(cfg["fourier"]["schedule"], layer)}
+    own = RECIPES[fourier["schedule"]]
+    fourier.update({key: own[key] for key, value in fourier.items() if value == "auto"})
+    steps = default_steps(cfg["method"], fourier["schedule"]) if cfg["steps"] == "auto" else cfg["steps"]
+    return steps, fourier
 
 
 @lru_cache(maxsize=1)
@@ -179,12 +200,6 @@ def check(raw: dict) -> dict:
     if message:
         raise AtlasError(message)
     _fill_defaults(cfg, sch)
-    fourier = cfg["fourier"]
-    for key in ("lr", "pad", "canvas"):
-        if fourier[key] == "auto":
-            fourier[key] = RECIPES[fourier["schedule"]][key]
-    if cfg["steps"] == "auto":
-        cfg["steps"] = default_steps(cfg["method"], fourier["schedule"])
     if cfg["method"] == "classic":
         cfg["compare_classic"] = False  # it would be the same image twice
     low, high = cfg["fourier"]["scale"]

@@ -18,10 +18,11 @@ def ascent_flops(layer: str, steps: int, side: int) -> float:
 
 def chunk_flops(cfg: dict, layer: str, filters: int) -> float:
     """Executed FLOPs of one ascent job: ``filters`` of ``layer``, and their classic comparison."""
-    from .config import default_steps
+    from .config import default_steps, for_layer
 
-    pad = cfg["fourier"]["pad"] if cfg["method"] == "fourier" else 0
-    total = filters * cfg["diversity"] * ascent_flops(layer, cfg["steps"], cfg["size"] + 2 * pad)
+    steps, fourier = for_layer(cfg, layer)
+    pad = fourier["pad"] if cfg["method"] == "fourier" else 0
+    total = filters * cfg["diversity"] * ascent_flops(layer, steps, cfg["size"] + 2 * pad)
     if cfg["compare_classic"]:
         total += filters * ascent_flops(layer, default_steps("classic"), cfg["size"])
     return total

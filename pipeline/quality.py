@@ -85,6 +85,7 @@ class Probe:
     """Measures a layer's filters on given images with one cut model (post-ReLU means)."""
 
     def __init__(self, cut_model, preprocess_mode: str):
+        import keras
         import tensorflow as tf
 
         from .vgg16 import preprocess
@@ -96,11 +97,31 @@ class Probe:
             return tf.reduce_mean(acts, axis=(1, 2))  # (n, channels)
         self._means = tf.function(means, reduce_retracing=True)
 
+        # A scorecard needs each picture's own filter only: the last conv computes just the
+        # filters asked for (a moved copy shares its picture's), not the whole layer, which is
+        # most of the work at the first layers.
+        last = self.model.layers[-1]
+        below = keras.Model(self.model.input, last.input)  # the input itself at the first layer
+
+        def own(images, filters):
+            asked, which = tf.unique(filters)
+            x = tf.cast(below(preprocess(images, self.mode)), last.kernel.dtype)  # bfloat16 below, if mixed
+            out = tf.nn.conv2d(x, tf.gather(last.kernel, asked, axis=3), 1, "SAME") + tf.gather(last.bias, asked)
+            means = tf.reduce_mean(tf.nn.relu(out), axis=(1, 2))  # (n, asked)
+            return tf.gather(means, which, batch_dims=1)  # (n,)
+        self._own = tf.function(own, reduce_retracing=True)
+
     def activations(self, images: np.ndarray, batch: int = 32) -> np.ndarray:
         """(n, channels): every filter's mean post-ReLU activation on each image, ``batch`` images
         per forward pass so memory stays bounded however many there are."""
         images = np.asarray(images, np.float32)
         return np.concatenate([self._means(images[i:i + batch]).numpy()
+                               for i in range(0, len(images), batch)])
+
+    def own(self, images: np.ndarray, filters: list[int], batch: int = 32) -> np.ndarray:
+        """(n,): image i's mean post-ReLU activation of filter ``filters[i]`` alone."""
+        images, filters = np.asarray(images, np.float32), np.asarray(filters, np.int32)
+        return np.concatenate([self._own(images[i:i + batch], filters[i:i + batch]).numpy()
                                for i in range(0, len(images), batch)])
 
     def robustness(self, image: np.ndarray, filter_index: int, draws: int = 16, seed: int = 0) -> float:
@@ -112,22 +133,24 @@ class Probe:
 
     def scorecards(self, images: np.ndarray, filters: list[int], photo_acts: np.ndarray,
                    draws: int = 8) -> list[Scorecard | None]:
-        """Each picture's scorecard for its own filter, batched: two forward passes in all.
+        """Each picture's scorecard for its own filter, batched: two forward passes in all,
+        the last conv computing only the filters asked for.
 
         None where the filter does not fire on its picture: nothing there to trust or not.
         """
         t0 = time.perf_counter()
-        own = self.activations(images)
-        moved = self.activations(moved_copies(images, draws)).reshape(len(images), draws, -1)
+        own = self.own(images, filters)
+        moved = self.own(moved_copies(images, draws), np.repeat(filters, draws)).reshape(len(images), draws)
+        shares = [spectral_share(image) for image in images]
         each = (time.perf_counter() - t0) / len(images)
         cards = []
         for i, f in enumerate(filters):
-            if own[i, f] <= 0:
+            if own[i] <= 0:
                 cards.append(None)
                 continue
             best = int(np.argmax(photo_acts[:, f]))
-            strength = float(own[i, f] / photo_acts[best, f]) if photo_acts[best, f] > 0 else float("inf")
-            robust, share = float(moved[i, :, f].mean() / own[i, f]), spectral_share(images[i])
+            strength = float(own[i] / photo_acts[best, f]) if photo_acts[best, f] > 0 else float("inf")
+            robust, share = float(moved[i].mean() / own[i]), shares[i]
             cards.append(Scorecard(round(strength, 4), PHOTOS[best], round(robust, 4), round(share, 5),
                                    verdict(strength, PHOTOS[best], robust, share), round(each, 4)))
         return cards

@@ -188,25 +188,25 @@ def weights(cfg: dict) -> Weights:
     return Weights(cfg["weights"], cfg["cache"], cfg["preprocess"])
 
 
-def ascent(cfg: dict, method: str | None = None) -> Ascent:
-    """The main render, or with ``method="classic"`` the comparison render beside it
-    (Chollet's method at its own steps, one image per filter)."""
+def ascent(cfg: dict, layer: str | None, method: str | None = None) -> Ascent:
+    """The main render of ``layer`` (None: the class logits), or with ``method="classic"`` the
+    comparison render beside it (Chollet's method at its own steps, one image per filter)."""
+    from .config import default_steps, for_layer
+
     method = method or cfg["method"]
     compare = method != cfg["method"]
-    from .config import default_steps
-
+    steps, fourier = for_layer(cfg, layer)
     return Ascent(
-        method=method, steps=default_steps(method) if compare else cfg["steps"], size=cfg["size"],
+        method=method, steps=default_steps(method) if compare else steps, size=cfg["size"],
         seed=cfg["seed"], diversity=1 if compare else cfg["diversity"],
         diversity_weight=cfg["diversity_weight"], batch_size=cfg["batch_size"],
         precision=cfg["precision"], jit=cfg["jit"], device=cfg["device"], weights=weights(cfg),
-        fourier=_pick(Fourier, {**cfg["fourier"], "scale": tuple(cfg["fourier"]["scale"])})
-        if method == "fourier" else None,
+        fourier=_pick(Fourier, {**fourier, "scale": tuple(fourier["scale"])}) if method == "fourier" else None,
         classic=_pick(Classic, cfg["classic"]) if method == "classic" else None)
 
 
-def ascent_job(cfg: dict) -> AscentJob:
-    return AscentJob(ascent(cfg), ascent(cfg, "classic") if cfg["compare_classic"] else None)
+def ascent_job(cfg: dict, layer: str) -> AscentJob:
+    return AscentJob(ascent(cfg, layer), ascent(cfg, layer, "classic") if cfg["compare_classic"] else None)
 
 
 def grid(cfg: dict, layer: str) -> Grid:
@@ -256,7 +256,7 @@ def dream(cfg: dict, name: str) -> DreamJob:
 
 def classes(cfg: dict) -> Classes:
     targets = [ClassTarget(c["name"], c["class"], c["steps"]) for c in cfg["classes"]]
-    return Classes(cfg["outdir"], ascent(cfg), targets)
+    return Classes(cfg["outdir"], ascent(cfg, None), targets)
 
 
 def chunk_size(cfg: dict, layer: str) -> int:

@@ -38,25 +38,35 @@ class Twin:
     ratio: float    # B on T(A's picture) over A on its own picture
 
 
-def find(activations, images: np.ndarray, filters: list[int], threshold: float = THRESHOLD) -> list[Twin]:
-    """Every (A, B, T) among ``filters`` with B != A at or above ``threshold`` both ways (see
-    above), the strongest B first for each A.
+def likely(activations, images: np.ndarray, filters: list[int],
+           threshold: float = THRESHOLD) -> tuple[list[tuple[Twin, float]], np.ndarray]:
+    """Every (A, B, T) with A among ``filters`` and B any filter of the layer that passes the two
+    tests needing only A's picture (the likeness and the selectivity), each with B's answer;
+    and each filter's activation on its own picture.
 
     ``activations(images) -> (n, channels)`` measures every filter of the layer on each image;
     ``images[i]`` is filter ``filters[i]``'s picture. A filter that does not fire on its own
     picture has no twins: there is nothing to compare against.
     """
-    plain = activations(images)[:, filters]
-    own = plain[np.arange(len(filters)), np.arange(len(filters))]
+    plain = activations(images)
+    own = plain[np.arange(len(filters)), filters]
     found = []
     for name, transform in TRANSFORMS.items():
-        moved = activations(np.ascontiguousarray(transform(images)))[:, filters]
+        moved = activations(np.ascontiguousarray(transform(images)))
         for i, a in enumerate(filters):
             if own[i] <= 0:
                 continue
-            for j, b in enumerate(filters):
-                likeness = moved[i, j] / own[i]
-                if (j != i and own[j] > 0 and likeness >= threshold and moved[i, j] >= threshold * own[j]
-                        and moved[i, j] >= SELECTIVE * plain[i, j]):
-                    found.append(Twin(int(a), int(b), name, round(float(likeness), 4)))
+            alike = (moved[i] >= threshold * own[i]) & (moved[i] >= SELECTIVE * plain[i])
+            alike[a] = False
+            found += [(Twin(int(a), int(b), name, round(float(moved[i, b] / own[i]), 4)), float(moved[i, b]))
+                      for b in np.flatnonzero(alike)]
+    return found, own
+
+
+def find(activations, images: np.ndarray, filters: list[int], threshold: float = THRESHOLD) -> list[Twin]:
+    """Every (A, B, T) among ``filters`` with B != A at or above ``threshold`` both ways (see
+    above), the strongest B first for each A."""
+    candidates, own = likely(activations, images, filters, threshold)
+    own = dict(zip(filters, own))
+    found = [t for t, answer in candidates if own.get(t.twin, 0) > 0 and answer >= threshold * own[t.twin]]
     return sorted(found, key=lambda t: (t.filter, -t.ratio, t.twin, t.transform))

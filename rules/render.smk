@@ -38,7 +38,7 @@ rule ascend:
         layer=r"block[1-5]_conv[1-3]",
         first=r"\d{4}",
     params:
-        settings=settings.to_json(settings.ascent_job(CFG)),
+        settings=lambda wildcards: settings.to_json(settings.ascent_job(CFG, wildcards.layer)),
         filters=chunk_filters,
         outdir=lambda wildcards, output: layout.manifest_root(output[0]),
     threads: gpu_job_threads

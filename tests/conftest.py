@@ -42,7 +42,7 @@ def renderer(base, layer_name: str, method: str = "classic", size: int = 64, see
     cfg = config.load(overrides={"method": method, "size": size, "seed": seed, "precision": precision,
                                  "diversity": diversity, "diversity_weight": diversity_weight})
     model = vgg16.cut_model(base, layer_name, jobs.DTYPES[precision])
-    return ascent.for_filters(model, vgg16.layer(layer_name), settings.ascent(cfg), "torch")
+    return ascent.for_filters(model, vgg16.layer(layer_name), settings.ascent(cfg, layer_name), "torch")
 
 
 def run(args: list[str], cwd: Path | None = None, **kw) -> subprocess.CompletedProcess:

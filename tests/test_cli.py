@@ -94,6 +94,20 @@ def test_lucids_recipe_by_name(tmp_path):
     assert rc == 0 and main["steps"] == 64 and main["fourier"]["lr"] == 0.1 and main["fourier"]["pad"] == 12
 
 
+def test_the_default_schedule_is_per_block_and_can_be_forced(tmp_path):
+    """schedule auto: cosine before block 5, wsd in it; one word makes every layer cosine."""
+    layers = "layers=[block4_conv3, block5_conv1]"
+    rc, cmds, err = dry_run(tmp_path, layers, "filters=1")
+    assert rc == 0, err
+    four, five = (settings_of(cmds, "ascend", name)["main"] for name in ("block4_conv3", "block5_conv1"))
+    assert (four["fourier"]["schedule"], four["steps"], four["fourier"]["cutoff"]) == ("cosine", 160, 0.22)
+    assert (five["fourier"]["schedule"], five["steps"], five["fourier"]["cutoff"]) == ("wsd", 150, 0.27)
+    rc, cmds, err = dry_run(tmp_path, layers, "filters=1", "fourier={schedule: cosine, jitter: 4}")
+    assert rc == 0, err
+    five = settings_of(cmds, "ascend", "block5_conv1")["main"]
+    assert (five["fourier"]["schedule"], five["steps"], five["fourier"]["jitter"]) == ("cosine", 160, 4)
+
+
 def test_examples_settings_as_users_type_them(tmp_path):
     """A folder, a count and a boolean on --config reach the examples job as what they are."""
     folder = tmp_path / "photos"

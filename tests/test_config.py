@@ -38,7 +38,7 @@ def test_defaults_are_the_whole_network():
     cfg = config.load()
     sel = cfg["filters"]
     assert len(sel) == 13 and sum(map(len, sel.values())) == 4224
-    assert cfg["method"] == "fourier" and cfg["steps"] == config.default_steps("fourier", cfg["fourier"]["schedule"])
+    assert cfg["method"] == "fourier" and cfg["steps"] == "auto"  # each layer's schedule's (config.for_layer)
     assert sum(len(c) for c in settings.chunks(cfg).values()) == 4224
 
 

@@ -60,7 +60,7 @@ def render_recipe(base, layer_name: str, filters: list[int], overrides: dict):
     from pipeline import ascent, config, estimate, settings
 
     cfg = config.load(overrides={"layers": [layer_name], **overrides})
-    s = settings.ascent(cfg)
+    s = settings.ascent(cfg, layer_name)
     r = ascent.for_filters(vgg16.cut_model(base, layer_name), vgg16.layer(layer_name), s, "torch")
     flops = estimate.ascent_flops(layer_name, s.steps, s.size + 2 * s.fourier.pad)
     return r.render(filters, s.steps), flops
@@ -70,13 +70,16 @@ LUCID = {"fourier": {"schedule": "lucid"}}
 
 
 def test_lucid_recipe_is_the_old_default_by_name():
-    from pipeline import config
+    from pipeline import config, settings
 
-    cfg = config.load(overrides=LUCID)
-    assert cfg["steps"] == 512
-    assert {k: cfg["fourier"][k] for k in ("lr", "pad", "canvas")} == {"lr": 0.05, "pad": 12, "canvas": "reflect"}
-    new = config.load()
-    assert new["fourier"]["schedule"] == "cosine" and new["steps"] < 512 / 3
+    old = {"lr": 0.05, "pad": 12, "canvas": "reflect", "cutoff": 0.22, "jitter": 8, "rotate": 10}
+    for layer_name in ("block1_conv1", "block5_conv3"):
+        s = settings.ascent(config.load(overrides=LUCID), layer_name)
+        assert s.steps == 512 and {k: getattr(s.fourier, k) for k in old} == old
+    # The default: cosine before block 5, wsd in it; both under a third of Lucid's steps.
+    assert settings.ascent(config.load(), "block4_conv3").fourier.schedule == "cosine"
+    deep = settings.ascent(config.load(), "block5_conv1")
+    assert deep.fourier.schedule == "wsd" and deep.fourier.cutoff > 0.22 and deep.steps < 512 / 3
 
 
 def test_default_reaches_more_activation_per_flop_than_lucid(base):

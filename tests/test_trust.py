@@ -80,6 +80,17 @@ def test_scorecard_is_sensible_and_favours_its_own_filter(block4):
     assert other is None or own.strength > other.strength  # A's picture speaks for A, not for B
 
 
+# block1_conv1 has nothing below it; block2_conv1 reads across a max-pool.
+@pytest.mark.parametrize("layer_name", ["block1_conv1", "block2_conv1"])
+def test_own_filter_alone_equals_the_whole_layer(base, real_weights, layer_name):
+    """The scorecard computes only each picture's own filter; it must be the whole layer's value."""
+    probe = quality.Probe(vgg16.cut_model(base, layer_name), real_weights.preprocess)
+    images = np.random.default_rng(0).uniform(0, 255, (6, 40, 40, 3)).astype(np.float32)
+    filters = [5, 5, 17, 0, 63, 17]  # repeats, as the moved copies of one picture have
+    whole = probe.activations(images)[np.arange(6), filters]
+    assert np.allclose(probe.own(images, filters, batch=4), whole, rtol=1e-5, atol=1e-6)
+
+
 def test_the_robustness_canvas_counts_what_leaves_the_frame(block4):
     """On a mean-colour canvas a shrunk or shifted copy loses its border; reflect-padding
     would mirror the picture back in. The same draws, both canvases: mean loses more."""
@@ -109,7 +120,7 @@ def test_a_planted_twin_is_found_at_90_degrees(base, real_weights):
     kernel[:, :, :, 9], bias[9] = np.rot90(kernel[:, :, :, 4], 1, axes=(0, 1)), bias[4]
     model.layers[-1].set_weights([kernel, bias])
     cfg = config.load(overrides={"size": 48})
-    r = ascent.for_filters(model, vgg16.layer("block1_conv1"), settings.ascent(cfg), real_weights.preprocess)
+    r = ascent.for_filters(model, vgg16.layer("block1_conv1"), settings.ascent(cfg, "block1_conv1"), real_weights.preprocess)
     rendered = [4, 9, 20]
     images = np.stack([res.image for res in r.render(rendered, 64)])
     probe = quality.Probe(model, real_weights.preprocess)

@@ -63,7 +63,8 @@ def main() -> None:
         rng = np.random.default_rng([args.seed, lyr.index])
         sample = sorted(rng.choice(lyr.filters, args.filters, replace=False).tolist())
         pictures = {r.filter: r.image for r in renderer.render(sample, s.steps, log=QUIET)}
-        candidates, _ = twins.likely(probe.activations, np.stack([pictures[f] for f in sample]), sample)
+        candidates, own = twins.likely(probe.activations, np.stack([pictures[f] for f in sample]), sample)
+        own = dict(zip(sample, own))
         checked = {}  # A -> its strongest candidate filters, at most --check of them
         for t, _ in sorted(candidates, key=lambda c: -c[0].ratio):
             bs = checked.setdefault(t.filter, [])
@@ -71,11 +72,10 @@ def main() -> None:
                 bs.append(t.twin)
         extra = sorted({b for bs in checked.values() for b in bs} - set(pictures))
         if extra:
-            pictures.update({r.filter: r.image for r in renderer.render(extra, s.steps, log=QUIET)})
-        own = dict(zip(pictures, probe.activations(np.stack(list(pictures.values())))[
-            np.arange(len(pictures)), list(pictures)]))
-        found = [t for t, answer in candidates if t.twin in checked[t.filter]
-                 and own[t.twin] > 0 and answer >= twins.THRESHOLD * own[t.twin]]
+            results = renderer.render(extra, s.steps, log=QUIET)
+            done = [r.filter for r in results]
+            own.update(zip(done, probe.activations(np.stack([r.image for r in results]))[np.arange(len(done)), done]))
+        found = twins.confirm([(t, answer) for t, answer in candidates if t.twin in checked[t.filter]], own)
         k = len({t.filter for t in found})
         lo, hi = wilson(k, len(sample))
         rows.append((layer_name, lyr.filters, len(sample), len(candidates), len(extra), k, lo, hi,

@@ -9,9 +9,9 @@ picture as it is. The first is the likeness the question asks for. The second ke
 filter that answers every saturated picture strongly, and needs B's picture: twins are looked
 for among the rendered filters. The third asks that it is the transform B answers: two
 first-layer colour detectors answer each other's near-uniform pictures in any orientation,
-which makes them alike, not rotated copies. Activations are spatial means of the layer's output (after the
-ReLU), as the scorecard measures them. One batched forward pass per transform covers every
-filter of the layer: a forward pass measures every channel at once.
+which makes them alike, not rotated copies. Activations are spatial means of the layer's
+output (after the ReLU), as the scorecard measures them. One batched forward pass per
+transform covers every filter of the layer: a forward pass measures every channel at once.
 """
 
 from __future__ import annotations
@@ -67,6 +67,12 @@ def find(activations, images: np.ndarray, filters: list[int], threshold: float =
     """Every (A, B, T) among ``filters`` with B != A at or above ``threshold`` both ways (see
     above), the strongest B first for each A."""
     candidates, own = likely(activations, images, filters, threshold)
-    own = dict(zip(filters, own))
+    return confirm(candidates, dict(zip(filters, own)), threshold)
+
+
+def confirm(candidates: list[tuple[Twin, float]], own: dict, threshold: float = THRESHOLD) -> list[Twin]:
+    """The last test: B's answer is also at least ``threshold`` of B's activation on its own
+    picture (``own``: filter -> that activation; a B without one is left out). The strongest B
+    first for each A."""
     found = [t for t, answer in candidates if own.get(t.twin, 0) > 0 and answer >= threshold * own[t.twin]]
     return sorted(found, key=lambda t: (t.filter, -t.ratio, t.twin, t.transform))

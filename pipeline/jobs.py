@@ -94,8 +94,9 @@ def ascend(job: settings.AscentJob, layer_name: str, filters: list[int], outdir:
             probe = quality.Probe(model, resolved.preprocess) if render == "main" else None
             photos = quality.photos(rs.size) if probe else None
             photo_acts = probe.activations(photos) if probe else None
-            if probe:  # a second shape makes tf.function trace a general one: once per job, not per batch
-                probe.activations(photos[:3])
+            if probe:  # two shapes make tf.function trace a general one: at start-up, not in a batch
+                for n in (3, 2):
+                    probe.own(photos[:n], [0] * n)
             if setup is None:
                 setup = time.time() - born
             say(f"{layer_name} {render}: {len(todo)} filters, method {rs.method}, {rs.steps} steps, "

@@ -15,6 +15,7 @@ report: "report/workflow.rst"
 
 include: "rules/common.smk"
 include: "rules/render.smk"
+include: "rules/measure.smk"
 include: "rules/site.smk"
 
 

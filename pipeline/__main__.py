@@ -1,4 +1,4 @@
-"""Command line: ``python -m pipeline ascend|twins|examples|grid|pages|site|dream|classes|weights|publish``.
+"""Command line: ``python -m pipeline ascend|grid|twins|examples|pages|site|dream|classes|weights|publish``.
 
 Snakemake's jobs call these with ``--settings``: the job's typed settings as JSON, already
 checked. By hand, the settings come from ``config.yaml`` (or ``--config FILE``) and the
@@ -9,64 +9,88 @@ print one line and exit 2; anything else is a bug and keeps its traceback.
 from __future__ import annotations
 
 import argparse
+import importlib
 import os
 import sys
+from dataclasses import dataclass
+from typing import Callable
 
+from . import config
+from .config import selection, settings
 from .errors import AtlasError
+from .jobs import device
+from .model import vgg16
+
+# Each flag a command may take beyond --config, --settings and --outdir.
+FLAGS = {
+    "layer": dict(help="e.g. block5_conv1 (in a job's --settings already)"),
+    "filters": dict(help="'all', 'A:B' (B excluded), '3,7,9' or '0-7,12' (default: the config's)"),
+    "steps": dict(type=int), "size": dict(type=int), "seed": dict(type=int),
+    "method": dict(help="fourier or classic"),
+    "weights": dict(help="torchvision-imagenet, keras-imagenet or a .weights.h5 path"),
+    "threads": dict(type=int, help="CPU threads for TensorFlow (default: all)"),
+    "name": dict(required=True, help="a name from the config's dreams"),
+    "remote": dict(default="origin"), "branch": dict(default="gh-pages"),
+    "no-push": dict(action="store_true", help="commit the branch but do not push"),
+}
+
+
+@dataclass(frozen=True)
+class Command:
+    help: str
+    settings: type | None   # the job's typed settings (None: publish takes only the outdir)
+    build: Callable         # (checked config, args) -> those settings, when run by hand
+    run: str                # "module:function" of the job, imported once the device is chosen
+    flags: tuple[str, ...] = ()
+    outdir: bool = True
+
+
+def _dream(cfg: dict, args) -> settings.DreamJob:
+    if args.name not in [d["name"] for d in cfg["dreams"]]:
+        raise AtlasError(f"dream: no dream named {args.name!r} in the config; "
+                         f"configured: {[d['name'] for d in cfg['dreams']]}")
+    return settings.dream(cfg, args.name)
+
+
+COMMANDS = {
+    "ascend": Command("render filters of one layer: OUTDIR/filters/LAYER/{filter:04d}.png + .json, and "
+                      "their classic comparison in OUTDIR/classic/ (compare_classic)", settings.AscentJob,
+                      lambda c, a: settings.ascent_job(c, a.layer, c["filters"][a.layer]), "jobs.ascend:ascend",
+                      ("layer", "filters", "steps", "size", "seed", "method", "weights", "threads")),
+    "grid": Command("stitch a layer's rendered filters into OUTDIR/grids/LAYER.png", settings.Grid,
+                    lambda c, a: settings.grid(c, a.layer), "jobs.grid:stitch_grid", ("layer",)),
+    "twins": Command("find a layer's rotation twins among its rendered filters", settings.Twins,
+                     lambda c, a: settings.twins(c, a.layer), "jobs.twins:find_twins", ("layer",)),
+    "examples": Command("the image patches of the examples folder that excite each filter most: "
+                        "OUTDIR/examples/LAYER/{filter:04d}.webp + .json", settings.Examples,
+                        lambda c, a: settings.examples(c), "jobs.examples:find_examples"),
+    "pages": Command("a layer's page and its filters' pages", settings.Pages,
+                     lambda c, a: settings.pages(c, a.layer), "site.pages:render_layer", ("layer",)),
+    "site": Command("the network page, dreams and classes pages, static files", settings.Site,
+                    lambda c, a: settings.site(c), "site.pages:render_network"),
+    "dream": Command("dream a configured photo: OUTDIR/dreams/NAME.png", settings.DreamJob, _dream,
+                     "jobs.dream:dream", ("name",)),
+    "classes": Command("maximise the configured class outputs: OUTDIR/classes/", settings.Classes,
+                       lambda c, a: settings.classes(c), "jobs.classes:classes"),
+    "weights": Command("fetch, verify and convert the weights; print the file", settings.WeightsSetting,
+                       lambda c, a: settings.weights(c), "jobs.common:prepare_weights", outdir=False),
+    "publish": Command("commit OUTDIR to the gh-pages branch and push it (ghp-import)", None,
+                       lambda c, a: a.outdir or c["outdir"], "site.publish:publish",
+                       ("remote", "branch", "no-push")),
+}
 
 
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m pipeline", description=__doc__.splitlines()[0])
     sub = p.add_subparsers(dest="command", required=True)
-
-    def common(cmd, outdir=True):
-        cmd.add_argument("--config", help="YAML config file (default: the repository's config.yaml)")
-        cmd.add_argument("--settings", help=argparse.SUPPRESS)  # the job's settings, from Snakemake
-        if outdir:
-            cmd.add_argument("--outdir", help="the atlas folder (default: the config's outdir)")
-
-    a = sub.add_parser("ascend", help="render filters of one layer: OUTDIR/filters/LAYER/{filter:04d}.png "
-                       "+ .json, and their classic comparison in OUTDIR/classic/ (compare_classic)")
-    a.add_argument("--layer", required=True, help="e.g. block5_conv1")
-    a.add_argument("--filters", help="'all', 'A:B' (B excluded), '3,7,9' or '0-7,12' (default: the config's)")
-    a.add_argument("--steps", type=int)
-    a.add_argument("--size", type=int)
-    a.add_argument("--seed", type=int)
-    a.add_argument("--method", help="fourier or classic")
-    a.add_argument("--weights", help="torchvision-imagenet, keras-imagenet or a .weights.h5 path")
-    a.add_argument("--threads", type=int, help="CPU threads for TensorFlow (default: all)")
-    common(a)
-
-    g = sub.add_parser("grid", help="stitch a layer's rendered filters into OUTDIR/grids/LAYER.png")
-    g.add_argument("--layer", required=True)
-    common(g)
-
-    tw = sub.add_parser("twins", help="find a layer's rotation twins among its rendered filters")
-    tw.add_argument("--layer", required=True)
-    common(tw)
-
-    common(sub.add_parser("examples", help="the image patches of the examples folder that excite each "
-                          "filter most: OUTDIR/examples/LAYER/{filter:04d}.webp + .json"))
-
-    pg = sub.add_parser("pages", help="a layer's page and its filters' pages")
-    pg.add_argument("--layer", required=True)
-    common(pg)
-
-    common(sub.add_parser("site", help="the network page, dreams and classes pages, static files"))
-
-    d = sub.add_parser("dream", help="dream a configured photo: OUTDIR/dreams/NAME.png")
-    d.add_argument("--name", required=True, help="a name from the config's dreams")
-    common(d)
-
-    common(sub.add_parser("classes", help="maximise the configured class outputs: OUTDIR/classes/"))
-
-    pub = sub.add_parser("publish", help="commit OUTDIR to the gh-pages branch and push it (ghp-import)")
-    pub.add_argument("--remote", default="origin")
-    pub.add_argument("--branch", default="gh-pages")
-    pub.add_argument("--no-push", action="store_true", help="commit the branch but do not push")
-    common(pub)
-
-    common(sub.add_parser("weights", help="fetch, verify and convert the weights; print the file"), outdir=False)
+    for name, cmd in COMMANDS.items():
+        c = sub.add_parser(name, help=cmd.help)
+        for flag in cmd.flags:
+            c.add_argument(f"--{flag}", **FLAGS[flag])
+        c.add_argument("--config", help="YAML config file (default: the repository's config.yaml)")
+        c.add_argument("--settings", help=argparse.SUPPRESS)  # the job's settings, from Snakemake
+        if cmd.outdir:
+            c.add_argument("--outdir", help="the atlas folder (default: the config's outdir)")
     return p
 
 
@@ -74,7 +98,7 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TF's C++ start-up chatter hides progress
     try:
-        return _run(args)
+        return _run(COMMANDS[args.command], args)
     except AtlasError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -83,90 +107,46 @@ def main(argv: list[str] | None = None) -> int:
         return 130
 
 
-def filter_spec(spec: str, count: int) -> list[int] | str:
-    """``all``, ``A:B`` (B excluded), or comma-separated indices and ranges: ``3,7,9``, ``0-7,12``."""
-    if spec == "all":
-        return "all"
-    try:
-        if ":" in spec:
-            lo, hi = spec.split(":", 1)
-            return list(range(int(lo) if lo else 0, int(hi) if hi else count))
-        out = []
-        for part in filter(None, (p.strip() for p in spec.split(","))):
-            lo, _, hi = part.partition("-")
-            out += list(range(int(lo), int(hi or lo) + 1))
-        return out
-    except ValueError:
-        raise AtlasError(f"--filters {spec!r} is not allowed; expected 'all', 'A:B', '3,7,9' or '0-7,12'") from None
+def by_hand(cmd: Command, args) -> dict:
+    """The checked config of a command typed by hand: the config file, with the flags on top."""
+    if "layer" in cmd.flags and not args.layer:
+        raise AtlasError(f"{args.command}: --layer is required, e.g. --layer block5_conv1")
+    overrides = {k: getattr(args, k) for k in ("steps", "size", "seed", "method", "weights", "outdir")
+                 if getattr(args, k, None) is not None}
+    layer = getattr(args, "layer", None)
+    if layer:
+        overrides["layers"] = [layer]  # an unknown name gets the schema's one-line error
+        if getattr(args, "filters", None) and layer in vgg16.BY_NAME:
+            overrides["filters"] = {layer: selection.parse(args.filters, vgg16.layer(layer).filters)}
+    raw = config.read_yaml(args.config or config.DEFAULT_FILE)
+    if "layers" in overrides and isinstance(raw.get("filters"), dict):
+        raw["filters"] = raw["filters"].get(layer, "all")  # keep only this layer's entry
+    cfg = config.check(config.merge(raw, overrides))
+    if layer and layer not in cfg["filters"]:
+        raise AtlasError(f"{args.command}: the config selects no filter of {layer} "
+                         f"(filters = {raw.get('filters')!r}); give --filters")
+    return cfg
 
 
-def _run(args) -> int:
-    from . import config, settings, vgg16
-
-    cfg = None
-    if not args.settings:  # by hand: the config file and the flags, checked once here
-        overrides = {k: getattr(args, k) for k in ("steps", "size", "seed", "method", "weights", "outdir")
-                     if getattr(args, k, None) is not None}
-        if getattr(args, "layer", None):
-            overrides["layers"] = [args.layer]  # an unknown name gets the schema's one-line error
-            if getattr(args, "filters", None) and args.layer in vgg16.BY_NAME:
-                overrides["filters"] = {args.layer: filter_spec(args.filters, vgg16.layer(args.layer).filters)}
-        raw = config.read_yaml(args.config or config.DEFAULT_FILE)
-        if "layers" in overrides and isinstance(raw.get("filters"), dict):
-            raw["filters"] = raw["filters"].get(args.layer, "all")  # keep only this layer's entry
-        cfg = config.check(config.merge(raw, overrides))
-        if getattr(args, "layer", None) and args.layer not in cfg["filters"]:
-            raise AtlasError(f"{args.command}: the config selects no filter of {args.layer} "
-                             f"(filters = {raw.get('filters')!r}); give --filters")
-
-    kinds = {"weights": (settings.Weights, settings.weights),
-             "ascend": (settings.AscentJob, lambda c: settings.ascent_job(c, args.layer)),
-             "grid": (settings.Grid, lambda c: settings.grid(c, args.layer)),
-             "twins": (settings.Twins, lambda c: settings.twins(c, args.layer)),
-             "examples": (settings.Examples, settings.examples),
-             "pages": (settings.Pages, lambda c: settings.pages(c, args.layer)),
-             "site": (settings.Site, settings.site),
-             "dream": (settings.DreamJob, lambda c: settings.dream(c, args.name)),
-             "classes": (settings.Classes, settings.classes)}
-    if args.command == "publish":
-        from .publish import publish
-
-        print(publish(args.outdir or cfg["outdir"], args.remote, args.branch, not args.no_push))
-        return 0
-    if args.command == "dream" and cfg and args.name not in [d["name"] for d in cfg["dreams"]]:
-        raise AtlasError(f"dream: no dream named {args.name!r} in the config; "
-                         f"configured: {[d['name'] for d in cfg['dreams']]}")
-    kind, build = kinds[args.command]
-    s = settings.from_json(kind, args.settings) if args.settings else build(cfg)
+def _run(cmd: Command, args) -> int:
+    if args.settings and cmd.settings:
+        s = settings.from_json(cmd.settings, args.settings)
+    else:
+        s = cmd.build(by_hand(cmd, args), args)
     inner = getattr(s, "ascent", None) or getattr(s, "main", None)
     on = getattr(s, "device", None) or getattr(inner, "device", None)
     if on:
-        from . import device
-
-        device.choose(on)  # before anything imports TensorFlow, which reads the choice once
-    if args.command in ("pages", "site"):  # no TensorFlow: page jobs start in a fraction of a second
-        from . import site
-
-        print(site.render_layer(s) if args.command == "pages" else site.render_network(s))
-        return 0
-    from . import jobs
-
-    if args.command == "weights":
-        print(jobs.prepare_weights(s).file)
-    elif args.command == "ascend":
-        filters = filter_spec(args.filters, vgg16.layer(args.layer).filters) if args.settings \
-            else cfg["filters"][args.layer]
-        print(jobs.ascend(s, args.layer, filters, args.outdir or cfg["outdir"], args.threads))
-    elif args.command == "twins":
-        print(jobs.find_twins(s))
-    elif args.command == "examples":
-        print(jobs.find_examples(s))
-    elif args.command == "grid":
-        print(jobs.stitch_grid(s))
-    elif args.command == "dream":
-        jobs.dream(s)
-    elif args.command == "classes":
-        jobs.classes(s)
+        device.choose(on)  # before the job's module starts TensorFlow, which reads the choice once
+    module, function = cmd.run.split(":")
+    job = getattr(importlib.import_module(f"{__package__}.{module}"), function)
+    if cmd.settings is None:
+        result = job(s, args.remote, args.branch, not args.no_push)
+    elif "threads" in cmd.flags:
+        result = job(s, args.threads)
+    else:
+        result = job(s)
+    for line in result if isinstance(result, list) else [getattr(result, "file", result)]:
+        print(line)
     return 0
 
 

@@ -6,10 +6,13 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, workflow.basedir)
-from pipeline import config as atlas_config, device, estimate, layout, settings, weights
+from pipeline import config as atlas_config
+from pipeline.config import estimate, settings
 from pipeline.errors import AtlasError
-from pipeline.dream import SKIMAGE
-from pipeline.site import ranges
+from pipeline.images import photos
+from pipeline.jobs import device
+from pipeline.model import weights
+from pipeline.output import layout
 
 REPO = workflow.basedir
 try:  # config.yaml, --configfile and --config merged by Snakemake; one line and no job on bad input
@@ -62,8 +65,10 @@ def gpu_job_threads(wildcards) -> int:
     return max(1, CORES // GPUS) if GPUS else CORES
 
 
-def chunk_filters(wildcards) -> str:
-    return ranges(CHUNKS[(wildcards.layer, int(wildcards.first))])
+def ascent_settings(wildcards) -> str:
+    """One ascent job's typed settings: its chunk's filters and its layer's recipe."""
+    filters = CHUNKS[(wildcards.layer, int(wildcards.first))]
+    return settings.to_json(settings.ascent_job(CFG, wildcards.layer, filters))
 
 
 def ascent_minutes(wildcards) -> int:
@@ -86,7 +91,7 @@ def neighbour_thumbs(wildcards) -> list[str]:
 
 def dream_photo(wildcards) -> list[str]:
     photo = next(d["photo"] for d in CFG["dreams"] if d["name"] == wildcards.name)
-    return [] if photo.startswith(SKIMAGE) else [photo]
+    return [] if photos.is_skimage(photo) else [photo]
 
 
 def final_outputs() -> list[str]:
@@ -94,7 +99,7 @@ def final_outputs() -> list[str]:
 
 
 onerror:
-    from pipeline.failures import explain
+    from pipeline.jobs.failures import explain
 
     for path in log:  # Snakemake's own log files of this run
         for line in explain(Path(path).read_text(errors="replace")):

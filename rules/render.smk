@@ -1,4 +1,4 @@
-# The GPU work: weights, ascents (one job per chunk of filters), dreams and classes.
+# The ascents: weights, one job per chunk of filters, dreams and classes (GPU work).
 
 
 if CFG["weights"] in weights.NAMES:
@@ -38,9 +38,7 @@ rule ascend:
         layer=r"block[1-5]_conv[1-3]",
         first=r"\d{4}",
     params:
-        settings=lambda wildcards: settings.to_json(settings.ascent_job(CFG, wildcards.layer)),
-        filters=chunk_filters,
-        outdir=lambda wildcards, output: layout.manifest_root(output[0]),
+        settings=ascent_settings,
     threads: gpu_job_threads
     resources:
         gpu=GPU_PER_JOB,
@@ -49,61 +47,7 @@ rule ascend:
     conda:
         "../envs/atlas.yaml"
     shell:
-        "python -m pipeline ascend --layer {wildcards.layer} --filters {params.filters} "
-        "--outdir {params.outdir:q} --threads {threads} "
-        "--settings {params.settings:q} > {log:q} 2>&1"
-
-
-# Per layer, after its ascents: which filters answer each other's pictures rotated or
-# mirrored (pipeline/twins.py). Four batched forward passes over the layer's pictures.
-rule twins:
-    input:
-        WEIGHTS_INPUT,
-        chunk_manifests,
-    output:
-        layout.twins_json(OUT, "{layer}"),
-    log:
-        layout.log(OUT, "twins", "{layer}"),
-    benchmark:
-        layout.benchmark(OUT, "twins", "{layer}")
-    params:
-        settings=lambda wildcards: settings.to_json(settings.twins(CFG, wildcards.layer)),
-    threads: gpu_job_threads
-    resources:
-        gpu=GPU_PER_JOB,
-        mem_mb=8000,
-        runtime=30,
-    conda:
-        "../envs/atlas.yaml"
-    shell:
-        "python -m pipeline twins --layer {wildcards.layer} --settings {params.settings:q} > {log:q} 2>&1"
-
-
-if CFG["examples"] != "none":
-
-    # One pass over the examples images for every layer at once (pipeline/examples.py). The
-    # folder's listing is in the params: new or changed images rerun this job and the pages,
-    # never an ascent.
-    rule examples:
-        input:
-            WEIGHTS_INPUT,
-        output:
-            layout.examples_manifest(OUT),
-        log:
-            layout.log(OUT, "examples", "examples"),
-        benchmark:
-            layout.benchmark(OUT, "examples", "examples")
-        params:
-            settings=settings.to_json(settings.examples(CFG)),
-        threads: gpu_job_threads
-        resources:
-            gpu=GPU_PER_JOB,
-            mem_mb=8000,
-            runtime=600,
-        conda:
-            "../envs/atlas.yaml"
-        shell:
-            "python -m pipeline examples --settings {params.settings:q} > {log:q} 2>&1"
+        "python -m pipeline ascend --threads {threads} --settings {params.settings:q} > {log:q} 2>&1"
 
 
 rule dream:

@@ -22,14 +22,16 @@ def pytest_configure(config):
 
 @pytest.fixture(scope="session")
 def real_weights():
-    from pipeline import jobs, settings, weights
+    from pipeline.config import settings
+    from pipeline.jobs.common import prepare_weights
+    from pipeline.model import weights
 
-    return jobs.prepare_weights(settings.Weights(weights.DEFAULT, None, "auto"))
+    return prepare_weights(settings.WeightsSetting(weights.DEFAULT, None, "auto"))
 
 
 @pytest.fixture(scope="session")
 def base(real_weights):
-    from pipeline import weights
+    from pipeline.model import weights
 
     return weights.load_base(real_weights)
 
@@ -37,12 +39,16 @@ def base(real_weights):
 def renderer(base, layer_name: str, method: str = "classic", size: int = 64, seed: int = 0,
              precision: str = "float32", diversity: int = 1, diversity_weight: float = 0.0):
     """A Renderer for one layer's filters with the config's defaults and these overrides."""
-    from pipeline import ascent, config, jobs, settings, vgg16
+    from pipeline import config
+    from pipeline.config import settings
+    from pipeline.jobs.ascend import DTYPES
+    from pipeline.model import network, vgg16
+    from pipeline.optvis import render
 
     cfg = config.load(overrides={"method": method, "size": size, "seed": seed, "precision": precision,
                                  "diversity": diversity, "diversity_weight": diversity_weight})
-    model = vgg16.cut_model(base, layer_name, jobs.DTYPES[precision])
-    return ascent.for_filters(model, vgg16.layer(layer_name), settings.ascent(cfg, layer_name), "torch")
+    model = network.cut_model(base, layer_name, DTYPES[precision])
+    return render.for_filters(model, vgg16.layer(layer_name), settings.ascent(cfg, layer_name), "torch")
 
 
 def run(args: list[str], cwd: Path | None = None, **kw) -> subprocess.CompletedProcess:

@@ -6,7 +6,9 @@ import numpy as np
 import pytest
 
 from conftest import renderer
-from pipeline import ascent, deprocess, objectives, param, vgg16
+from pipeline.model import network, vgg16
+from pipeline.optvis import backend, deprocess, objectives, param, render
+from pipeline.config import recipes
 
 
 @pytest.mark.parametrize("layer_name", ["block2_conv2", "block4_conv3"])
@@ -48,14 +50,14 @@ def test_same_seed_same_images_whatever_the_batch(base):
 
 
 def test_batches_are_near_equal():
-    assert [len(b) for b in ascent.batches(list(range(10)), 4)] == [4, 4, 2]
-    assert [len(b) for b in ascent.batches(list(range(64)), 48)] == [32, 32]
-    assert sum(map(len, ascent.batches(list(range(7)), 100))) == 7
+    assert [len(b) for b in render.batches(list(range(10)), 4)] == [4, 4, 2]
+    assert [len(b) for b in render.batches(list(range(64)), 48)] == [32, 32]
+    assert sum(map(len, render.batches(list(range(7)), 100))) == 7
 
 
 def test_auto_batch_size_shrinks_with_depth_and_size():
-    small = ascent.auto_batch_size(vgg16.layer("block5_conv3"), 224, 8 * 2**30)
-    large = ascent.auto_batch_size(vgg16.layer("block1_conv1"), 128, 8 * 2**30)
+    small = recipes.batch_size("auto", vgg16.layer("block5_conv3"), 224, 8 * 2**30)
+    large = recipes.batch_size("auto", vgg16.layer("block1_conv1"), 128, 8 * 2**30)
     assert 1 <= small < large <= 256
 
 
@@ -71,7 +73,7 @@ def test_chollet_deprocess():
 def test_fourier_basis_equals_numpy_irfft2():
     rng = np.random.default_rng(0)
     for size in (32, 33):
-        f = param.Fourier(size, decay=1.0, cutoff=0.0)
+        f = param.FourierImage(size, decay=1.0, cutoff=0.0)
         spec = rng.normal(size=(2, 2, 3, size, size // 2 + 1)).astype(np.float32)
         got = np.asarray(f.irfft2(spec))
         want = np.fft.irfft2(spec[:, 0] + 1j * spec[:, 1], s=(size, size))
@@ -100,7 +102,7 @@ def test_collapsed_head_equals_the_full_layer(base, layer_name):
     import keras
     import tensorflow as tf
 
-    cut = vgg16.cut_model(base, layer_name)
+    cut = network.cut_model(base, layer_name)
     last = cut.layers[-1]
     trunk = keras.Model(cut.input, last.input)
     head = objectives.ConvMeanHead(last)
@@ -112,7 +114,7 @@ def test_collapsed_head_equals_the_full_layer(base, layer_name):
     values = {}
     for name, fn in (("full", lambda x: objectives.filter_means(cut(vgg16.preprocess(x, "torch")), idx)),
                      ("head", lambda x: head(trunk(vgg16.preprocess(x, "torch")), idx, weight_map))):
-        v, g = ascent.gradient(fn, x)
+        v, g = backend.gradient(fn, x)
         values[name] = (np.asarray(v), np.asarray(g))
     np.testing.assert_allclose(values["head"][0], values["full"][0], rtol=1e-4, atol=1e-4)
     scale = np.abs(values["full"][1]).max()
@@ -129,7 +131,7 @@ def test_diversity_gives_distinct_images_that_still_excite_the_filter(base):
         means, _ = r.measure(images, [5, 5, 5])
         assert (means > res.initial + 1).all()  # every one of them still excites filter 5
         # Diversity is judged where it acts: Gram similarity of the target conv's input.
-        pre = vgg16.cut_model(base, "block4_conv1")(vgg16.preprocess(images.astype(np.float32), "torch"))
+        pre = network.cut_model(base, "block4_conv1")(vgg16.preprocess(images.astype(np.float32), "torch"))
         feats = np.maximum(np.asarray(pre), 0)  # block4_conv2 sees block4_conv1 after its ReLU
         penalty = np.asarray(objectives.gram_dissimilarity(feats, np.array([0, 0, 0], np.int32)))
         similarity[weight] = -penalty.mean()
@@ -145,10 +147,10 @@ def test_post_relu_objective_is_stuck_where_pre_relu_is_not(base):
     filters = [0, 7, 100]
     x = tf.constant(np.random.default_rng(0).normal(127, 10, (3, 128, 128, 3)).astype(np.float32))
     post = keras.Model(base.input, base.get_layer("block4_conv3").output)
-    pre = vgg16.cut_model(base, "block4_conv3")
+    pre = network.cut_model(base, "block4_conv3")
     idx = tf.constant(filters, tf.int32)
     for model, stuck in ((post, True), (pre, False)):
-        _, g = ascent.gradient(lambda im: objectives.filter_means(model(vgg16.preprocess(im, "torch")), idx), x)
+        _, g = backend.gradient(lambda im: objectives.filter_means(model(vgg16.preprocess(im, "torch")), idx), x)
         per_item = np.abs(np.asarray(g)).max(axis=(1, 2, 3))
         assert ((per_item == 0) if stuck else (per_item > 0)).all()
 

@@ -6,7 +6,13 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from pipeline import config, dream, jobs, settings, vgg16
+from pipeline import config
+from pipeline.config import settings
+from pipeline.images import photos
+from pipeline.jobs.classes import classes
+from pipeline.jobs.dream import dream
+from pipeline.model import network, vgg16
+from pipeline.optvis import dream as dreaming
 from pipeline.errors import AtlasError
 
 TINY_DREAM = {"name": "cat", "photo": "skimage:chelsea", "layer": "block4_conv2", "filters": [1, 2],
@@ -15,7 +21,7 @@ TINY_DREAM = {"name": "cat", "photo": "skimage:chelsea", "layer": "block4_conv2"
 
 def test_dream_on_the_cat_raises_its_filters(tmp_path, real_weights):
     cfg = config.load(overrides={"outdir": str(tmp_path), "dreams": [TINY_DREAM]})
-    png, original, meta = jobs.dream(settings.dream(cfg, "cat"))
+    png, original, meta = dream(settings.dream(cfg, "cat"))
     for path in (png, original):
         with Image.open(path) as im:
             assert im.size == (96, 64) and im.mode == "RGB"  # chelsea is 451x300: aspect kept
@@ -35,7 +41,7 @@ def test_photo_modes_become_rgb(tmp_path, mode):
         img = Image.new("RGBA", (50, 30), (255, 0, 0, 0))  # fully transparent red
     path = tmp_path / f"p-{mode}.png"
     img.save(path)
-    rgb = dream.load_photo(str(path))
+    rgb = photos.load(str(path))
     assert rgb.shape == (30, 50, 3) and rgb.dtype == np.uint8
     if mode == "RGBA":
         assert (rgb == 255).all()  # transparency shows as white, not as the hidden colour
@@ -43,8 +49,8 @@ def test_photo_modes_become_rgb(tmp_path, mode):
 
 def test_any_aspect_is_fitted_without_cropping():
     tall = np.zeros((300, 60, 3), np.uint8)
-    assert dream.fit(tall, 150).shape == (150, 32, 3)  # never below VGG16's 32 px
-    assert dream.fit(np.zeros((100, 400, 3), np.uint8), 200).shape == (50, 200, 3)
+    assert dreaming.fit(tall, 150).shape == (150, 32, 3)  # never below VGG16's 32 px
+    assert dreaming.fit(np.zeros((100, 400, 3), np.uint8), 200).shape == (50, 200, 3)
 
 
 def test_missing_and_unreadable_photos_are_named(tmp_path):
@@ -53,7 +59,7 @@ def test_missing_and_unreadable_photos_are_named(tmp_path):
     bad = tmp_path / "notes.png"
     bad.write_text("not an image")
     with pytest.raises(AtlasError, match="notes.png' could not be read as an image"):
-        dream.load_photo(str(bad))
+        photos.load(str(bad))
     with pytest.raises(AtlasError, match="skimage:dog"):
         config.load(overrides={"dreams": [{**TINY_DREAM, "photo": "skimage:dog"}]})
 
@@ -71,7 +77,7 @@ def full_weights(tmp_path_factory, base):
     import keras
 
     keras.utils.set_random_seed(0)
-    full = vgg16.full_model(None)
+    full = network.full_model(None)
     for lyr in vgg16.LAYERS:
         full.get_layer(lyr.name).set_weights(base.get_layer(lyr.name).get_weights())
     path = tmp_path_factory.mktemp("full") / "vgg16-random-top.weights.h5"
@@ -82,7 +88,7 @@ def full_weights(tmp_path_factory, base):
 def test_class_probability_climbs_past_099(tmp_path, full_weights):
     cfg = config.load(overrides={"outdir": str(tmp_path), "weights": str(full_weights),
                                  "dreams": [], "classes": [{"name": "sea-snake", "class": 65, "steps": 24}]})
-    written = jobs.classes(settings.classes(cfg))
+    written = classes(settings.classes(cfg))
     import json
 
     meta = json.loads(written[1].read_text())
@@ -93,6 +99,6 @@ def test_class_probability_climbs_past_099(tmp_path, full_weights):
 
 
 def test_full_weights_file_also_serves_the_conv_atlas(full_weights, base):
-    conv = vgg16.conv_base(full_weights)
+    conv = network.conv_base(full_weights)
     np.testing.assert_array_equal(conv.get_layer("block5_conv3").get_weights()[0],
                                   base.get_layer("block5_conv3").get_weights()[0])

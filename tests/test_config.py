@@ -7,7 +7,8 @@ import sys
 import pytest
 
 from conftest import REPO, last_line, run
-from pipeline import config, settings
+from pipeline import config
+from pipeline.config import settings
 from pipeline.errors import AtlasError
 
 BAD = [
@@ -38,7 +39,7 @@ def test_defaults_are_the_whole_network():
     cfg = config.load()
     sel = cfg["filters"]
     assert len(sel) == 13 and sum(map(len, sel.values())) == 4224
-    assert cfg["method"] == "fourier" and cfg["steps"] == "auto"  # each layer's schedule's (config.for_layer)
+    assert cfg["method"] == "fourier" and cfg["steps"] == "auto"  # each layer's schedule's (recipes.for_layer)
     assert sum(len(c) for c in settings.chunks(cfg).values()) == 4224
 
 
@@ -99,7 +100,7 @@ def test_snakemake_rejects_bad_config_before_any_job(tmp_path, arg, expect):
 
 
 def test_schema_layers_are_vgg16s_and_readme_documents_every_setting():
-    from pipeline import vgg16
+    from pipeline.model import vgg16
 
     sch = config.schema()
     names = [l.name for l in vgg16.LAYERS]

@@ -13,18 +13,25 @@ import yaml
 from PIL import Image
 
 from conftest import REPO, last_line, renderer, run
-from pipeline import config, examples, jobs, layout, quality, settings, vgg16
+from pipeline import config
+from pipeline.config import settings
+from pipeline.images import photos
+from pipeline.images.folder import sources
+from pipeline.jobs.examples import find_examples
+from pipeline.measure import examples
+from pipeline.model import vgg16
+from pipeline.output import layout
 from pipeline.errors import AtlasError
-from pipeline.record import FilterExamples
+from pipeline.output.record import TILE, FilterExamples
 
 
 def photo_folder(folder: Path, n: int, seed: int = 0) -> Path:
     """``n`` real photos (crops of the skimage ones) of mixed sizes and formats, in subfolders."""
     rng = np.random.default_rng(seed)
-    photos = quality.photos(256)
+    shots = photos.scorecard_photos(256)
     for i in range(n):
         w, h = (int(v) for v in rng.integers(120, 256, 2))
-        img = Image.fromarray(photos[i % len(photos)]).resize((w, h))
+        img = Image.fromarray(shots[i % len(shots)]).resize((w, h))
         path = folder / f"part{i % 3}" / f"img{i:04d}.{('jpg', 'png', 'webp')[i % 3]}"
         path.parent.mkdir(parents=True, exist_ok=True)
         img.save(path)
@@ -35,13 +42,13 @@ def test_planted_picture_comes_out_first_and_its_box_covers_it(tmp_path, base, r
     layer_name, f, paste = "block5_conv1", 40, 64
     picture = renderer(base, layer_name, method="fourier", size=paste).render([f], 64)[0].image
     folder = photo_folder(tmp_path / "photos", 6)
-    host = np.array(Image.fromarray(quality.photos(256)[3]).resize((300, 224)))
+    host = np.array(Image.fromarray(photos.scorecard_photos(256)[3]).resize((300, 224)))
     x0, y0 = 150, 90
     host[y0:y0 + paste, x0:x0 + paste] = picture
     Image.fromarray(host).save(folder / "planted.png")
     e = settings.Examples(str(tmp_path / "atlas"), str(folder), "x", 224, 3, False, {layer_name: [f]},
-                          "cpu", settings.Weights("torchvision-imagenet", None, "auto"))
-    manifest = json.loads(jobs.find_examples(e).read_text())
+                          "cpu", settings.WeightsSetting("torchvision-imagenet", None, "auto"))
+    manifest = json.loads(find_examples(e).read_text())
     assert manifest["images"] == 7 and manifest["skipped"] == []
     found = FilterExamples.read(layout.example_files(e.outdir, layer_name, f)[1])
     first = found.examples[0]
@@ -50,7 +57,7 @@ def test_planted_picture_comes_out_first_and_its_box_covers_it(tmp_path, base, r
     assert left <= x0 and top <= y0 and right >= x0 + paste and bottom >= y0 + paste
     assert [x.activation for x in found.examples] == sorted((x.activation for x in found.examples), reverse=True)
     with Image.open(layout.example_files(e.outdir, layer_name, f)[0]) as mosaic:
-        assert mosaic.size == (2 * examples.TILE, 2 * examples.TILE)  # 3 tiles, 2 columns
+        assert mosaic.size == (2 * TILE, 2 * TILE)  # 3 tiles, 2 columns
 
 
 def run_examples(tmp_path: Path, folder: Path) -> dict:
@@ -88,7 +95,7 @@ def test_links_outside_the_folder_are_refused(tmp_path):
     outside = photo_folder(tmp_path / "elsewhere", 1) / "part0" / "img0000.jpg"
     (folder / "inside-link.jpg").symlink_to(folder / "part0" / "img0000.jpg")
     (folder / "outside-link.jpg").symlink_to(outside)
-    found, refused = examples.sources(str(folder))
+    found, refused = sources(str(folder))
     assert [s.name for s in found] == ["inside-link.jpg", "part0/img0000.jpg", "part1/img0001.png"]
     assert refused == 1
 

@@ -42,7 +42,7 @@ def benchmark(path: Path) -> dict:
 
 
 def test_every_filter_has_its_png_record_and_page(full):
-    from pipeline import vgg16
+    from pipeline.model import vgg16
 
     out = full[0] / "atlas"
     for lyr in vgg16.LAYERS:
@@ -119,8 +119,9 @@ def test_figures_of_the_run(full):
 def test_one_step_makes_filters_silent_not_dead(full):
     """At 1 step many filters do not fire yet: they are silent after 1 step, not dead. Dead is
     kept for block1_conv1 filters that no image can fire (decided from the weights: none)."""
-    from pipeline import layout, vgg16
-    from pipeline.record import FilterRecord
+    from pipeline.model import vgg16
+    from pipeline.output import layout
+    from pipeline.output.record import FilterRecord
 
     out = full[0] / "atlas"
     silent = {}

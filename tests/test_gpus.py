@@ -48,7 +48,7 @@ def test_two_gpus_two_jobs_at_once_each_on_its_own(tmp_path):
     assert "device: CPU (assigned GPU" in log
 
 
-CLAIM = ("import sys, time; sys.path.insert(0, {repo!r}); from pipeline import device; "
+CLAIM = ("import sys, time; sys.path.insert(0, {repo!r}); from pipeline.jobs import device; "
          "print(device.claim(), flush=True); time.sleep(600)")
 
 
@@ -73,7 +73,7 @@ def test_a_gpu_is_held_for_the_jobs_life_and_freed_even_by_sigkill(tmp_path):
 
 
 def test_a_schedulers_cuda_visible_devices_is_respected(tmp_path):
-    code = ("import sys; sys.path.insert(0, {repo!r}); from pipeline import device; "
+    code = ("import sys; sys.path.insert(0, {repo!r}); from pipeline.jobs import device; "
             "print(device.claim())").format(repo=str(REPO))
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          env=with_fake_gpus(2, SLURM_JOB_ID="7", CUDA_VISIBLE_DEVICES="1",
@@ -99,33 +99,34 @@ def test_device_gpu_without_a_gpu_is_one_line_before_any_job(tmp_path):
 
 def test_out_of_memory_halves_the_batch_and_goes_on(base, real_weights, tmp_path, capsys):
     """A GPU with room for two filters at a time: the job says so, halves, and renders all."""
-    import tensorflow as tf
+    from concurrent.futures import ThreadPoolExecutor
 
-    from pipeline import circuits, jobs, record, vgg16
+    from pipeline import config
+    from pipeline.config import settings
+    from pipeline.jobs.ascend import Ascend, Measures
+    from pipeline.optvis import backend
+    from pipeline.output.record import FilterRecord
 
     real = renderer(base, "block1_conv2", "classic", size=32)
 
     class Tight:
         def render(self, batch, steps, label=""):
             if len(batch) > 2:
-                raise tf.errors.ResourceExhaustedError(None, None, "OOM when allocating tensor")
+                raise backend.OutOfMemory(None, None, "OOM when allocating tensor")
             return real.render(batch, steps, label=label)
 
         def measure(self, images, targets):
             return real.measure(images, targets)
 
-    s = real.settings
-    from concurrent.futures import ThreadPoolExecutor
-
+    cfg = config.load(overrides={"outdir": str(tmp_path), "method": "classic", "size": 32, "device": "cpu"})
+    job = Ascend(settings.ascent_job(cfg, "block1_conv2", [0, 1, 2, 3, 4]))
     with ThreadPoolExecutor(1) as writer:
-        measures = jobs.Measures(None, None, circuits.kernels(base))
-        jobs._render_batches(Tight(), measures, s, vgg16.layer("block1_conv2"), [0, 1, 2, 3, 4], 5, "main",
-                             str(tmp_path), "CPU", real_weights, writer)
+        job.batches(Tight(), Measures(None, None, job.kernels), "main", job.job.main, [[0, 1, 2, 3, 4]], writer)
     err = capsys.readouterr().err
     assert "out of memory with 5 filters; halving the batch to 2" in err
     assert "out of memory with 3 filters; halving the batch to 1" in err
     for f in range(5):
-        rec = record.FilterRecord.read(tmp_path / "filters" / "block1_conv2" / f"{f:04d}.json")
+        rec = FilterRecord.read(tmp_path / "filters" / "block1_conv2" / f"{f:04d}.json")
         assert rec.filter == f and rec.activation.png > rec.activation.initial
     alone = renderer(base, "block1_conv2", "classic", size=32).render([4], 20)[0].image
     with __import__("PIL").Image.open(tmp_path / "filters" / "block1_conv2" / "0004.png") as im:

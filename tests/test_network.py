@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from pipeline import vgg16
+from pipeline.model import vgg16
 
 
 def test_thirteen_layers_4224_filters_and_keras_names():
@@ -47,7 +47,7 @@ def test_cut_model_is_pre_relu_of_the_real_layer(base):
     import keras
 
     x = np.random.default_rng(0).normal(0, 1, (1, 48, 48, 3)).astype(np.float32)
-    cut = vgg16.cut_model(base, "block3_conv2")
+    cut = network.cut_model(base, "block3_conv2")
     post = keras.Model(base.input, base.get_layer("block3_conv2").output)(x)
     pre = cut(x)
     np.testing.assert_allclose(np.maximum(np.asarray(pre), 0), np.asarray(post), rtol=1e-4, atol=1e-4)

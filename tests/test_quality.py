@@ -1,4 +1,4 @@
-"""The quality measures, and the fourier method beating classic on them on the real weights."""
+"""The scorecard's measures, and the fourier method beating classic on them on the real weights."""
 
 from __future__ import annotations
 
@@ -6,30 +6,36 @@ import numpy as np
 import pytest
 
 from conftest import renderer
-from pipeline import quality, vgg16
+from pipeline import config
+from pipeline.config import estimate, settings
+from pipeline.images import photos
+from pipeline.measure import scorecard
+from pipeline.measure.probe import Probe
+from pipeline.model import network, vgg16
+from pipeline.optvis import render
 
 
 def test_spectral_share_of_noise_and_of_a_smooth_image():
     rng = np.random.default_rng(0)
     noise = rng.normal(128, 40, (128, 128, 3))
     # White noise spreads power evenly: the share is the area outside radius 0.25, 1 - pi/16.
-    assert quality.spectral_share(noise) == pytest.approx(1 - np.pi / 16, abs=0.02)
+    assert scorecard.spectral_share(noise) == pytest.approx(1 - np.pi / 16, abs=0.02)
     yy, xx = np.mgrid[0:128, 0:128]
     smooth = np.stack([np.sin(2 * np.pi * xx / 64)] * 3, -1) * 50 + 128
-    assert quality.spectral_share(smooth) < 0.001
+    assert scorecard.spectral_share(smooth) < 0.001
 
 
 def test_photos_are_low_frequency():
-    shares = [quality.spectral_share(p) for p in quality.photos(128)]
-    assert len(shares) == len(quality.PHOTOS) and np.median(shares) < 0.1
+    shares = [scorecard.spectral_share(p) for p in photos.scorecard_photos(128)]
+    assert len(shares) == len(photos.PHOTOS) and np.median(shares) < 0.1
 
 
 @pytest.fixture(scope="module")
 def compared(base, real_weights):
     layer_name, filters = "block3_conv1", [0, 5]
-    cut = vgg16.cut_model(base, layer_name)
-    probe = quality.Probe(cut, real_weights.preprocess)
-    photo_acts = probe.activations(quality.photos(128))
+    cut = network.cut_model(base, layer_name)
+    probe = Probe(cut, real_weights.preprocess)
+    photo_acts = probe.activations(photos.scorecard_photos(128))
     out = {}
     for method, steps in (("classic", 20), ("fourier", 96)):
         r = renderer(base, layer_name, method, size=128)
@@ -40,7 +46,7 @@ def compared(base, real_weights):
 def test_fourier_is_smoother_than_classic(compared):
     _, _, out = compared
     for (c, _), (f, _) in zip(out["classic"], out["fourier"]):
-        assert quality.spectral_share(f) < quality.spectral_share(c)
+        assert scorecard.spectral_share(f) < scorecard.spectral_share(c)
 
 
 def test_fourier_is_more_robust_than_classic(compared):
@@ -57,11 +63,9 @@ def test_fourier_beats_every_photo(compared):
 
 def render_recipe(base, layer_name: str, filters: list[int], overrides: dict):
     """Images and final activations of ``filters`` under the config's defaults plus ``overrides``."""
-    from pipeline import ascent, config, estimate, settings
-
     cfg = config.load(overrides={"layers": [layer_name], **overrides})
     s = settings.ascent(cfg, layer_name)
-    r = ascent.for_filters(vgg16.cut_model(base, layer_name), vgg16.layer(layer_name), s, "torch")
+    r = render.for_filters(network.cut_model(base, layer_name), vgg16.layer(layer_name), s, "torch")
     flops = estimate.ascent_flops(layer_name, s.steps, s.size + 2 * s.fourier.pad)
     return r.render(filters, s.steps), flops
 
@@ -70,8 +74,6 @@ LUCID = {"fourier": {"schedule": "lucid"}}
 
 
 def test_lucid_recipe_is_the_old_default_by_name():
-    from pipeline import config, settings
-
     old = {"lr": 0.05, "pad": 12, "canvas": "reflect", "cutoff": 0.22, "jitter": 8, "rotate": 10}
     for layer_name in ("block1_conv1", "block5_conv3"):
         s = settings.ascent(config.load(overrides=LUCID), layer_name)
@@ -98,6 +100,6 @@ def test_default_holds_up_when_moved_with_border_loss_counted(base, real_weights
     """The default recipe, at its own steps and size: moved copies on a mean-colour canvas keep
     at least 80% of the activation, and the picture beats every photo."""
     (res,), _ = render_recipe(base, layer_name, [f], {})
-    probe = quality.Probe(vgg16.cut_model(base, layer_name), real_weights.preprocess)
+    probe = Probe(network.cut_model(base, layer_name), real_weights.preprocess)
     assert probe.robustness(res.image, f) >= 0.8
-    assert probe.strength(res.image, f, probe.activations(quality.photos(128))) > 1
+    assert probe.strength(res.image, f, probe.activations(photos.scorecard_photos(128))) > 1

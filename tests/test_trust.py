@@ -6,7 +6,14 @@ import numpy as np
 import pytest
 
 from conftest import renderer
-from pipeline import circuits, quality, twins, vgg16
+from pipeline import config
+from pipeline.config import settings
+from pipeline.images import photos
+from pipeline.measure import circuits, scorecard, twins
+from pipeline.measure.probe import Probe
+from pipeline.model import network, vgg16
+from pipeline.model.vgg16 import IMAGENET_MEAN_RGB
+from pipeline.optvis import render, transform
 
 
 @pytest.fixture(scope="module")
@@ -50,7 +57,7 @@ def test_the_ends_of_the_chain(kernels):
 def test_first_layer_can_fire_is_exact(base, kernels):
     """The bound's image, built from the weights' signs, reaches the bound at an interior pixel;
     a filter decided dead stays at or below zero there."""
-    model = vgg16.cut_model(base, "block1_conv1")
+    model = network.cut_model(base, "block1_conv1")
     weights, bias = kernels["block1_conv1"]
     lo, hi = (0 - vgg16.IMAGENET_MEAN) / vgg16.IMAGENET_STD, (1 - vgg16.IMAGENET_MEAN) / vgg16.IMAGENET_STD
     for f in range(0, 64, 9):
@@ -67,15 +74,15 @@ def test_first_layer_can_fire_is_exact(base, kernels):
 def block4(base, real_weights):
     r = renderer(base, "block4_conv2", method="fourier", size=64)
     pictures = {f: res.image for f, res in zip((3, 50), r.render([3, 50], 24))}
-    probe = quality.Probe(vgg16.cut_model(base, "block4_conv2"), real_weights.preprocess)
-    return pictures, probe, probe.activations(quality.photos(64))
+    probe = Probe(network.cut_model(base, "block4_conv2"), real_weights.preprocess)
+    return pictures, probe, probe.activations(photos.scorecard_photos(64))
 
 
 def test_scorecard_is_sensible_and_favours_its_own_filter(block4):
     pictures, probe, photo_acts = block4
     own, other = probe.scorecards(np.stack([pictures[3], pictures[3]]), [3, 50], photo_acts)
-    assert own is not None and own.best_photo in quality.PHOTOS
-    assert own.strength > 1 and 0.3 < own.robustness < 1.5 and 0 <= own.spectral_share < quality.SMOOTH
+    assert own is not None and own.best_photo in photos.PHOTOS
+    assert own.strength > 1 and 0.3 < own.robustness < 1.5 and 0 <= own.spectral_share < scorecard.SMOOTH
     assert "beats every photo" in own.verdict and own.seconds > 0
     assert other is None or own.strength > other.strength  # A's picture speaks for A, not for B
 
@@ -84,7 +91,7 @@ def test_scorecard_is_sensible_and_favours_its_own_filter(block4):
 @pytest.mark.parametrize("layer_name", ["block1_conv1", "block2_conv1"])
 def test_own_filter_alone_equals_the_whole_layer(base, real_weights, layer_name):
     """The scorecard computes only each picture's own filter; it must be the whole layer's value."""
-    probe = quality.Probe(vgg16.cut_model(base, layer_name), real_weights.preprocess)
+    probe = Probe(network.cut_model(base, layer_name), real_weights.preprocess)
     images = np.random.default_rng(0).uniform(0, 255, (6, 40, 40, 3)).astype(np.float32)
     filters = [5, 5, 17, 0, 63, 17]  # repeats, as the moved copies of one picture have
     whole = probe.activations(images)[np.arange(6), filters]
@@ -94,36 +101,32 @@ def test_own_filter_alone_equals_the_whole_layer(base, real_weights, layer_name)
 def test_the_robustness_canvas_counts_what_leaves_the_frame(block4):
     """On a mean-colour canvas a shrunk or shifted copy loses its border; reflect-padding
     would mirror the picture back in. The same draws, both canvases: mean loses more."""
-    from pipeline import transforms
-
     pictures, probe, _ = block4
-    shift = transforms.identity(1)
+    shift = transform.identity(1)
     shift[0, 2] = 8.0  # each output pixel samples 8 px to its right: the last 8 columns are uncovered
     black = np.zeros((1, 32, 32, 3), np.float32)
-    uncovered = np.asarray(transforms.apply(black, shift, 0, canvas="mean"))[0, :, -6:]
-    assert np.allclose(uncovered, transforms.MEAN_RGB, atol=0.5)
-    assert np.asarray(transforms.apply(black, shift, 0, canvas="reflect")).max() == 0
+    uncovered = np.asarray(transform.apply(black, shift, 0, canvas="mean"))[0, :, -6:]
+    assert np.allclose(uncovered, IMAGENET_MEAN_RGB, atol=0.5)
+    assert np.asarray(transform.apply(black, shift, 0, canvas="reflect")).max() == 0
     image = np.stack([pictures[3]] * 8).astype(np.float32)
-    rows = transforms.draw(np.random.default_rng(0), 8, 64, 0, 8.0, (0.9, 1.1), 10.0)
-    mean = np.asarray(transforms.apply(image, rows, 0, canvas="mean"))
-    reflect = np.asarray(transforms.apply(image, rows, 0, canvas="reflect"))
+    rows = transform.draw(np.random.default_rng(0), 8, 64, 0, 8.0, (0.9, 1.1), 10.0)
+    mean = np.asarray(transform.apply(image, rows, 0, canvas="mean"))
+    reflect = np.asarray(transform.apply(image, rows, 0, canvas="reflect"))
     assert probe.activations(mean)[:, 3].mean() < probe.activations(reflect)[:, 3].mean()
 
 
 def test_a_planted_twin_is_found_at_90_degrees(base, real_weights):
     """Filter 9's kernel and bias become filter 4's rotated by 90 degrees: the layer's response
     is then exactly rotation-equivariant, so 9 must answer 4's picture rotated by 90 degrees."""
-    from pipeline import ascent, config, settings
-
-    model = vgg16.cut_model(base, "block1_conv1")
+    model = network.cut_model(base, "block1_conv1")
     kernel, bias = (np.array(w) for w in model.layers[-1].get_weights())
     kernel[:, :, :, 9], bias[9] = np.rot90(kernel[:, :, :, 4], 1, axes=(0, 1)), bias[4]
     model.layers[-1].set_weights([kernel, bias])
     cfg = config.load(overrides={"size": 48})
-    r = ascent.for_filters(model, vgg16.layer("block1_conv1"), settings.ascent(cfg, "block1_conv1"), real_weights.preprocess)
+    r = render.for_filters(model, vgg16.layer("block1_conv1"), settings.ascent(cfg, "block1_conv1"), real_weights.preprocess)
     rendered = [4, 9, 20]
     images = np.stack([res.image for res in r.render(rendered, 64)])
-    probe = quality.Probe(model, real_weights.preprocess)
+    probe = Probe(model, real_weights.preprocess)
     found = twins.find(probe.activations, images, rendered)
     pair = [t for t in found if (t.filter, t.twin) == (4, 9)]
     assert [t.transform for t in pair] == ["rotated 90°"]

@@ -9,7 +9,7 @@ import pickle
 import numpy as np
 import pytest
 
-from pipeline import vgg16, weights
+from pipeline.model import network, vgg16, weights
 from pipeline.errors import AtlasError
 
 
@@ -60,7 +60,7 @@ def test_conversion_round_trips_every_layer(tmp_path):
     pairs = weights.read_checkpoint(fake_checkpoint())
     out = weights.convert(pairs, tmp_path / "fake.weights.h5")
     assert out.exists() and not list(tmp_path.glob("*.tmp*"))
-    model = vgg16.conv_base(out)
+    model = network.conv_base(out)
     for lyr, (kernel, bias) in zip(vgg16.LAYERS, pairs):
         got_k, got_b = model.get_layer(lyr.name).get_weights()
         np.testing.assert_array_equal(got_k, kernel)

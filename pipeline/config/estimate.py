@@ -7,7 +7,8 @@ padded before the network sees it, so it pays for ``size + 2 * pad`` pixels a si
 
 from __future__ import annotations
 
-from .vgg16 import flops_to
+from ..model.vgg16 import flops_to
+from . import recipes
 
 CPU_FLOPS_PER_CORE = 95e9  # float32, measured on the 2-core build machine at depth (190 GFLOP/s)
 
@@ -18,13 +19,11 @@ def ascent_flops(layer: str, steps: int, side: int) -> float:
 
 def chunk_flops(cfg: dict, layer: str, filters: int) -> float:
     """Executed FLOPs of one ascent job: ``filters`` of ``layer``, and their classic comparison."""
-    from .config import default_steps, for_layer
-
-    steps, fourier = for_layer(cfg, layer)
+    steps, fourier = recipes.for_layer(cfg, layer)
     pad = fourier["pad"] if cfg["method"] == "fourier" else 0
     total = filters * cfg["diversity"] * ascent_flops(layer, steps, cfg["size"] + 2 * pad)
     if cfg["compare_classic"]:
-        total += filters * ascent_flops(layer, default_steps("classic"), cfg["size"])
+        total += filters * ascent_flops(layer, recipes.default_steps("classic"), cfg["size"])
     return total
 
 
@@ -34,6 +33,7 @@ def atlas_flops(cfg: dict) -> float:
 
 
 def duration(seconds: float) -> str:
+    """A time as people say it: seconds up to 2 minutes, minutes up to 2 hours, then hours."""
     if seconds < 120:
         return f"{seconds:.0f} s"
     if seconds < 2 * 3600:

@@ -23,7 +23,7 @@ def pixels_init(rng: np.random.Generator, size: int, mean: float, std: float) ->
     return rng.normal(mean, std, size=(size, size, 3)).astype(np.float32)
 
 
-class Fourier:
+class FourierImage:
     """Real-valued inverse 2-D FFT as two matrix products, so any Keras backend can run it.
 
     ``irfft2d`` is linear; writing it as matmuls with fixed cosine/sine bases keeps the whole

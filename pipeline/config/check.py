@@ -2,8 +2,8 @@
 
 Every check happens here, before any compute, and every failure is one :class:`AtlasError`
 line that names the setting, the value and what is allowed. What comes out is a plain dict
-with every default from ``config.schema.yaml`` (the only home of defaults); ``settings``
-turns it into the typed settings each job receives.
+with every default from ``schema.yaml`` (the only home of defaults); ``settings`` turns it
+into the typed settings each job receives, and ``recipes`` says what each ``auto`` means.
 
 Snakemake's ``--config key=value`` parses anything inside a list or a mapping as a string
 (``filters=[0,7]`` arrives as ``['0', '7']``) and reads only ``True``/``False`` as booleans.
@@ -17,46 +17,17 @@ import copy
 from functools import lru_cache
 from pathlib import Path
 
+import jsonschema
 import yaml
 
-from .errors import AtlasError
-from .vgg16 import BY_NAME, LAYERS, ConvLayer
+from ..errors import AtlasError
+from ..images import folder, photos
+from ..model import weights
+from ..model.vgg16 import BY_NAME, LAYERS
+from .selection import filters_for, selection
 
-SCHEMA_FILE = Path(__file__).with_name("config.schema.yaml")
-DEFAULT_FILE = Path(__file__).resolve().parent.parent / "config.yaml"
-# What 'auto' means for steps and for the fourier settings, per schedule. 'lucid' is Lucid's
-# recipe, the atlas default until 0.2. The default, schedule 'auto', reaches 90% of its
-# activation or more in a quarter of its time at every block (bench/convergence.py,
-# docs/benchmarks.md): 'cosine' in blocks 1-4; 'wsd' in block 5, where cosine reaches 83%.
-# wsd's finer spectrum (cutoff) would put high-frequency noise into blocks 1-4's pictures.
-RECIPES = {
-    "cosine": {"steps": 160, "lr": 0.5, "pad": 0, "canvas": "mean", "cutoff": 0.22, "jitter": 8, "rotate": 10},
-    "wsd": {"steps": 150, "lr": 0.5, "pad": 0, "canvas": "mean", "cutoff": 0.27, "jitter": 12, "rotate": 15},
-    "lucid": {"steps": 512, "lr": 0.05, "pad": 12, "canvas": "reflect", "cutoff": 0.22, "jitter": 8, "rotate": 10},
-}
-CLASSIC_STEPS = 20
-
-
-def schedule(name: str, layer: str | None) -> str:
-    """The schedule a layer runs: ``auto`` is 'wsd' in block 5 and 'cosine' before it. The
-    class logits (``layer`` None) keep 'cosine': wsd, tuned on block 5's filters, overshoots
-    them (a class's probability fell from above 0.99 to nothing in 24 steps)."""
-    if name != "auto":
-        return name
-    return "wsd" if layer and BY_NAME[layer].block == 5 else "cosine"
-
-
-def default_steps(method: str, schedule: str | None = None) -> int:
-    return CLASSIC_STEPS if method == "classic" else RECIPES[schedule]["steps"]
-
-
-def for_layer(cfg: dict, layer: str | None) -> tuple[int, dict]:
-    """A layer's steps and fourier settings, each 'auto' replaced by its schedule's value."""
-    fourier = {**cfg["fourier"], "schedule": schedule(cfg["fourier"]["schedule"], layer)}
-    own = RECIPES[fourier["schedule"]]
-    fourier.update({key: own[key] for key, value in fourier.items() if value == "auto"})
-    steps = default_steps(cfg["method"], fourier["schedule"]) if cfg["steps"] == "auto" else cfg["steps"]
-    return steps, fourier
+SCHEMA_FILE = Path(__file__).with_name("schema.yaml")
+DEFAULT_FILE = Path(__file__).resolve().parents[2] / "config.yaml"
 
 
 @lru_cache(maxsize=1)
@@ -114,8 +85,6 @@ def merge(base: dict, override: dict) -> dict:
 
 
 def _valid(value, sch: dict) -> bool:
-    import jsonschema
-
     return jsonschema.Draft202012Validator(sch).is_valid(value)
 
 
@@ -160,8 +129,6 @@ def _fill_defaults(node: dict, sch: dict) -> None:
 
 
 def _schema_error(raw: dict, sch: dict) -> str | None:
-    import jsonschema
-
     validator = jsonschema.Draft202012Validator(sch)
     error = jsonschema.exceptions.best_match(validator.iter_errors(raw))
     if error is None:
@@ -209,18 +176,14 @@ def check(raw: dict) -> dict:
         cfg["layers"] = [lyr.name for lyr in LAYERS]
     else:  # network order, whatever order they were listed in
         cfg["layers"] = [lyr.name for lyr in LAYERS if lyr.name in cfg["layers"]]
-    cfg["filters"] = _selection(cfg["filters"], cfg["layers"])
+    cfg["filters"] = selection(cfg["filters"], cfg["layers"])
     _check_extras(cfg)
     _check_weights(cfg)
-    from .examples import check as check_examples
-
-    check_examples(cfg["examples"])
+    folder.check(cfg["examples"])
     return cfg
 
 
 def _check_weights(cfg: dict) -> None:
-    from . import weights
-
     spec = cfg["weights"]
     resolved = weights.resolve(spec, weights.cache_dir(cfg["cache"]), cfg["preprocess"])
     if spec not in weights.NAMES and not resolved.file.exists():
@@ -234,63 +197,14 @@ def _check_weights(cfg: dict) -> None:
 
 def _check_extras(cfg: dict) -> None:
     """Dreams and classes: unique names, filters in range, photos that exist."""
-    from .dream import SKIMAGE
-
     for section in ("dreams", "classes"):
         names = [item["name"] for item in cfg[section]]
         dup = sorted({n for n in names if names.count(n) > 1})
         if dup:
             raise AtlasError(f"config: {section} name {dup[0]!r} is used twice; names must be unique")
     for i, d in enumerate(cfg["dreams"]):
-        d["filters"] = _filters_for(d["filters"], BY_NAME[d["layer"]], f"dreams[{i}].filters")
-        photo = d["photo"]
-        if photo.startswith(SKIMAGE):
-            import skimage.data
-
-            if not callable(getattr(skimage.data, photo[len(SKIMAGE):], None)):
-                raise AtlasError(f"config: dreams[{i}].photo = {photo!r} is not a skimage.data "
-                                 "image; expected a file path or e.g. skimage:chelsea")
-        elif not Path(photo).expanduser().is_file():
-            raise AtlasError(f"config: dreams[{i}].photo = {photo!r} does not exist; expected an "
-                             "image file path or skimage:NAME")
-
-
-def _filters_for(choice, lyr: ConvLayer, setting: str) -> list[int]:
-    if choice == "all":
-        return list(range(lyr.filters))
-    if isinstance(choice, int):  # a count: the first N, all of them where the layer has fewer
-        return list(range(min(choice, lyr.filters)))
-    bad = [f for f in choice if f >= lyr.filters]
-    if bad:
-        raise AtlasError(f"config: {setting} = {bad[0]} is out of range for {lyr.name}; "
-                         f"expected 0 to {lyr.filters - 1}")
-    return sorted(choice)
-
-
-def _selection(choice, layers: list[str]) -> dict[str, list[int]]:
-    """The ``filters`` setting as layer name -> the filter indices to render, network order."""
-    if isinstance(choice, dict):
-        unknown = [name for name in choice if name not in BY_NAME]
-        if unknown:
-            raise AtlasError(f"config: filters has unknown layer {unknown[0]!r}; expected VGG16 conv "
-                             "layer names (block1_conv1 ... block5_conv3)")
-        missing = [name for name in choice if name not in layers]
-        if missing:
-            raise AtlasError(f"config: filters names {missing[0]!r}, which is not in layers "
-                             f"{layers!r}; add it to layers or remove it from filters")
-        return {name: _filters_for(choice.get(name, "all"), BY_NAME[name], f"filters.{name}")
-                for name in layers}
-    if isinstance(choice, list):
-        # One list for every layer: each layer renders the indices it has (filters=[0,7,100]
-        # means 100 where there is a filter 100); an index no selected layer has is an error.
-        most = max(BY_NAME[name].filters for name in layers)
-        bad = [f for f in choice if f >= most]
-        if bad:
-            raise AtlasError(f"config: filters = {bad[0]} is out of range for every selected layer; "
-                             f"expected 0 to {most - 1}")
-        picked = {name: sorted(f for f in choice if f < BY_NAME[name].filters) for name in layers}
-        return {name: fs for name, fs in picked.items() if fs}
-    return {name: _filters_for(choice, BY_NAME[name], "filters") for name in layers}
+        d["filters"] = filters_for(d["filters"], BY_NAME[d["layer"]], f"dreams[{i}].filters")
+        photos.check(d["photo"], f"config: dreams[{i}].photo")
 
 
 def load(path: str | Path | None = None, overrides: dict | None = None) -> dict:

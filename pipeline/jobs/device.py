@@ -10,7 +10,7 @@ job chooses in its own process, before TensorFlow starts:
   set limits which GPUs are candidates.
 
 GPUs are counted with ``nvidia-smi``, so a test can put a fake one on ``PATH``. TensorFlow
-then allocates memory as it needs it rather than mapping the whole card.
+then allocates memory as it needs it rather than mapping the whole card (``backend.start``).
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import AtlasError
+from ..errors import AtlasError
 
 LOCKS = Path(os.environ.get("VGG16_ATLAS_GPU_LOCKS", "/tmp/vgg16-atlas-gpu-locks"))
 _held: list = []     # open lock files: closing them (or the process ending) frees the GPU
@@ -129,18 +129,10 @@ def choose(setting: str) -> None:
     os.environ.setdefault("TF_FORCE_GPU_ALLOW_GROWTH", "true")
 
 
-def start_tensorflow(setting: str) -> str:
-    """TensorFlow on the chosen device; where it runs, e.g. "GPU 0 (NVIDIA H100, GPU-...)" or "CPU".
-
-    With ``device: gpu`` and no usable GPU: one line, before any work.
-    """
-    choose(setting)
-    assigned = _chosen[0]
-    import tensorflow as tf
-
-    usable = tf.config.list_physical_devices("GPU")
-    for gpu in usable:
-        tf.config.experimental.set_memory_growth(gpu, True)
+def where(setting: str, usable: int) -> str:
+    """Where this job runs, e.g. "GPU 0 (NVIDIA H100, GPU-...)" or "CPU", once the backend has
+    started and found ``usable`` GPUs. With ``device: gpu`` and none: one line, before any work."""
+    assigned = _chosen[0] if _chosen else ""
     if usable:
         return assigned or "GPU 0"
     if setting == "gpu":

@@ -13,12 +13,14 @@ import types
 import typing
 from dataclasses import dataclass
 
-from .vgg16 import BY_NAME, LAYERS
-
+from ..images import folder
+from ..model.vgg16 import BY_NAME, LAYERS
+from ..output.layout import extra_pages
+from . import recipes
 
 
 @dataclass(frozen=True)
-class Fourier:
+class FourierSettings:
     """Lucid's parameterisation and transforms (``fourier.*`` in the config)."""
 
     schedule: str
@@ -34,7 +36,7 @@ class Fourier:
 
 
 @dataclass(frozen=True)
-class Classic:
+class ClassicSettings:
     """Chollet 2016's pixel ascent (``classic.*`` in the config)."""
 
     step_size: float
@@ -43,7 +45,9 @@ class Classic:
 
 
 @dataclass(frozen=True)
-class Weights:
+class WeightsSetting:
+    """The ``weights``, ``cache`` and ``preprocess`` settings, as given (``weights.resolve`` finds the file)."""
+
     name: str          # torchvision-imagenet | keras-imagenet | a .weights.h5 path
     cache: str | None
     preprocess: str    # auto | torch | caffe
@@ -63,12 +67,12 @@ class Ascent:
     precision: str
     jit: bool
     device: str
-    weights: Weights
-    fourier: Fourier | None
-    classic: Classic | None
+    weights: WeightsSetting
+    fourier: FourierSettings | None
+    classic: ClassicSettings | None
 
     @property
-    def knobs(self) -> Fourier | Classic:
+    def knobs(self) -> FourierSettings | ClassicSettings:
         return self.fourier if self.method == "fourier" else self.classic
 
 
@@ -77,6 +81,9 @@ class AscentJob:
     """What one ascent job renders for its chunk: the main method, and the classic comparison
     beside it (``compare_classic``) in the same process, so the two share one start-up."""
 
+    outdir: str
+    layer: str
+    filters: list[int]
     main: Ascent
     classic: Ascent | None
 
@@ -113,7 +120,7 @@ class Twins:
     layer: str
     filters: list[int]
     device: str
-    weights: Weights
+    weights: WeightsSetting
 
 
 @dataclass(frozen=True)
@@ -128,7 +135,7 @@ class Examples:
     negative: bool
     filters: dict[str, list[int]]    # whose mosaics and JSON to write
     device: str
-    weights: Weights
+    weights: WeightsSetting
 
 
 @dataclass(frozen=True)
@@ -160,7 +167,7 @@ class DreamJob:
     outdir: str
     seed: int
     device: str
-    weights: Weights
+    weights: WeightsSetting
     dream: Dream
 
 
@@ -184,29 +191,29 @@ def _pick(cls, data: dict):
     return cls(**{f.name: data[f.name] for f in dataclasses.fields(cls)})
 
 
-def weights(cfg: dict) -> Weights:
-    return Weights(cfg["weights"], cfg["cache"], cfg["preprocess"])
+def weights(cfg: dict) -> WeightsSetting:
+    return WeightsSetting(cfg["weights"], cfg["cache"], cfg["preprocess"])
 
 
 def ascent(cfg: dict, layer: str | None, method: str | None = None) -> Ascent:
     """The main render of ``layer`` (None: the class logits), or with ``method="classic"`` the
     comparison render beside it (Chollet's method at its own steps, one image per filter)."""
-    from .config import default_steps, for_layer
-
     method = method or cfg["method"]
     compare = method != cfg["method"]
-    steps, fourier = for_layer(cfg, layer)
+    steps, fourier = recipes.for_layer(cfg, layer)
     return Ascent(
-        method=method, steps=default_steps(method) if compare else steps, size=cfg["size"],
+        method=method, steps=recipes.default_steps(method) if compare else steps, size=cfg["size"],
         seed=cfg["seed"], diversity=1 if compare else cfg["diversity"],
         diversity_weight=cfg["diversity_weight"], batch_size=cfg["batch_size"],
         precision=cfg["precision"], jit=cfg["jit"], device=cfg["device"], weights=weights(cfg),
-        fourier=_pick(Fourier, {**fourier, "scale": tuple(fourier["scale"])}) if method == "fourier" else None,
-        classic=_pick(Classic, cfg["classic"]) if method == "classic" else None)
+        fourier=_pick(FourierSettings, {**fourier, "scale": tuple(fourier["scale"])}) if method == "fourier" else None,
+        classic=_pick(ClassicSettings, cfg["classic"]) if method == "classic" else None)
 
 
-def ascent_job(cfg: dict, layer: str) -> AscentJob:
-    return AscentJob(ascent(cfg, layer), ascent(cfg, layer, "classic") if cfg["compare_classic"] else None)
+def ascent_job(cfg: dict, layer: str, filters: list[int]) -> AscentJob:
+    """The ascent job of ``filters`` of ``layer`` (a chunk, see :func:`chunks`)."""
+    return AscentJob(cfg["outdir"], layer, filters, ascent(cfg, layer),
+                     ascent(cfg, layer, "classic") if cfg["compare_classic"] else None)
 
 
 def grid(cfg: dict, layer: str) -> Grid:
@@ -218,8 +225,6 @@ def dreams(cfg: dict) -> list[Dream]:
 
 
 def pages(cfg: dict, layer: str) -> Pages:
-    from .layout import extra_pages
-
     used = [d for d in dreams(cfg) if d.layer == layer]
     return Pages(cfg["outdir"], cfg["title"], layer, cfg["filters"][layer], cfg["compare_classic"],
                  neighbours(cfg, layer), cfg["examples"] != "none", used, extra_pages(bool(cfg["dreams"]), bool(cfg["classes"])))
@@ -238,9 +243,7 @@ def twins(cfg: dict, layer: str) -> Twins:
 
 
 def examples(cfg: dict) -> Examples:
-    from .examples import fingerprint
-
-    return Examples(cfg["outdir"], cfg["examples"], fingerprint(cfg["examples"]), cfg["examples_side"],
+    return Examples(cfg["outdir"], cfg["examples"], folder.fingerprint(cfg["examples"]), cfg["examples_side"],
                     cfg["examples_top"], cfg["examples_negative"], cfg["filters"], cfg["device"], weights(cfg))
 
 
@@ -259,21 +262,11 @@ def classes(cfg: dict) -> Classes:
     return Classes(cfg["outdir"], ascent(cfg, None), targets)
 
 
-def chunk_size(cfg: dict, layer: str) -> int:
-    """Filters per ascent job: a whole layer.
-
-    A job pays a fixed start of about 5 s (importing TensorFlow, loading 58 MB of weights)
-    and about 2 s per layer and method to trace its step loop; on a GPU that is most of a
-    small job (bench/jobs.py). Whole layers keep it to 13 jobs, and still give 8 GPUs work.
-    """
-    return BY_NAME[layer].filters if cfg["chunk_size"] == "auto" else int(cfg["chunk_size"])
-
-
 def chunks(cfg: dict) -> dict[tuple[str, int], list[int]]:
     """(layer, first filter) -> the filters of that ascent job, in network order."""
     out = {}
     for layer, filters in cfg["filters"].items():
-        size = chunk_size(cfg, layer)
+        size = recipes.chunk_size(cfg["chunk_size"], layer)
         for i in range(0, len(filters), size):
             out[(layer, filters[i])] = filters[i:i + size]
     return out

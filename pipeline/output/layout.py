@@ -22,6 +22,7 @@ import tempfile
 from pathlib import Path
 
 import numpy as np
+from PIL import Image
 
 
 def _n(index: int | str) -> str:
@@ -74,11 +75,6 @@ def chunk_manifest(outdir, layer: str, first: int | str) -> str:
     return f"{outdir}/manifests/ascend/{layer}-{_n(first)}.json"
 
 
-def manifest_root(manifest: str) -> str:
-    """The atlas folder a chunk manifest lies in (inverse of :func:`chunk_manifest`)."""
-    return str(Path(manifest).parents[2])
-
-
 def dream_files(outdir, name: str) -> list[str]:
     """The dream, the photo it started from (resized as used), and its metadata."""
     return [f"{outdir}/dreams/{name}.png", f"{outdir}/dreams/{name}.original.png",
@@ -111,12 +107,12 @@ def example_files(outdir, layer: str, index: int) -> tuple[str, str]:
 
 
 def examples_manifest(outdir) -> str:
-    """What the examples job read and wrote; its declared output (see rules/examples.smk)."""
+    """What the examples job read and wrote; its declared output (see rules/measure.smk)."""
     return f"{outdir}/manifests/examples.json"
 
 
 def twins_json(outdir, layer: str) -> str:
-    """A layer's rotation twins (``pipeline/twins.py``), for its pages."""
+    """A layer's rotation twins (``measure/twins.py``), for its pages."""
     return f"{outdir}/manifests/twins/{layer}.json"
 
 
@@ -171,15 +167,11 @@ def _atomic(path: str | Path, write) -> Path:
 
 
 def write_png(path: str | Path, image: np.ndarray) -> Path:
-    from PIL import Image
-
     return _atomic(path, lambda fh: Image.fromarray(image).save(fh, format="PNG", optimize=True))
 
 
 def write_webp(path: str | Path, image: np.ndarray, width: int | None = None) -> Path:
     """A small lossy copy for the pages; the PNG stays the reference."""
-    from PIL import Image
-
     img = Image.fromarray(image)
     if width and img.width > width:
         img = img.resize((width, round(img.height * width / img.width)), Image.LANCZOS)
@@ -196,7 +188,5 @@ def write_text(path: str | Path, text: str) -> Path:
 
 
 def read_png(path: str | Path) -> np.ndarray:
-    from PIL import Image
-
     with Image.open(path) as im:
         return np.asarray(im.convert("RGB"))

@@ -9,8 +9,12 @@ do not depend on which filters share a batch.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 from keras import ops
+
+from ..model.vgg16 import IMAGENET_MEAN_RGB
 
 
 def draw(rng: np.random.Generator, steps: int, size: int, pad: int, jitter: float,
@@ -39,9 +43,21 @@ def identity(steps: int) -> np.ndarray:
     return rows
 
 
-# ImageNet's mean colour in pixels: the "nothing here" a photo's border fades into, and the
-# canvas that quality.robustness puts moved copies on.
-MEAN_RGB = np.array([0.485, 0.456, 0.406], np.float32) * 255.0
+@dataclass(frozen=True)
+class Moves:
+    """A named recipe of random moves: shift, zoom and rotation ranges, and the canvas."""
+
+    jitter: float                # px, either way
+    scale: tuple[float, float]   # zoom range
+    rotate: float                # degrees, either way
+    canvas: str                  # what a move uncovers: "mean" or "reflect" (see apply)
+
+    def draw(self, rng: np.random.Generator, steps: int, size: int, pad: int = 0) -> np.ndarray:
+        return draw(rng, steps, size, pad, self.jitter, self.scale, self.rotate)
+
+
+# The scorecard's moves (measure/probe.py): the size of the moves a reader's eye forgives.
+SCORECARD = Moves(jitter=8.0, scale=(0.9, 1.1), rotate=10.0, canvas="mean")
 
 
 def apply(images, rows, pad: int, canvas: str = "reflect"):
@@ -53,12 +69,12 @@ def apply(images, rows, pad: int, canvas: str = "reflect"):
     """
     if canvas == "mean":
         # affine_transform fills with one scalar: shift so the mean colour is zero, then back.
-        centred = images - MEAN_RGB
+        centred = images - IMAGENET_MEAN_RGB
         if pad:
             centred = ops.pad(centred, ((0, 0), (pad, pad), (pad, pad), (0, 0)))
         moved = ops.image.affine_transform(centred, rows, interpolation="bilinear",
                                            fill_mode="constant", fill_value=0.0)
-        return moved + MEAN_RGB
+        return moved + IMAGENET_MEAN_RGB
     if pad:
         images = ops.pad(images, ((0, 0), (pad, pad), (pad, pad), (0, 0)), mode="reflect")
     return ops.image.affine_transform(images, rows, interpolation="bilinear", fill_mode="reflect")

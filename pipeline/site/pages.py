@@ -17,13 +17,15 @@ from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from . import layout, quality, settings
-from .errors import AtlasError
-from .examples import TILE
-from .record import FilterExamples, FilterRecord
-from .vgg16 import BY_NAME, LAYERS, ConvLayer
+from ..config import settings
+from ..config.selection import ranges
+from ..errors import AtlasError
+from ..measure import scorecard
+from ..model.vgg16 import BY_NAME, LAYERS, ConvLayer
+from ..output import layout
+from ..output.record import TILE, FilterExamples, FilterRecord
 
-TEMPLATES = Path(__file__).resolve().parent.parent / "site_templates"
+TEMPLATES = Path(__file__).resolve().parents[2] / "site_templates"
 TEMPLATE_STATIC = ("atlas.css", "atlas.js", "favicon.svg")
 
 
@@ -31,7 +33,7 @@ TEMPLATE_STATIC = ("atlas.css", "atlas.js", "favicon.svg")
 class LayerPage:
     layer: ConvLayer
     filters: list[FilterRecord] = field(default_factory=list)
-    twins: list[dict] = field(default_factory=list)  # pipeline/twins.py's pairs, as JSON
+    twins: list[dict] = field(default_factory=list)  # measure/twins.py's pairs, as JSON
 
     @property
     def dead(self) -> int:
@@ -47,16 +49,7 @@ class LayerPage:
         return len({t["filter"] for t in self.twins})
 
 
-THRESHOLDS = {"strong": quality.STRONG, "robust": quality.ROBUST, "smooth": quality.SMOOTH}
-
-
-def fails(card) -> list[str]:
-    """The scorecard measures a picture fails, for the layer page's marks."""
-    if card is None:
-        return []
-    return ([] if card.strength > quality.STRONG else ["strength"]) + \
-        ([] if card.robustness >= quality.ROBUST else ["robustness"]) + \
-        ([] if card.spectral_share <= quality.SMOOTH else ["spectral share"])
+THRESHOLDS = {"strong": scorecard.STRONG, "robust": scorecard.ROBUST, "smooth": scorecard.SMOOTH}
 
 
 def _read_json(path: str) -> dict | None:
@@ -83,18 +76,6 @@ def curve_points(curve: list, width: int = 320, height: int = 120, pad: int = 4)
     return " ".join(
         f"{pad + (s - min(steps)) / span_s * (width - 2 * pad):.1f},"
         f"{height - pad - (v - lo) / span_v * (height - 2 * pad):.1f}" for s, v in curve)
-
-
-def ranges(indices: list[int]) -> str:
-    """[0,1,2,5,7,8] -> '0-2,5,7-8': short enough for a search index or a command line."""
-    parts, start = [], None
-    for i, v in enumerate(indices):
-        if start is None:
-            start = v
-        if i + 1 == len(indices) or indices[i + 1] != v + 1:
-            parts.append(f"{start}-{v}" if v != start else f"{v}")
-            start = None
-    return ",".join(parts)
 
 
 def search_index(filters: dict[str, list[int]]) -> str:
@@ -142,7 +123,7 @@ def render_layer(p: settings.Pages) -> Path:
     layout.write_json(layout.layer_summary(p.outdir, p.layer),
                       {"layer": p.layer, "rendered": len(page.filters), "dead": page.dead,
                        "silent": page.silent, "with_twins": page.with_twins, "twin_pairs": len(page.twins)})
-    html = env.get_template("layer.html").render(root="..", page=page, fails=fails, examples=p.examples,
+    html = env.get_template("layer.html").render(root="..", page=page, fails=scorecard.fails, examples=p.examples,
                                                  **common)
     return layout.write_text(layout.layer_page(p.outdir, p.layer), html)
 

@@ -8,9 +8,9 @@ Two methods share the loop and differ only in their parts:
   parameterisation, a random jitter/scale/rotation every step, and Adam.
 
 What is maximised is an ``objectives.Objective``: for the atlas, each filter's mean activation
-*before* its ReLU (see ``vgg16.cut_model``), plus the diversity term when asked for. Each
+*before* its ReLU (see ``network.cut_model``), plus the diversity term when asked for. Each
 batch item is its own filter, the model is cut at the target layer, and steps run inside one
-compiled ``tf.function`` segment with no host round-trip per step.
+compiled segment with no host round-trip per step.
 """
 
 from __future__ import annotations
@@ -23,12 +23,13 @@ from dataclasses import dataclass, field
 import numpy as np
 from keras import ops
 
-from . import deprocess, objectives, param, settings, transforms
-from .vgg16 import ConvLayer, preprocess
+from ..config import settings
+from ..model import network
+from ..model.vgg16 import ConvLayer, preprocess
+from . import backend, deprocess, objectives, optimise, param, transform
 
 CURVE_POINTS = 32
-WARMUP = 0.1  # share of a cosine or wsd run spent warming up
-HOLD = 0.75   # wsd: the rate stays at its peak until this share of the run, then falls to zero
+CLASS_STREAM = 100  # the random stream of class logits; a conv layer's is its index, 0-12
 
 
 @dataclass
@@ -53,38 +54,19 @@ def filter_seed(seed: int, stream: int, index: int) -> np.random.Generator:
     return np.random.default_rng([seed, stream, index])
 
 
-CLASS_STREAM = 100
-
-
-def gradient(per_item, params):
-    """The one backend-specific piece: per-item objectives and d(sum of them)/d(params).
-
-    Everything else in the render is ``keras.ops``; porting to another Keras backend means
-    rewriting these few lines (``jax.value_and_grad``, ``torch.autograd.grad``).
-    """
-    import tensorflow as tf
-
-    # Only the input is differentiated: recording the weights would be wasted work.
-    with tf.GradientTape(watch_accessed_variables=False) as tape:
-        tape.watch(params)
-        values = per_item(params)
-        total = ops.sum(values)
-    return values, tape.gradient(total, params)
-
-
-class Classic:
+class ClassicMethod:
     """Chollet 2016: pixels from grey noise, the gradient L2-normalised per item, no transforms."""
 
     pad = 0
-    transforms = False
+    moved = False
     canvas = "reflect"
 
-    def __init__(self, size: int, knobs: settings.Classic):
+    def __init__(self, size: int, knobs: settings.ClassicSettings):
         self.size, self.knobs = size, knobs
 
     def start(self, rng):
         k = self.knobs
-        return param.pixels_init(rng, self.size, k.init_mean, k.init_std), transforms.identity
+        return param.pixels_init(rng, self.size, k.init_mean, k.init_std), transform.identity
 
     def to_image(self, params):
         return params
@@ -94,7 +76,7 @@ class Classic:
 
     def update(self, params, grad, state, step, total):
         # Per item, so every filter moves at the same pace.
-        return params + self.knobs.step_size * normalised(grad), state
+        return params + self.knobs.step_size * optimise.normalised(grad), state
 
     def finish(self, image: np.ndarray) -> np.ndarray:
         return deprocess.chollet(image)
@@ -103,68 +85,38 @@ class Classic:
 class FourierMethod:
     """Lucid: a Fourier/decorrelated-colour image, transformed at random every step, and Adam."""
 
-    transforms = True
+    moved = True
 
-    def __init__(self, size: int, knobs: settings.Fourier):
+    def __init__(self, size: int, knobs: settings.FourierSettings):
         self.size, self.knobs = size, knobs
-        self.fourier = param.Fourier(size, knobs.decay, knobs.cutoff)
+        self.image = param.FourierImage(size, knobs.decay, knobs.cutoff)
         self.pad = int(knobs.pad)
         self.canvas = knobs.canvas
 
     def start(self, rng):
         k = self.knobs
-        spectrum = self.fourier.init(rng, k.init_sd)
+        spectrum = self.image.init(rng, k.init_sd)
 
         def draws(steps, rng=rng):
-            return transforms.draw(rng, steps, self.size, self.pad, k.jitter, tuple(k.scale), k.rotate)
+            return transform.draw(rng, steps, self.size, self.pad, k.jitter, tuple(k.scale), k.rotate)
         return spectrum, draws
 
     def to_image(self, params):
-        return self.fourier.to_image(params)
+        return self.image.to_image(params)
 
     def state(self, params):
-        return (ops.zeros_like(params), ops.zeros_like(params))
-
-    def learning_rate(self, step, total):
-        """Adam's rate at ``step`` of ``total`` (both tensors, so one compiled loop serves any run).
-
-        ``lucid``: constant, Lucid's recipe. ``cosine`` and ``wsd`` warm up linearly over the
-        first ``WARMUP`` of the run (Adam's first steps are the noisiest), then fall to zero so
-        the last steps settle the image instead of shaking it: ``cosine`` along a cosine;
-        ``wsd`` (warm-up, stable, decay) holds the peak until ``HOLD``, then falls linearly,
-        which travels further in the same steps: what block 5's filters need.
-        """
-        lr = self.knobs.lr
-        if self.knobs.schedule == "lucid":
-            return lr
-        t = ops.minimum(ops.cast(step, "float32") / ops.cast(total, "float32"), 1.0)
-        warm = ops.minimum(1.0, t / WARMUP)
-        if self.knobs.schedule == "wsd":
-            return lr * warm * ops.minimum(1.0, (1.0 - t) / (1.0 - HOLD))
-        return lr * warm * 0.5 * (1.0 + ops.cos(math.pi * t))
+        return optimise.adam_state(params)
 
     def update(self, params, grad, state, step, total):
-        # Adam, ascending; written out so the compiled loop carries its state as plain tensors.
-        b1, b2, lr = 0.9, 0.999, self.learning_rate(step, total)
-        m, v = state
-        m = b1 * m + (1 - b1) * grad
-        v = b2 * v + (1 - b2) * ops.square(grad)
-        t = ops.cast(step, "float32")
-        m_hat, v_hat = m / (1 - b1 ** t), v / (1 - b2 ** t)
-        return params + lr * m_hat / (ops.sqrt(v_hat) + 1e-8), (m, v)
+        lr = optimise.learning_rate(self.knobs.schedule, self.knobs.lr, step, total)
+        return optimise.adam_ascent(params, grad, state, step, lr)
 
     def finish(self, image: np.ndarray) -> np.ndarray:
         return deprocess.to_uint8(image)
 
 
-def normalised(grad):
-    """Chollet's gradient normalisation, per batch item: ``g / (rms(g) + 1e-5)``."""
-    rms = ops.sqrt(ops.mean(ops.square(grad), axis=tuple(range(1, len(grad.shape))), keepdims=True))
-    return grad / (rms + 1e-5)
-
-
-def make_method(s: settings.Ascent) -> Classic | FourierMethod:
-    return {"classic": Classic, "fourier": FourierMethod}[s.method](s.size, s.knobs)
+def make_method(s: settings.Ascent) -> ClassicMethod | FourierMethod:
+    return {"classic": ClassicMethod, "fourier": FourierMethod}[s.method](s.size, s.knobs)
 
 
 class Renderer:
@@ -178,9 +130,7 @@ class Renderer:
 
     def __init__(self, model, s: settings.Ascent, preprocess_mode: str, stream: int,
                  objective: objectives.Objective, score: objectives.Objective):
-        import tensorflow as tf
-
-        self.model, self.settings, self.seed, self.stream = model, s, s.seed, stream
+        self.model, self.seed, self.stream = model, s.seed, stream
         self.diversity = s.diversity
         self.method = m = make_method(s)
         self.mode = preprocess_mode
@@ -188,42 +138,39 @@ class Renderer:
         # the step loop runs the network up to the layer before, and the full model measures.
         last, step_model, head = model.layers[-1], model, None
         if objectives.ConvMeanHead.collapses(last):
-            import keras
-
-            step_model, head = keras.Model(model.input, last.input), objectives.ConvMeanHead(last)
+            step_model, head = network.below_last(model), objectives.ConvMeanHead(last)
             # The pools before the layer shrink the (padded) image by the layer's stride.
             side = (s.size + 2 * m.pad) // _stride(model)
 
         def per_item(params, rows, targets, weight_map):
             image = m.to_image(params)
-            if m.transforms:
-                image = transforms.apply(image, rows, m.pad, m.canvas)
+            if m.moved:
+                image = transform.apply(image, rows, m.pad, m.canvas)
             return objective(objectives.Forward(step_model(preprocess(image, self.mode)), head, weight_map), targets)
 
         def segment(params, state, rows, targets, first_step, total):
             # Built here, outside the loop: it depends only on the targets, not on the image.
             weight_map = head.weight_map(targets, side, side) if head else None
-            steps = tf.shape(rows)[0]
-            acts = tf.TensorArray(tf.float32, size=steps)
-            for i in tf.range(steps):
-                value, grad = gradient(lambda p: per_item(p, rows[i], targets, weight_map), params)
-                params, state = m.update(params, grad, state, first_step + i + 1, total)
-                acts = acts.write(i, value)
-            return params, state, acts.stack()
+
+            def step(i, row, carry):
+                value, grad = backend.gradient(lambda p: per_item(p, row, targets, weight_map), carry[0])
+                return m.update(carry[0], grad, carry[1], first_step + i + 1, total), value
+            (params, state), acts = backend.step_loop(step, (params, state), rows)
+            return params, state, acts
 
         def measure(images, targets):
             out = self.model(preprocess(images, self.mode))
             return score(objectives.Forward(out), targets), objectives.peaks(out, targets)
 
-        self._segment = tf.function(segment, jit_compile=s.jit, reduce_retracing=True)
-        self._measure = tf.function(measure, reduce_retracing=True)
-        self._to_image = tf.function(m.to_image, reduce_retracing=True)
+        self._segment = backend.compile(segment, jit=s.jit)
+        self._measure = backend.compile(measure)
+        self._to_image = backend.compile(m.to_image)
 
     def measure(self, images_uint8_or_float: np.ndarray, targets) -> tuple[np.ndarray, np.ndarray]:
         """(score, peak rectified output) of each image's own target."""
         images = np.asarray(images_uint8_or_float, np.float32)
         means, peaks = self._measure(images, np.asarray(targets, np.int32))
-        return means.numpy(), peaks.numpy()
+        return np.asarray(means), np.asarray(peaks)
 
     def render(self, targets: list[int], steps: int, segment: int = 64, label: str = "",
                log=sys.stderr) -> list[Rendered]:
@@ -239,7 +186,7 @@ class Renderer:
         rows = np.stack([d(steps) for _, d in starts], axis=1)  # (steps, batch, 8)
         filt = np.asarray(targets, np.int32)
         state = self.method.state(params)
-        initial, _ = self.measure(self._to_image(params).numpy(), filt)
+        initial, _ = self.measure(np.asarray(self._to_image(params)), filt)
         trace = []
         for lo in range(0, steps, segment):
             hi = min(steps, lo + segment)
@@ -247,13 +194,20 @@ class Renderer:
             # recompile every segment and every run length.
             params, state, acts = self._segment(params, state, rows[lo:hi], filt, np.int32(lo),
                                                 np.int32(steps))
-            trace.append(acts.numpy())
+            trace.append(np.asarray(acts))
             print(f"{label} step {hi}/{steps}: mean activation {float(np.mean(trace[-1][-1])):.3g} "
                   f"({time.perf_counter() - t0:.1f} s)", file=log, flush=True)
-        floats = self._to_image(params).numpy()
+        floats = np.asarray(self._to_image(params))
         final, _ = self.measure(floats, filt)
-        trace = np.concatenate(trace, axis=0)  # (steps, batch)
-        each = (time.perf_counter() - t0) / len(targets)
+        return self._results(targets, floats, np.concatenate(trace, axis=0), initial, final,
+                             (time.perf_counter() - t0) / len(targets))
+
+    def _results(self, targets, floats, trace, initial, final, each) -> list[Rendered]:
+        """One :class:`Rendered` per target; with diversity K its first item, the rest beside it.
+
+        ``trace`` is (steps, batch): the activation of every item at every step.
+        """
+        k, steps = self.diversity, len(trace)
         picks = sorted(set(np.linspace(0, steps - 1, min(steps, CURVE_POINTS)).round().astype(int)))
         out = []
         for b, f in enumerate(targets):
@@ -286,15 +240,3 @@ def batches(filters: list[int], batch_size: int) -> list[list[int]]:
     n = max(1, math.ceil(len(filters) / max(1, batch_size)))
     size = math.ceil(len(filters) / n)
     return [filters[i:i + size] for i in range(0, len(filters), size)]
-
-
-def auto_batch_size(layer: ConvLayer, size: int, memory_bytes: int) -> int:
-    """How many filters fit in a quarter of ``memory_bytes``, from the activations kept per item.
-
-    Per item the backward pass keeps every layer's input and output up to the target (about
-    four float32 tensors per conv); the estimate is deliberately loose, then capped at 256.
-    """
-    from .vgg16 import LAYERS
-
-    per_item = sum(4 * 4 * (size // l.stride) ** 2 * l.filters for l in LAYERS[: layer.index + 1])
-    return int(max(1, min(256, memory_bytes // 4 // per_item)))

@@ -10,7 +10,9 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from .errors import AtlasError
+import ghp_import
+
+from ..errors import AtlasError
 
 LEFT_BEHIND = ("logs", "benchmarks", "manifests", "*.tmp")
 
@@ -19,8 +21,6 @@ def publish(outdir: str | Path, remote: str = "origin", branch: str = "gh-pages"
             push: bool = True, message: str | None = None) -> Path:
     """Commit ``outdir``'s site to ``branch`` of the git repository in the current folder
     (and push it to ``remote``). Returns the folder that was published."""
-    import ghp_import
-
     outdir = Path(outdir)
     if not (outdir / "index.html").exists():
         raise AtlasError(f"publish: {outdir}/index.html does not exist; render the atlas first "

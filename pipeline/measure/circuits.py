@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .record import Link
-from .vgg16 import IMAGENET_MEAN, IMAGENET_STD, LAYERS, CAFFE_MEAN_BGR, ConvLayer
+from ..model.vgg16 import IMAGENET_MEAN, IMAGENET_STD, LAYERS, CAFFE_MEAN_BGR, ConvLayer
+from ..output.record import Link
 
 TOP = 8  # inputs and outputs listed per filter
 

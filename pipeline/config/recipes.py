@@ -1,0 +1,71 @@
+"""What every ``auto`` setting means: the one place it is resolved.
+
+``steps`` and the ``fourier.*`` settings follow the layer's schedule; ``chunk_size`` is a whole
+layer; ``batch_size`` is what fits in the memory the job finds. Every recipe number lives in
+:data:`RECIPES` and nowhere else: the schema's descriptions and docs/configuration.md name them
+from here.
+"""
+
+from __future__ import annotations
+
+from ..model.vgg16 import BY_NAME, LAYERS, ConvLayer
+
+# What 'auto' means for steps and for the fourier settings, per schedule. 'lucid' is Lucid's
+# recipe, the atlas default until 0.2. The default, schedule 'auto', reaches 90% of its
+# activation or more in a quarter of its time at every block (bench/convergence.py,
+# docs/benchmarks.md): 'cosine' in blocks 1-4; 'wsd' in block 5, where cosine reaches 83%.
+# wsd's finer spectrum (cutoff) would put high-frequency noise into blocks 1-4's pictures.
+RECIPES = {
+    "cosine": {"steps": 160, "lr": 0.5, "pad": 0, "canvas": "mean", "cutoff": 0.22, "jitter": 8, "rotate": 10},
+    "wsd": {"steps": 150, "lr": 0.5, "pad": 0, "canvas": "mean", "cutoff": 0.27, "jitter": 12, "rotate": 15},
+    "lucid": {"steps": 512, "lr": 0.05, "pad": 12, "canvas": "reflect", "cutoff": 0.22, "jitter": 8, "rotate": 10},
+}
+CLASSIC_STEPS = 20  # Chollet 2016's
+AUTO_SCHEDULE = {5: "wsd"}  # block -> schedule under 'auto'; every other block runs DEFAULT_SCHEDULE
+DEFAULT_SCHEDULE = "cosine"
+MAX_BATCH = 256
+
+
+def schedule(name: str, layer: str | None) -> str:
+    """The schedule a layer runs: ``auto`` is 'wsd' in block 5 and 'cosine' before it. The
+    class logits (``layer`` None) keep 'cosine': wsd, tuned on block 5's filters, overshoots
+    them (a class's probability fell from above 0.99 to nothing in 24 steps)."""
+    if name != "auto":
+        return name
+    return AUTO_SCHEDULE.get(BY_NAME[layer].block, DEFAULT_SCHEDULE) if layer else DEFAULT_SCHEDULE
+
+
+def default_steps(method: str, schedule: str | None = None) -> int:
+    return CLASSIC_STEPS if method == "classic" else RECIPES[schedule]["steps"]
+
+
+def for_layer(cfg: dict, layer: str | None) -> tuple[int, dict]:
+    """A layer's steps and fourier settings, each 'auto' replaced by its schedule's value."""
+    fourier = {**cfg["fourier"], "schedule": schedule(cfg["fourier"]["schedule"], layer)}
+    own = RECIPES[fourier["schedule"]]
+    fourier.update({key: own[key] for key, value in fourier.items() if value == "auto"})
+    steps = default_steps(cfg["method"], fourier["schedule"]) if cfg["steps"] == "auto" else cfg["steps"]
+    return steps, fourier
+
+
+def chunk_size(setting: int | str, layer: str) -> int:
+    """Filters per ascent job: a whole layer under 'auto'.
+
+    A job pays a fixed start of about 5 s (importing TensorFlow, loading 58 MB of weights)
+    and about 2 s per layer and method to trace its step loop; on a GPU that is most of a
+    small job (bench/jobs.py). Whole layers keep it to 13 jobs, and still give 8 GPUs work.
+    """
+    return BY_NAME[layer].filters if setting == "auto" else int(setting)
+
+
+def batch_size(setting: int | str, layer: ConvLayer, size: int, memory_bytes: int) -> int:
+    """Filters per batch: under 'auto', how many fit in a quarter of ``memory_bytes``, from the
+    activations kept per item.
+
+    Per item the backward pass keeps every layer's input and output up to the target (about
+    four float32 tensors per conv); the estimate is deliberately loose, then capped.
+    """
+    if setting != "auto":
+        return int(setting)
+    per_item = sum(4 * 4 * (size // l.stride) ** 2 * l.filters for l in LAYERS[: layer.index + 1])
+    return int(max(1, min(MAX_BATCH, memory_bytes // 4 // per_item)))

@@ -1,0 +1,196 @@
+"""The ascent job: one chunk of a layer's filters, the main render and the classic comparison.
+
+Each filter's PNG and record are written atomically, the record last, so a record means its
+images are complete. Filters whose record already holds these settings are kept: a job killed
+half-way resumes, and a changed classic setting redoes only the classic images.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .. import __version__
+from ..config import recipes, settings
+from ..errors import AtlasError
+from ..images import photos
+from ..measure import circuits
+from ..measure.probe import Probe
+from ..model import network, vgg16
+from ..model.weights import WeightsFile
+from ..optvis import backend, render
+from ..output import layout
+from ..output.record import Activation, FilterRecord
+from .common import preflight, say, versions
+
+DTYPES = {"float32": "float32", "bfloat16": "mixed_bfloat16"}
+
+
+@dataclass
+class Measures:
+    """What a render measures beside the ascent: the scorecard's probe and the photos' activations
+    (the main render only), and the kernels the circuits are read from."""
+
+    probe: Probe | None
+    photo_acts: np.ndarray | None
+    kernels: dict
+
+
+class Ascend:
+    """One ascent job. It holds what its renders share: the layer, the weights, the kernels and
+    the writer that saves each batch while the next one renders."""
+
+    def __init__(self, job: settings.AscentJob, threads: int | None = None):
+        self.job, self.layer = job, vgg16.layer(job.layer)
+        self.pre = preflight(job.main.device, job.main.weights, threads)
+        self.base = self.pre.base()
+        self.kernels = circuits.kernels(self.base)
+        self.setup: float | None = None  # seconds from the process' start to the first step
+
+    def run(self) -> Path:
+        """Every render of the chunk, then the chunk's manifest (the rule's declared output)."""
+        job = self.job
+        renders = [("main", job.main)] + ([("classic", job.classic)] if job.classic else [])
+        manifest = {"layer": job.layer, "filters": job.filters, "device": self.pre.where, "renders": {}}
+        with ThreadPoolExecutor(max_workers=1) as writer:  # PNG and JSON writing beside the GPU
+            for render_name, rs in renders:
+                manifest["renders"][render_name] = todo = self.todo(render_name, rs)
+                if todo:
+                    self.render(render_name, rs, todo, writer)
+        # What bench/jobs.py reads: the start-up from the process' start to the first step
+        # (imports, weights, model), and the whole job.
+        born = self.pre.born
+        manifest.update(started=round(born, 3), finished=round(time.time(), 3),
+                        seconds=round(time.time() - born, 3), setup_seconds=round(self.setup or 0.0, 3))
+        say(f"{job.layer}: {len(job.filters)} filters in {manifest['seconds']:.1f} s since the job started")
+        return layout.write_json(layout.chunk_manifest(job.outdir, job.layer, job.filters[0]), manifest)
+
+    def todo(self, render_name: str, rs: settings.Ascent) -> list[int]:
+        """The chunk's filters not yet rendered with exactly these settings."""
+        todo = [f for f in self.job.filters if not self.done(render_name, f, rs)]
+        kept = len(self.job.filters) - len(todo)
+        if kept:
+            say(f"{self.job.layer} {render_name}: {kept} of {len(self.job.filters)} filters "
+                "already rendered with these settings; keeping them")
+        return todo
+
+    def done(self, render_name: str, index: int, rs: settings.Ascent) -> bool:
+        """Whether a filter's record and images already exist for exactly these settings."""
+        png, meta = layout.render_files(self.job.outdir, render_name, self.job.layer, index)
+        if not (Path(png).exists() and Path(meta).exists()):
+            return False
+        try:
+            rec = FilterRecord.read(meta)
+        except (ValueError, TypeError, KeyError):
+            return False
+        images = len(rec.diversity) + 1 == rs.diversity and all(Path(png).with_name(n).exists() for n in rec.diversity)
+        same = all(getattr(rec, key) == value for key, value in identity(rs, self.pre.weights).items())
+        return images and same and rec.versions.get("pipeline") == __version__
+
+    def render(self, render_name: str, rs: settings.Ascent, todo: list[int], writer) -> None:
+        """``todo`` with one compiled renderer; the scorecard is the main render's (the classic
+        comparison only sits beside it)."""
+        model = network.cut_model(self.base, self.job.layer, DTYPES[rs.precision])
+        batch_size = recipes.batch_size(rs.batch_size, self.layer, rs.size, self.pre.memory_bytes())
+        renderer = render.for_filters(model, self.layer, rs, self.pre.weights.preprocess)
+        measures = self.measures(model) if render_name == "main" else Measures(None, None, self.kernels)
+        if self.setup is None:
+            self.setup = time.time() - self.pre.born
+        say(f"{self.job.layer} {render_name}: {len(todo)} filters, method {rs.method}, {rs.steps} steps, "
+            f"{rs.size} px, batches of {batch_size}, start-up {time.time() - self.pre.born:.1f} s")
+        self.batches(renderer, measures, render_name, rs, render.batches(todo, max(1, batch_size // rs.diversity)),
+                     writer)
+
+    def batches(self, renderer, measures: Measures, render_name: str, rs: settings.Ascent,
+                queue: list[list[int]], writer) -> None:
+        """Render batch by batch; ``writer`` writes each batch while the next renders. Out of
+        memory, a batch is halved and the job goes on."""
+        pending = []
+        while queue:
+            batch = queue.pop(0)
+            label = f"{self.job.layer} filters {batch[0]}-{batch[-1]}"
+            try:
+                results = renderer.render(batch, rs.steps, label=label)
+            except backend.OutOfMemory:
+                queue[:0] = self.halved(batch, label)
+                continue
+            images = np.stack([r.image for r in results])
+            png_means, png_peaks = renderer.measure(images, batch)
+            cards = measures.probe.scorecards(images, batch, measures.photo_acts) if measures.probe \
+                else [None] * len(batch)
+            pending += [writer.submit(self.write, render_name, rs, r, float(m), float(p), card)
+                        for r, m, p, card in zip(results, png_means, png_peaks, cards)]
+            say(f"{label}: done, activation on saved PNGs {np.round(png_means, 1).tolist()}")
+        for written in pending:
+            written.result()  # a failed write fails the job
+
+    def measures(self, model) -> Measures:
+        """The scorecard's probe, with the photos measured once for the whole render."""
+        probe = Probe(model, self.pre.weights.preprocess)
+        shots = photos.scorecard_photos(self.job.main.size)
+        photo_acts = probe.activations(shots)
+        for n in (3, 2):  # two shapes make the compiled function trace a general one: now, not in a batch
+            probe.own(shots[:n], [0] * n)
+        return Measures(probe, photo_acts, self.kernels)
+
+    @staticmethod
+    def halved(batch: list[int], label: str) -> list[list[int]]:
+        """Out of memory: the batch in two halves, or one line where one filter does not fit."""
+        if len(batch) == 1:
+            raise AtlasError(f"ascend: {label} does not fit in memory even one filter at a time; "
+                             "lower size or use a larger GPU") from None
+        half = len(batch) // 2
+        say(f"{label}: out of memory with {len(batch)} filters; halving the batch to {half} and going on")
+        return [batch[:half], batch[half:]]
+
+    def write(self, render_name: str, rs: settings.Ascent, r: render.Rendered, png_mean: float,
+              png_peak: float, card) -> Path:
+        """One filter's images, then its record."""
+        lyr, resolved = self.layer, self.pre.weights
+        png_path, json_path = layout.render_files(self.job.outdir, render_name, lyr.name, r.filter)
+        extra = [Path(layout.diverse_png("", lyr.name, r.filter, k)).name for k in range(1, len(r.diverse) + 1)]
+        for name, image in zip(extra, r.diverse):
+            layout.write_png(Path(png_path).with_name(name), image)
+        layout.write_png(png_path, r.image)
+        k = self.kernels
+        return FilterRecord(
+            layer=lyr.name, filter=r.filter, **identity(rs, resolved),
+            weights_licence=resolved.licence, device=self.pre.where,
+            activation=Activation(r.initial, r.final, png_mean, png_peak),
+            **firing(k, lyr, r.filter, png_peak > 0.0, rs, resolved.preprocess),
+            curve=r.curve, seconds=round(r.seconds, 4), versions=versions(), diversity=extra,
+            inputs=circuits.inputs(k, lyr, r.filter), outputs=circuits.outputs(k, lyr, r.filter),
+            scorecard=card,
+            kernel=circuits.rgb_kernel(k, r.filter, resolved.preprocess) if lyr.index == 0 else None,
+        ).write(json_path)  # last: a record means its images are complete
+
+
+def firing(kernels: dict, lyr: vgg16.ConvLayer, f: int, fired: bool, s: settings.Ascent,
+           preprocess_mode: str) -> dict:
+    """``dead`` only where that is known: a first-layer filter that no valid image can make
+    positive (decided exactly), or one still silent after at least the default steps. A filter
+    that did not fire in a shorter run is ``silent``: it may only have needed more steps."""
+    if lyr.index == 0:
+        dead = not circuits.can_fire(kernels, f, preprocess_mode)
+    else:
+        dead = not fired and s.steps >= recipes.default_steps(s.method, s.fourier and s.fourier.schedule)
+    return {"dead": dead, "silent": not fired and not dead}
+
+
+def identity(s: settings.Ascent, resolved: WeightsFile) -> dict:
+    """The record's fields that decide a filter's image: written into every record, and what a
+    rerun compares to keep a finished filter. Knobs as the JSON holds them (tuples as lists)."""
+    return dict(method=s.method, steps=s.steps, size=s.size, seed=s.seed,
+                settings=json.loads(json.dumps(asdict(s.knobs))), precision=s.precision,
+                diversity_weight=s.diversity_weight if s.diversity > 1 else None,
+                weights=resolved.id, preprocess=resolved.preprocess)
+
+
+def ascend(job: settings.AscentJob, threads: int | None = None) -> Path:
+    """Render the job's filters and write their PNGs and records, then the chunk's manifest."""
+    return Ascend(job, threads).run()

@@ -1,0 +1,65 @@
+"""The preflight every GPU job shares: its device, its threads, its weights, its versions."""
+
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import dataclass
+
+import psutil
+
+from .. import __version__
+from ..config import settings
+from ..model import weights
+from ..optvis import backend
+from . import device
+
+
+def say(message: str) -> None:
+    """One line of the job's log (its stderr, which the rule sends to the log file)."""
+    print(message, file=sys.stderr, flush=True)
+
+
+def prepare_weights(s: settings.WeightsSetting) -> weights.WeightsFile:
+    resolved = weights.resolve(s.name, weights.cache_dir(s.cache), s.preprocess)
+    weights.ensure(resolved, s.name, say)
+    return resolved
+
+
+def versions() -> dict:
+    """What drew a picture: written into every record."""
+    return {"pipeline": __version__, **backend.versions()}
+
+
+@dataclass
+class Preflight:
+    """What a job knows once it has started: where it runs, its weights, when its process began."""
+
+    where: str
+    weights: weights.WeightsFile
+    born: float  # epoch seconds: imports count towards a job's start-up
+
+    def base(self):
+        """The conv base with these weights (built once per process)."""
+        return weights.load_base(self.weights)
+
+    def memory_bytes(self) -> int:
+        """Memory a batch may plan on: $VGG16_ATLAS_MEMORY_GB, else the GPU's free memory, else
+        the host's."""
+        if os.environ.get("VGG16_ATLAS_MEMORY_GB"):
+            return int(float(os.environ["VGG16_ATLAS_MEMORY_GB"]) * 2**30)
+        if not self.where.startswith("CPU"):
+            free = device.free_memory_bytes()
+            if free:
+                return free
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+
+
+def preflight(device_setting: str, weights_setting: settings.WeightsSetting,
+              threads: int | None = None) -> Preflight:
+    """Choose the device, start the backend on it (with ``threads`` CPU threads), say where,
+    and make sure the weights exist."""
+    device.choose(device_setting)
+    where = device.where(device_setting, backend.start(threads))
+    say(f"device: {where}")
+    return Preflight(where, prepare_weights(weights_setting), psutil.Process().create_time())

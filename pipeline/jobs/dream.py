@@ -1,0 +1,38 @@
+"""The dream job: one configured photo ascended towards chosen filters (``optvis/dream.py``)."""
+
+from __future__ import annotations
+
+import sys
+import time
+from dataclasses import asdict
+from pathlib import Path
+
+import numpy as np
+
+from ..config import settings
+from ..images import photos
+from ..model import network, vgg16
+from ..optvis import dream as dreaming
+from ..output import layout
+from .common import preflight, say, versions
+
+
+def dream(job: settings.DreamJob) -> list[Path]:
+    """Render one configured dream into ``{outdir}/dreams/``."""
+    spec = job.dream
+    t0 = time.perf_counter()
+    pre = preflight(job.device, job.weights)
+    photo = dreaming.fit(photos.load(spec.photo), spec.size)
+    model = network.cut_model(pre.base(), spec.layer)
+    dreamer = dreaming.Dreamer(model, spec.filters, pre.weights.preprocess, spec.step_size)
+    rng = np.random.default_rng([job.seed, 200, vgg16.layer(spec.layer).index])
+    say(f"dream {spec.name}: {spec.photo} {photo.shape[1]}x{photo.shape[0]}, {spec.layer} "
+        f"filters {spec.filters[:8]}{'...' if len(spec.filters) > 8 else ''}")
+    image = dreamer.dream(photo, spec.steps, spec.octaves, spec.octave_scale, rng, sys.stderr)
+    meta = {**asdict(spec), "activation": {"photo": dreamer.score(photo), "dream": dreamer.score(image)},
+            "weights": pre.weights.id, "preprocess": pre.weights.preprocess, "seed": job.seed,
+            "device": pre.where, "seconds": round(time.perf_counter() - t0, 2), "versions": versions()}
+    png, original, meta_path = layout.dream_files(job.outdir, spec.name)
+    say(f"dream {spec.name}: activation {meta['activation']['photo']:.3g} -> {meta['activation']['dream']:.3g}")
+    return [layout.write_png(original, photo), layout.write_png(png, image),
+            layout.write_json(meta_path, meta)]

@@ -1,0 +1,52 @@
+"""The examples job: one streaming pass over the examples images, then each selected filter's
+mosaic and JSON (``measure/examples.py``)."""
+
+from __future__ import annotations
+
+import resource
+import time
+from pathlib import Path
+
+import numpy as np
+
+from ..config import settings
+from ..measure import examples
+from ..model import network, vgg16
+from ..output import layout
+from ..output.record import FilterExamples
+from .common import preflight, say
+
+
+def find_examples(e: settings.Examples) -> Path:
+    pre = preflight(e.device, e.weights)
+    scanner = examples.Scanner(network.all_convs_model(pre.base()), pre.weights.preprocess, e.top, e.negative)
+    say(f"examples: from {e.source!r}, shorter side {e.side} px, top {e.top} per filter, on {pre.where}")
+    found = scanner.scan(e.source, e.side)
+    t0 = time.perf_counter()
+    for layer_name, filters in e.filters.items():
+        write_layer(e, found, vgg16.layer(layer_name), filters)
+    images = len(found.sources) - len(found.skipped)
+    rate = images / max(found.seconds, 1e-9)
+    say(f"examples: {images} images in {found.seconds:.1f} s ({rate:.1f} images/s), "
+        f"{len(found.skipped)} skipped, {found.refused} links outside the folder refused; "
+        f"crops and mosaics {time.perf_counter() - t0:.1f} s")
+    return layout.write_json(layout.examples_manifest(e.outdir), {
+        "source": e.source, "fingerprint": e.fingerprint, "images": images, "skipped": found.skipped,
+        "refused_links": found.refused, "seconds": round(found.seconds, 2),
+        "images_per_second": round(rate, 2), "layers": sorted(e.filters),
+        # Peak resident memory of the job (Linux reports KiB): flat in the folder's size.
+        "peak_memory_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)})
+
+
+def write_layer(e: settings.Examples, found: examples.Scan, lyr: vgg16.ConvLayer, filters: list[int]) -> None:
+    """Each filter's mosaic (a square: a layer page can show it as a tile) and its JSON."""
+    columns = int(np.ceil(np.sqrt(e.top)))
+    got = examples.crops(found, lyr, filters, e.side)
+    for f in filters:
+        lists = examples.listed(found, lyr.name, f, e.top, got)
+        webp, meta = layout.example_files(e.outdir, lyr.name, f)
+        layout.write_webp(webp, examples.mosaic([got.tiles["examples", f, r] for r in range(e.top)
+                                                 if ("examples", f, r) in got.tiles], columns))
+        FilterExamples(lyr.name, f, e.source, e.side, columns, lists["examples"],
+                       lists.get("negative", [])).write(meta)
+    say(f"examples: {lyr.name}: {len(filters)} mosaics written")

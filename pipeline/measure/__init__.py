@@ -1,0 +1,8 @@
+"""What the atlas measures beside the pictures.
+
+- ``scorecard``  how far a picture can be trusted: strength, robustness, spectral share
+- ``probe``      the compiled forward passes the scorecard and twins measure with
+- ``circuits``   each filter's strongest inputs and outputs, from the weights alone
+- ``twins``      filters that answer each other's pictures rotated or mirrored
+- ``examples``   the real image patches that excite each filter most (dataset examples)
+"""

@@ -1,0 +1,93 @@
+"""The compiled forward passes the scorecard and the twins measure pictures with."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+from keras import ops
+
+from ..images import photos
+from ..model import network
+from ..model.vgg16 import preprocess
+from ..optvis import backend, transform
+from ..output.record import Scorecard
+from . import scorecard
+
+
+def moved_copies(images: np.ndarray, draws: int = scorecard.DRAWS, seed: int = 0,
+                 moves: transform.Moves = transform.SCORECARD) -> np.ndarray:
+    """(n * draws, h, w, 3): each image moved ``draws`` times (the same draws for every image)."""
+    rows = moves.draw(np.random.default_rng(seed), draws, images.shape[1])
+    batch = np.repeat(np.asarray(images, np.float32), draws, axis=0)
+    return np.asarray(transform.apply(batch, np.tile(rows, (len(images), 1)), 0, canvas=moves.canvas))
+
+
+class Probe:
+    """Measures a layer's filters on given images with one cut model (post-ReLU means)."""
+
+    def __init__(self, cut_model, preprocess_mode: str):
+        self.model, self.mode = cut_model, preprocess_mode
+
+        def means(images):
+            acts = ops.relu(self.model(preprocess(images, self.mode)))
+            return ops.mean(acts, axis=(1, 2))  # (n, channels)
+        self._means = backend.compile(means)
+
+        # A scorecard needs each picture's own filter only: the last conv computes just the
+        # filters asked for (a moved copy shares its picture's), not the whole layer, which is
+        # most of the work at the first layers.
+        last = self.model.layers[-1]
+        below = network.below_last(self.model)
+
+        def own(images, asked, which):
+            x = ops.cast(below(preprocess(images, self.mode)), last.kernel.dtype)  # bfloat16 below, if mixed
+            out = ops.conv(x, ops.take(last.kernel, asked, axis=3), 1, "same") + ops.take(last.bias, asked)
+            means = ops.mean(ops.relu(out), axis=(1, 2))  # (n, asked)
+            return ops.take_along_axis(means, which[:, None], axis=1)[:, 0]  # (n,)
+        self._own = backend.compile(own)
+
+    def activations(self, images: np.ndarray, batch: int = 32) -> np.ndarray:
+        """(n, channels): every filter's mean post-ReLU activation on each image, ``batch`` images
+        per forward pass so memory stays bounded however many there are."""
+        images = np.asarray(images, np.float32)
+        return np.concatenate([np.asarray(self._means(images[i:i + batch]))
+                               for i in range(0, len(images), batch)])
+
+    def own(self, images: np.ndarray, filters: list[int], batch: int = 32) -> np.ndarray:
+        """(n,): image i's mean post-ReLU activation of filter ``filters[i]`` alone."""
+        images, filters = np.asarray(images, np.float32), np.asarray(filters, np.int32)
+        out = []
+        for i in range(0, len(images), batch):
+            asked, which = np.unique(filters[i:i + batch], return_inverse=True)
+            out.append(np.asarray(self._own(images[i:i + batch], asked.astype(np.int32),
+                                            which.astype(np.int32))))
+        return np.concatenate(out)
+
+    def robustness(self, image: np.ndarray, filter_index: int, draws: int = scorecard.DRAWS,
+                   seed: int = 0) -> float:
+        own = self.activations(image[None])[0, filter_index]
+        if own <= 0:
+            return float("nan")
+        moved = self.activations(moved_copies(image[None], draws, seed))
+        return float(moved[:, filter_index].mean() / own)
+
+    def scorecards(self, images: np.ndarray, filters: list[int], photo_acts: np.ndarray,
+                   draws: int = scorecard.DRAWS) -> list[Scorecard | None]:
+        """Each picture's scorecard for its own filter, batched: two forward passes in all,
+        the last conv computing only the filters asked for.
+
+        None where the filter does not fire on its picture: nothing there to trust or not.
+        """
+        t0 = time.perf_counter()
+        own = self.own(images, filters)
+        moved = self.own(moved_copies(images, draws), np.repeat(filters, draws)).reshape(len(images), draws)
+        shares = [scorecard.spectral_share(image) for image in images]
+        each = (time.perf_counter() - t0) / len(images)
+        return [scorecard.card(own[i], moved[i], photo_acts[:, f], shares[i], photos.PHOTOS, each)
+                if own[i] > 0 else None for i, f in enumerate(filters)]
+
+    def strength(self, image: np.ndarray, filter_index: int, photo_acts: np.ndarray) -> float:
+        own = self.activations(image[None])[0, filter_index]
+        best = photo_acts[:, filter_index].max()
+        return float(own / best) if best > 0 else float("inf")

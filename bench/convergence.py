@@ -6,7 +6,7 @@ weights in one process and prints, per block and recipe, against executed FLOPs 
 - activation reached (the filter's mean pre-ReLU activation on the final image), and its
   share of what the reference recipe reaches;
 - strength against the photos ``skimage.data`` ships, robustness with border loss counted
-  (moved copies on an ImageNet-mean canvas) and spectral share (``pipeline/quality.py``).
+  (moved copies on an ImageNet-mean canvas) and spectral share (``pipeline/measure/scorecard.py``).
 
 The reference is Lucid's recipe as the atlas ran it before: Adam at a constant 0.05, 512 steps,
 12 px reflect padding. Seconds are per filter, timed after a warm-up (tracing is start-up cost).
@@ -30,10 +30,19 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import numpy as np  # noqa: E402
 import yaml  # noqa: E402
 
-from pipeline import ascent, config, estimate, jobs, quality, settings, vgg16, weights  # noqa: E402
+from pipeline import config  # noqa: E402
+from pipeline.config import estimate  # noqa: E402
+from pipeline.config import settings  # noqa: E402
+from pipeline.images import photos  # noqa: E402
+from pipeline.jobs.common import prepare_weights  # noqa: E402
+from pipeline.measure import scorecard  # noqa: E402
+from pipeline.measure.probe import Probe  # noqa: E402
+from pipeline.model import network, vgg16  # noqa: E402
+from pipeline.model import weights  # noqa: E402
+from pipeline.optvis import render  # noqa: E402
 
 LAYERS = ("block1_conv2", "block2_conv2", "block3_conv2", "block4_conv2", "block5_conv2")
-LUCID = {"steps": 512, "fourier": {"schedule": "lucid", "lr": 0.05, "pad": 12, "canvas": "reflect"}}
+LUCID = {"fourier": {"schedule": "lucid"}}  # Lucid's recipe by name: its steps, rate and canvas
 QUIET = open(os.devnull, "w")
 
 
@@ -46,7 +55,7 @@ def sample(layer: str, n: int, seed: int) -> list[int]:
 def run_recipe(cut, lyr, filters, overrides: dict, mode: str, probe, photo_acts) -> dict:
     cfg = config.load(overrides={"layers": [lyr.name], **overrides})
     s = settings.ascent(cfg, lyr.name)
-    r = ascent.for_filters(cut, lyr, s, mode)
+    r = render.for_filters(cut, lyr, s, mode)
     # Trace outside the timing: two shapes make tf.function trace a general one, which the
     # timed run then reuses.
     r.render(filters[:1], 2, log=QUIET)
@@ -62,7 +71,7 @@ def run_recipe(cut, lyr, filters, overrides: dict, mode: str, probe, photo_acts)
         "activation": [res.final for res in results],
         "strength": [probe.strength(im, res.filter, photo_acts) for im, res in zip(images, results)],
         "robustness": [probe.robustness(im, res.filter) for im, res in zip(images, results)],
-        "share": [quality.spectral_share(im) for im in images],
+        "share": [scorecard.spectral_share(im) for im in images],
         "images": images,
     }
 
@@ -85,16 +94,16 @@ def main() -> None:
         recipes["default"] = {}
 
     cfg = config.load()
-    resolved = jobs.prepare_weights(settings.weights(cfg))
+    resolved = prepare_weights(settings.weights(cfg))
     base = weights.load_base(resolved)
-    photos = quality.photos(128)
+    shots = photos.scorecard_photos(128)
     rows, tiles = [], {name: [] for name in recipes}
     for layer_name in args.layers:
         lyr = vgg16.layer(layer_name)
         filters = sample(layer_name, args.filters, args.seed)
-        cut = vgg16.cut_model(base, layer_name)
-        probe = quality.Probe(cut, resolved.preprocess)
-        photo_acts = probe.activations(photos)
+        cut = network.cut_model(base, layer_name)
+        probe = Probe(cut, resolved.preprocess)
+        photo_acts = probe.activations(shots)
         ref = None
         for name, overrides in recipes.items():
             out = run_recipe(cut, lyr, filters, overrides, resolved.preprocess, probe, photo_acts)

@@ -26,7 +26,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import numpy as np  # noqa: E402
 
-from pipeline import config, examples, jobs, settings, vgg16, weights  # noqa: E402
+from pipeline import config  # noqa: E402
+from pipeline.config import settings  # noqa: E402
+from pipeline.images import folder  # noqa: E402
+from pipeline.jobs.common import prepare_weights  # noqa: E402
+from pipeline.measure import examples  # noqa: E402
+from pipeline.model import network  # noqa: E402
+from pipeline.model import network, vgg16  # noqa: E402
+from pipeline.model import weights  # noqa: E402
 
 H100_FLOPS = 400e12   # dense TF32, as bench/jobs.py assumes
 
@@ -50,19 +57,19 @@ def main() -> None:
     args = p.parse_args()
 
     cfg = config.load()
-    resolved = jobs.prepare_weights(settings.weights(cfg))
-    model = examples.all_convs_model(weights.load_base(resolved))
+    resolved = prepare_weights(settings.weights(cfg))
+    model = network.all_convs_model(weights.load_base(resolved))
     with tempfile.TemporaryDirectory() as tmp:
-        folder = Path(tmp)
+        where = Path(tmp)
         t0 = time.perf_counter()
-        generate(folder, args.images)
+        generate(where, args.images)
         print(f"generated {args.images} images in {time.perf_counter() - t0:.0f} s", file=sys.stderr)
-        found, _ = examples.sources(str(folder))
+        found, _ = folder.sources(str(where))
         t0 = time.perf_counter()
-        sizes = [examples.load(s, args.side)[0].shape for s in found[:200]]
+        sizes = [folder.load(s, args.side)[0].shape for s in found[:200]]
         decode = (time.perf_counter() - t0) / 200
         # Tracing (a few seconds, shapes generalise after the second) counts: a job pays it too.
-        result = examples.scan(model, resolved.preprocess, str(folder), args.side, 9, False)
+        result = examples.Scanner(model, resolved.preprocess, 9, False).scan(str(where), args.side)
     rate = len(found) / result.seconds
     pixels = float(np.mean([h * w for h, w, _ in sizes]))
     # Per image, forward only: each conv's multiply-adds per input pixel, over its stride squared.

@@ -5,7 +5,7 @@ wall time, start-up (process start to the first step: imports, weights, model), 
 itself (summed from the records; the first batch of each method includes tracing the step
 loop), what is left (measuring passes, writing, Snakemake's wrapper) and peak memory.
 
-Then an estimate of the default atlas on GPUs: its FLOPs (pipeline/estimate.py) at a GPU's
+Then an estimate of the default atlas on GPUs: its FLOPs (pipeline/config/estimate.py) at a GPU's
 rate, plus each job's overhead as measured here (the ascent jobs', and the twins and examples
 jobs', which are nearly all start-up). Run it on an atlas rendered at tiny
 settings (1 step, 32 px), where a job is nearly all overhead:
@@ -23,8 +23,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from pipeline import config, estimate, layout, settings  # noqa: E402
-from pipeline.record import FilterRecord  # noqa: E402
+from pipeline import config  # noqa: E402
+from pipeline.config import estimate  # noqa: E402
+from pipeline.config import settings  # noqa: E402
+from pipeline.output import layout  # noqa: E402
+from pipeline.output.record import FilterRecord  # noqa: E402
 
 H100_FLOPS = 400e12  # executed FLOP/s assumed for an H100 (dense TF32 convolutions)
 

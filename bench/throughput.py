@@ -43,7 +43,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import numpy as np  # noqa: E402
 
-from pipeline import ascent, config, jobs, settings, vgg16, weights  # noqa: E402
+from pipeline import config  # noqa: E402
+from pipeline.config import settings  # noqa: E402
+from pipeline.jobs.common import prepare_weights  # noqa: E402
+from pipeline.model import network, vgg16  # noqa: E402
+from pipeline.model import weights  # noqa: E402
+from pipeline.optvis import render  # noqa: E402
 
 LAYERS = ("block1_conv2", "block2_conv2", "block3_conv3", "block4_conv3", "block5_conv3")
 QUIET = open(os.devnull, "w")
@@ -137,7 +142,7 @@ def main() -> None:
     import tensorflow as tf
 
     cfg = config.load(overrides={"method": "classic", "size": args.size})
-    resolved = jobs.prepare_weights(settings.weights(cfg))
+    resolved = prepare_weights(settings.weights(cfg))
     base = weights.load_base(resolved)
     knobs = cfg["classic"]
     filters = list(range(args.filters))
@@ -163,7 +168,7 @@ def main() -> None:
             variants.append(("ours+xla", "float32", True))
         for name, dtype, jit in variants:
             s = replace(settings.ascent(cfg, layer_name), jit=jit)
-            r = ascent.for_filters(vgg16.cut_model(base, layer_name, dtype), lyr, s, resolved.preprocess)
+            r = render.for_filters(network.cut_model(base, layer_name, dtype), lyr, s, resolved.preprocess)
             runs[name] = timed(lambda r=r: r.render(filters, args.steps, segment=args.steps, log=QUIET), repeats)
         loop = chollet_loop(base, layer_name, knobs, args.size, args.steps, resolved.preprocess)
         runs["Chollet loop"] = timed(lambda: loop(filters), 1)

@@ -1,6 +1,6 @@
 """Rotation twins per layer, estimated from a random sample where a whole layer is out of reach.
 
-A twin pair needs both pictures (``pipeline/twins.py``), so a sample of n filters holds only
+A twin pair needs both pictures (``pipeline/measure/twins.py``), so a sample of n filters holds only
 about (n/N)^2 of a layer's pairs. This bench asks instead, for each of n filters A drawn at
 random, whether A has a twin anywhere in the layer:
 
@@ -30,7 +30,16 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import numpy as np  # noqa: E402
 
-from pipeline import ascent, config, jobs, quality, settings, twins, vgg16, weights  # noqa: E402
+from pipeline import config  # noqa: E402
+from pipeline.config import settings  # noqa: E402
+from pipeline.images import photos  # noqa: E402
+from pipeline.jobs.common import prepare_weights  # noqa: E402
+from pipeline.measure import scorecard  # noqa: E402
+from pipeline.measure import twins  # noqa: E402
+from pipeline.measure.probe import Probe  # noqa: E402
+from pipeline.model import network, vgg16  # noqa: E402
+from pipeline.model import weights  # noqa: E402
+from pipeline.optvis import render  # noqa: E402
 
 LAYERS = ("block2_conv1", "block3_conv1", "block4_conv1", "block5_conv1")
 QUIET = open(os.devnull, "w")
@@ -51,15 +60,15 @@ def main() -> None:
     args = p.parse_args()
 
     cfg = config.load()
-    resolved = jobs.prepare_weights(settings.weights(cfg))
+    resolved = prepare_weights(settings.weights(cfg))
     base = weights.load_base(resolved)
     rows = []
     for layer_name in args.layers:
         t0 = time.perf_counter()
         lyr = vgg16.layer(layer_name)
         s = settings.ascent(config.load(overrides={"layers": [layer_name]}), layer_name)
-        cut = vgg16.cut_model(base, layer_name)
-        renderer, probe = ascent.for_filters(cut, lyr, s, resolved.preprocess), quality.Probe(cut, resolved.preprocess)
+        cut = network.cut_model(base, layer_name)
+        renderer, probe = render.for_filters(cut, lyr, s, resolved.preprocess), Probe(cut, resolved.preprocess)
         rng = np.random.default_rng([args.seed, lyr.index])
         sample = sorted(rng.choice(lyr.filters, args.filters, replace=False).tolist())
         pictures = {r.filter: r.image for r in renderer.render(sample, s.steps, log=QUIET)}

@@ -24,16 +24,54 @@ def dry_run(workdir, *config):
 
 
 def settings_of(commands: list[str], command: str, layer: str | None = None) -> dict:
-    """The --settings JSON a job of ``command`` (for ``layer``) would be given."""
+    """The --settings JSON a job of ``command`` (for ``layer``) would be given; ``_filters``, an
+    ascent job's filters as a command line writes them."""
+    from pipeline.config.selection import ranges
+
     for line in commands:
         args = shlex.split(line.split("; ")[-1])
         if args[args.index("pipeline") + 1] != command:
             continue
-        if layer and args[args.index("--layer") + 1] != layer:
+        given = json.loads(args[args.index("--settings") + 1])
+        at = given.get("layer") or (args[args.index("--layer") + 1] if "--layer" in args else None)
+        if layer and at != layer:
             continue
-        return {**json.loads(args[args.index("--settings") + 1]),
-                "_filters": args[args.index("--filters") + 1] if "--filters" in args else None}
+        return {**given, "_filters": ranges(given["filters"]) if command == "ascend" else None}
     raise AssertionError(f"no {command} job for {layer} in {commands}")
+
+
+DOCS = [REPO / "README.md", *sorted((REPO / "docs").glob("*.md"))]
+
+
+def documented(prefix: str) -> list[tuple[str, str]]:
+    """(page, command line) of every command the README and docs/ show in a code block."""
+    found = []
+    for page in DOCS:
+        in_code = False
+        for line in page.read_text().splitlines():
+            if line.startswith("```"):
+                in_code = not in_code
+            elif in_code and line.startswith(prefix):
+                found.append((page.name, line.split("  #")[0].strip()))
+    return found
+
+
+@pytest.mark.parametrize("page,command", [c for c in documented("snakemake ") if "--profile" not in c[1]])
+def test_every_snakemake_command_the_docs_show_is_a_valid_run(tmp_path, page, command):
+    """Each is dry-run exactly as written (the SLURM profile's runs for real in test_slurm.py)."""
+    proc = run([sys.executable, "-m", "snakemake", "-s", str(REPO / "Snakefile"), "-d", str(tmp_path), "-n",
+                *shlex.split(command)[1:]])
+    assert proc.returncode == 0, f"{page}: {command}\n{proc.stderr[-2000:]}"
+    assert "ascend" in proc.stdout
+
+
+@pytest.mark.parametrize("page,command", documented("python -m pipeline "))
+def test_every_pipeline_command_the_docs_show_parses(page, command):
+    """Their flags exist (the jobs themselves run in the tests of each stage)."""
+    from pipeline.__main__ import _parser
+
+    args = _parser().parse_args(shlex.split(command)[3:])
+    assert args.command == shlex.split(command)[3]
 
 
 def test_a_list_of_filters(tmp_path):

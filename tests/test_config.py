@@ -99,20 +99,39 @@ def test_snakemake_rejects_bad_config_before_any_job(tmp_path, arg, expect):
     assert not (tmp_path / "site").exists()
 
 
-def test_schema_layers_are_vgg16s_and_readme_documents_every_setting():
+def test_schema_layers_are_vgg16s():
+    from pipeline.config.check import schema
     from pipeline.model import vgg16
 
-    sch = config.schema()
+    sch = schema()
     names = [l.name for l in vgg16.LAYERS]
     assert sch["properties"]["layers"]["oneOf"][1]["items"]["enum"] == names
     assert sch["properties"]["dreams"]["items"]["properties"]["layer"]["enum"] == names
-    readme = (REPO / "README.md").read_text()
-    sections = ("classic", "fourier", "grid")  # documented key by key, below
-    for key in set(sch["properties"]) - set(sections):
-        assert f"`{key}`" in readme, f"README does not document {key}"
-    for section in sections:
-        for key in sch["properties"][section]["properties"]:
-            assert f"`{section}.{key}`" in readme, f"README does not document {section}.{key}"
+
+
+def test_config_yaml_holds_the_schemas_defaults_and_nothing_else():
+    """The schema is the one home of every default; config.yaml shows them and must not drift."""
+    from pipeline.config.check import schema
+
+    shown, props = config.read_yaml(config.DEFAULT_FILE), schema()["properties"]
+    assert set(shown) == set(props)
+    for key, value in shown.items():
+        if isinstance(value, dict):
+            assert value == {k: p["default"] for k, p in props[key]["properties"].items()}, key
+        else:
+            assert value == props[key]["default"], key
+
+
+def test_the_settings_reference_is_written_from_the_schema_and_the_recipes():
+    """docs/configuration.md is generated: a setting, a default or a recipe number changed in
+    the code and not in the page fails here (rewrite it: python -m pipeline.config.reference)."""
+    from pipeline.config import recipes, reference
+
+    page = (REPO / "docs" / "configuration.md").read_text()
+    assert page == reference.markdown(), "docs/configuration.md is stale: python -m pipeline.config.reference"
+    for name, values in recipes.RECIPES.items():
+        assert f"| `{name}` | " + " | ".join(str(v) for v in values.values()) + " |" in page
+    assert "docs/configuration.md" in (REPO / "README.md").read_text()
 
 
 @pytest.mark.parametrize("command", ["pages", "grid"])

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from pipeline import grid
+from pipeline.site import grid
 
 
 def solid(value):

@@ -115,8 +115,7 @@ class FourierMethod:
         return deprocess.to_uint8(image)
 
 
-def make_method(s: settings.Ascent) -> ClassicMethod | FourierMethod:
-    return {"classic": ClassicMethod, "fourier": FourierMethod}[s.method](s.size, s.knobs)
+METHODS = {"classic": ClassicMethod, "fourier": FourierMethod}
 
 
 class Renderer:
@@ -132,7 +131,7 @@ class Renderer:
                  objective: objectives.Objective, score: objectives.Objective):
         self.model, self.seed, self.stream = model, s.seed, stream
         self.diversity = s.diversity
-        self.method = m = make_method(s)
+        self.method = m = METHODS[s.method](s.size, s.knobs)
         self.mode = preprocess_mode
         # A filter's spatial mean needs only the target conv's input (objectives.ConvMeanHead):
         # the step loop runs the network up to the layer before, and the full model measures.

@@ -1,4 +1,4 @@
-"""Beyond Microscope, on the real weights: circuits, the trust scorecard, dead filters, twins."""
+"""What is measured beside the pictures, on the real weights: circuits, the scorecard's probe, dead filters, twins."""
 
 from __future__ import annotations
 

@@ -2,11 +2,11 @@
 
 For a sample of filters from all five blocks, renders both methods at their default settings
 on the real weights and prints spectral share, transform robustness and strength (see
-``pipeline/quality.py``), the photos' median spectral share as the reference, and the time
+``pipeline/measure/scorecard.py``), the photos' median spectral share as the reference, and the time
 per filter. Writes a side-by-side picture (classic top, fourier bottom).
 
-    python bench/quality.py                      # defaults, about 10 minutes on 2 CPU cores
-    python bench/quality.py --steps-fourier 128  # quicker look
+    python bench/scorecard.py                      # defaults, about 10 minutes on 2 CPU cores
+    python bench/scorecard.py --steps-fourier 128  # quicker look
 """
 
 from __future__ import annotations
@@ -22,7 +22,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import numpy as np  # noqa: E402
 
-from pipeline import ascent, config, jobs, quality, settings, vgg16, weights  # noqa: E402
+from pipeline import config  # noqa: E402
+from pipeline.config import settings  # noqa: E402
+from pipeline.images import photos  # noqa: E402
+from pipeline.jobs.common import prepare_weights  # noqa: E402
+from pipeline.measure import scorecard  # noqa: E402
+from pipeline.measure.probe import Probe  # noqa: E402
+from pipeline.model import network, vgg16  # noqa: E402
+from pipeline.model import weights  # noqa: E402
+from pipeline.optvis import render  # noqa: E402
 
 SAMPLE = {"block1_conv2": [0, 33], "block2_conv2": [5, 77], "block3_conv3": [10, 200],
           "block4_conv3": [0, 7, 100], "block5_conv3": [0, 11]}
@@ -37,20 +45,20 @@ def main() -> None:
     args = p.parse_args()
 
     cfg = config.load()
-    resolved = jobs.prepare_weights(settings.weights(cfg))
+    resolved = prepare_weights(settings.weights(cfg))
     base = weights.load_base(resolved)
-    photos = quality.photos(args.size)
-    photo_share = float(np.median([quality.spectral_share(ph) for ph in photos]))
+    shots = photos.scorecard_photos(args.size)
+    photo_share = float(np.median([scorecard.spectral_share(ph) for ph in shots]))
     rows, tiles = [], {"classic": [], "fourier": []}
     for layer_name, filters in SAMPLE.items():
         lyr = vgg16.layer(layer_name)
-        cut = vgg16.cut_model(base, layer_name)
-        probe = quality.Probe(cut, resolved.preprocess)
-        photo_acts = probe.activations(photos)
+        cut = network.cut_model(base, layer_name)
+        probe = Probe(cut, resolved.preprocess)
+        photo_acts = probe.activations(shots)
         for method, steps in (("classic", args.steps_classic), ("fourier", args.steps_fourier)):
             s = settings.ascent(config.load(overrides={"method": method, "size": args.size}), layer_name)
             steps = steps or s.steps
-            r = ascent.for_filters(cut, lyr, s, resolved.preprocess)
+            r = render.for_filters(cut, lyr, s, resolved.preprocess)
             r.render(filters[:1], 2, log=open(os.devnull, "w"))  # compile outside the timing
             t0 = time.perf_counter()
             results = r.render(filters, steps, log=open(os.devnull, "w"))
@@ -58,12 +66,12 @@ def main() -> None:
             for res in results:
                 img = res.image
                 tiles[method].append(img)
-                rows.append((layer_name, res.filter, method, steps, quality.spectral_share(img),
+                rows.append((layer_name, res.filter, method, steps, scorecard.spectral_share(img),
                              probe.robustness(img, res.filter), probe.strength(img, res.filter, photo_acts),
                              per_filter))
                 print(f"{layer_name} {res.filter:3d} {method:7s} done", file=sys.stderr, flush=True)
 
-    print(f"\nphotos (skimage.data, {len(photos)}): median spectral share {photo_share:.3f}\n")
+    print(f"\nphotos (skimage.data, {len(shots)}): median spectral share {photo_share:.3f}\n")
     print("| layer | filter | method | steps | spectral share | robustness | strength | s/filter |")
     print("|---|---|---|---|---|---|---|---|")
     for layer_name, f, method, steps, share, rob, strength, secs in rows:

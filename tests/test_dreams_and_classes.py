@@ -1,4 +1,4 @@
-"""Beyond noise: dreams on photos and class visualisations (the rest of Chollet 2016)."""
+"""Dreams on photos and class visualisations (the rest of Chollet 2016), on the real weights."""
 
 from __future__ import annotations
 

@@ -15,10 +15,10 @@ import sys
 from dataclasses import dataclass
 from typing import Callable
 
-from . import config
+from . import config, quiet
 from .config import selection, settings
 from .errors import AtlasError
-from .jobs import device
+from .jobs import device, lifetime
 from .model import vgg16
 
 # Each flag a command may take beyond --config, --settings and --outdir.
@@ -30,7 +30,8 @@ FLAGS = {
     "weights": dict(help="torchvision-imagenet, keras-imagenet or a .weights.h5 path"),
     "threads": dict(type=int, help="CPU threads for TensorFlow (default: all)"),
     "name": dict(required=True, help="a name from the config's dreams"),
-    "remote": dict(default="origin"), "branch": dict(default="gh-pages"),
+    "remote": dict(help="the git remote to push to, e.g. origin (default: the config's publish_remote)"),
+    "branch": dict(default="gh-pages"),
     "no-push": dict(action="store_true", help="commit the branch but do not push"),
 }
 
@@ -74,9 +75,9 @@ COMMANDS = {
                        lambda c, a: settings.classes(c), "jobs.classes:classes"),
     "weights": Command("fetch, verify and convert the weights; print the file", settings.WeightsSetting,
                        lambda c, a: settings.weights(c), "jobs.common:prepare_weights", outdir=False),
-    "publish": Command("commit OUTDIR to the gh-pages branch and push it (ghp-import)", None,
-                       lambda c, a: a.outdir or c["outdir"], "site.publish:publish",
-                       ("remote", "branch", "no-push")),
+    "publish": Command("commit OUTDIR to the gh-pages branch and push it to --remote (ghp-import)", None,
+                       lambda c, a: (a.outdir or c["outdir"], a.remote or c["publish_remote"]),
+                       "site.publish:publish", ("remote", "branch", "no-push")),
 }
 
 
@@ -96,7 +97,7 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TF's C++ start-up chatter hides progress
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TF's C++ start-up chatter hides progress (and quiet)
     try:
         return _run(COMMANDS[args.command], args)
     except AtlasError as exc:
@@ -137,10 +138,12 @@ def _run(cmd: Command, args) -> int:
     on = getattr(s, "device", None) or getattr(inner, "device", None)
     if on:
         device.choose(on)  # before the job's module starts TensorFlow, which reads the choice once
+    lifetime.watch()  # a job ends with the Snakemake that started it
     module, function = cmd.run.split(":")
-    job = getattr(importlib.import_module(f"{__package__}.{module}"), function)
+    with quiet.native():  # the job's module starts TensorFlow, which says a screenful natively
+        job = getattr(importlib.import_module(f"{__package__}.{module}"), function)
     if cmd.settings is None:
-        result = job(s, args.remote, args.branch, not args.no_push)
+        result = job(*s, args.branch, not args.no_push)
     elif "threads" in cmd.flags:
         result = job(s, args.threads)
     else:

@@ -9,14 +9,15 @@ sys.path.insert(0, workflow.basedir)
 from pipeline import config as atlas_config
 from pipeline.config import estimate, settings
 from pipeline.errors import AtlasError
-from pipeline.images import photos
-from pipeline.jobs import device
+from pipeline.images import folder, photos
+from pipeline.jobs import device, lifetime
 from pipeline.model import weights
 from pipeline.output import layout
 
 REPO = workflow.basedir
 try:  # config.yaml, --configfile and --config merged by Snakemake; one line and no job on bad input
     CFG = atlas_config.check(config)
+    layout.check_outdir(CFG["outdir"])  # someone's own folder is never written into
 except AtlasError as exc:
     sys.exit(f"error: {exc}")
 
@@ -29,19 +30,21 @@ WEIGHTS_INPUT = ancient(str(WEIGHTS.file)) if CFG["weights"] in weights.NAMES el
 TEMPLATES = sorted(str(p) for p in Path(REPO, "site_templates").iterdir())
 # Jobs run `python -m pipeline` with the interpreter that runs Snakemake, from the working
 # directory, which need not be this repository.
+# A local run's jobs also learn Snakemake's pid, to end with it (pipeline/jobs/lifetime.py).
+PARENT = f" {lifetime.PARENT}={os.getpid()}" if workflow.is_main_process and workflow.local_exec else ""
 shell.prefix(f"set -euo pipefail; export PATH={shlex.quote(os.path.dirname(sys.executable))}:\"$PATH\" "
-             f"PYTHONPATH={shlex.quote(REPO)}; ")
+             f"PYTHONPATH={shlex.quote(REPO)}{PARENT}; ")
 
 
-def count_gpus() -> int:
-    """GPUs this run's jobs share (as nvidia-smi lists them), decided once by the main process
-    of a local run.
+def count_gpus() -> tuple[int, int]:
+    """(GPUs this run's jobs share, as nvidia-smi lists them; those TensorFlow can use),
+    decided once by the main process of a local run.
 
     With device auto, GPUs that TensorFlow cannot use (a CPU-only build, broken CUDA) are said
     in one line with the CPU estimate; each job then runs on the CPU with its share of cores.
     """
     if CFG["device"] == "cpu" or not (workflow.is_main_process and workflow.local_exec):
-        return 0
+        return 0, 0
     gpus = device.count()
     usable = gpus and device.tensorflow_sees_gpu()
     if CFG["device"] == "gpu" and not usable:
@@ -50,12 +53,33 @@ def count_gpus() -> int:
         print(f"warning: {device.why_no_gpu()}; running on the CPU instead, estimated "
               f"{estimate.on_cpu(CFG, os.cpu_count())} for this config (see requirements-gpu.txt)",
               file=sys.stderr)
-    return gpus
+    return gpus, gpus if usable else 0
 
 
-GPUS = count_gpus()
+GPUS, USABLE_GPUS = count_gpus()
 CORES = workflow.resource_settings.cores or os.cpu_count()
 GPU_PER_JOB = 0 if CFG["device"] == "cpu" else 1  # what a SLURM job asks for (--gpus)
+ON_CLUSTER = not workflow.local_exec
+
+
+def job_json(layer: str, filters: list[int]) -> str:
+    return settings.to_json(settings.ascent_job(CFG, layer, filters))
+
+
+def run_device() -> estimate.Device:
+    """Where this run's ascents go, and the rate to plan on (the last run's, where measured)."""
+    if ON_CLUSTER and CFG["device"] != "cpu":
+        return estimate.Device("the cluster's GPUs", estimate.GPU_FLOPS, workflow.resource_settings.nodes or 1,
+                               "an H100's rate: an estimate")
+    gpus = USABLE_GPUS if workflow.local_exec else 0
+    return estimate.device(gpus, CORES, estimate.measured(OUT, gpu=bool(gpus)))
+
+
+DEVICE = run_device()
+if workflow.is_main_process:  # every run says at its start what it will do, and for how long
+    TODO, EXTRAS = estimate.ahead(CFG, CHUNKS, job_json)
+    images = len(folder.sources(CFG["examples"])[0]) if CFG["examples"] != "none" else 0
+    print(estimate.plan(CFG, TODO, DEVICE, EXTRAS, images).line(), file=sys.stderr)
 
 
 def gpu_job_threads(wildcards) -> int:
@@ -67,15 +91,15 @@ def gpu_job_threads(wildcards) -> int:
 
 def ascent_settings(wildcards) -> str:
     """One ascent job's typed settings: its chunk's filters and its layer's recipe."""
-    filters = CHUNKS[(wildcards.layer, int(wildcards.first))]
-    return settings.to_json(settings.ascent_job(CFG, wildcards.layer, filters))
+    return job_json(wildcards.layer, CHUNKS[(wildcards.layer, int(wildcards.first))])
 
 
 def ascent_minutes(wildcards) -> int:
-    """A SLURM time limit: the chunk's FLOPs at a slow GPU's rate (20 TFLOP/s), doubled, plus
-    10 minutes for start-up and tracing."""
-    filters = CHUNKS[(wildcards.layer, int(wildcards.first))]
-    return int(2 * estimate.chunk_flops(CFG, wildcards.layer, len(filters)) / 20e12 / 60) + 10
+    """A time limit: the chunk's time on this run's device, doubled, plus 10 minutes. On a
+    cluster, at the slowest GPU it may land on (estimate.SLOW_GPU_FLOPS)."""
+    filters = len(CHUNKS[(wildcards.layer, int(wildcards.first))])
+    dev = DEVICE if not ON_CLUSTER else estimate.Device("", estimate.SLOW_GPU_FLOPS, 1, "")
+    return int(2 * estimate.job_seconds(CFG, wildcards.layer, filters, dev) / 60) + 10
 
 
 def chunk_manifests(wildcards) -> list[str]:
@@ -96,6 +120,12 @@ def dream_photo(wildcards) -> list[str]:
 
 def final_outputs() -> list[str]:
     return layout.site_files(OUT, bool(CFG["dreams"]), bool(CFG["classes"]))
+
+
+onstart:
+    layout.claim(OUT)  # not in a dry run: the folder is the atlas' from the first job on
+    if workflow.local_exec:
+        lifetime.forward_sigterm()
 
 
 onerror:

@@ -110,10 +110,10 @@ def test_out_of_memory_halves_the_batch_and_goes_on(base, real_weights, tmp_path
     real = renderer(base, "block1_conv2", "classic", size=32)
 
     class Tight:
-        def render(self, batch, steps, label=""):
+        def render(self, batch, steps, label="", **progress):
             if len(batch) > 2:
                 raise backend.OutOfMemory(None, None, "OOM when allocating tensor")
-            return real.render(batch, steps, label=label)
+            return real.render(batch, steps, label=label, **progress)
 
         def measure(self, images, targets):
             return real.measure(images, targets)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from pipeline.model import vgg16
+from pipeline.model import network, vgg16
 
 
 def test_thirteen_layers_4224_filters_and_keras_names():

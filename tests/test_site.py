@@ -252,10 +252,17 @@ def test_publish_to_a_local_bare_repository(site, tmp_path):
                "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.org"}
     import os
 
+    env = {**os.environ, **env_git, "PYTHONPATH": str(REPO)}
+    # A fresh clone's origin is not necessarily yours: without a remote named, nothing moves.
     proc = subprocess.run([sys.executable, "-m", "pipeline", "publish", "--outdir", str(site)],
-                          cwd=work, capture_output=True, text=True,
-                          env={**os.environ, **env_git, "PYTHONPATH": str(REPO)})
+                          cwd=work, capture_output=True, text=True, env=env)
+    assert proc.returncode == 2 and "say where to push: --remote origin" in proc.stderr
+    assert subprocess.run(["git", "-C", str(bare), "branch", "--list", "gh-pages"], capture_output=True,
+                          text=True).stdout == ""
+    proc = subprocess.run([sys.executable, "-m", "pipeline", "publish", "--outdir", str(site), "--remote", "origin"],
+                          cwd=work, capture_output=True, text=True, env=env)
     assert proc.returncode == 0, proc.stderr
+    assert f"pushing it to origin ({bare})" in proc.stderr
     files = subprocess.run(["git", "-C", str(bare), "ls-tree", "-r", "--name-only", "gh-pages"],
                            capture_output=True, text=True, check=True).stdout.split()
     assert "index.html" in files and ".nojekyll" in files

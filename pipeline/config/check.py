@@ -14,6 +14,7 @@ every setting can be written on the command line the way users type it.
 from __future__ import annotations
 
 import copy
+import difflib
 from functools import lru_cache
 from pathlib import Path
 
@@ -128,21 +129,26 @@ def _fill_defaults(node: dict, sch: dict) -> None:
                 _fill_defaults(item, prop["items"])
 
 
+def did_you_mean(value, allowed) -> str:
+    """"; did you mean 'x'?" for the closest allowed word, or nothing."""
+    close = difflib.get_close_matches(str(value), [str(a) for a in allowed], n=1, cutoff=0.6)
+    return f"; did you mean {close[0]!r}?" if close else ""
+
+
 def _schema_error(raw: dict, sch: dict) -> str | None:
     validator = jsonschema.Draft202012Validator(sch)
     error = jsonschema.exceptions.best_match(validator.iter_errors(raw))
     if error is None:
         return None
-    path = list(error.absolute_path)
     if error.validator == "additionalProperties" and error.absolute_path == error.relative_path:
-        extra = sorted(set(error.instance) - set(error.schema.get("properties", {})))
-        where = ".".join(str(p) for p in path)
-        allowed = ", ".join(sorted(error.schema.get("properties", {})))
-        return (f"config: unknown setting {(where + '.' if where else '') + extra[0]!r}; "
-                f"allowed{' in ' + where if where else ''}: {allowed}")
+        return _unknown_setting(error)
+    # A word that is not one of a list's words: name that word, wherever it sits.
+    error = _wrong_word(error) or error
+    path = list(error.absolute_path)
     # Walk the schema along the path to the deepest property that describes itself.
     node, described, name, value, here = sch, None, "", raw, raw
     for part in path:
+        node = _branch(node, part)
         if isinstance(part, str) and part in node.get("properties", {}):
             node, name, here = node["properties"][part], f"{name}.{part}".lstrip("."), here[part]
         elif isinstance(part, str) and isinstance(node.get("additionalProperties"), dict):
@@ -151,10 +157,50 @@ def _schema_error(raw: dict, sch: dict) -> str | None:
             node, name, here = node["items"], f"{name}[{part}]", here[part]
         else:
             break
-        if "description" in node:
-            described, value = (name, node["description"]), here
+        if "description" in node or (isinstance(part, int) and error.validator in ("enum", "const")):
+            described, value = (name, node.get("description") or _words(_allowed(error))), here
     setting, allowed = described or (".".join(str(p) for p in path) or "config", error.message)
-    return f"config: {setting} = {value!r} is not allowed; expected {allowed}"
+    hint = did_you_mean(error.instance, _allowed(error)) if error.validator in ("enum", "const") else ""
+    return f"config: {setting} = {value!r} is not allowed; expected {allowed}{hint}"
+
+
+def _unknown_setting(error) -> str:
+    extra = sorted(set(error.instance) - set(error.schema.get("properties", {})))
+    where = ".".join(str(p) for p in error.absolute_path)
+    known = sorted(error.schema.get("properties", {}))
+    return (f"config: unknown setting {(where + '.' if where else '') + extra[0]!r}"
+            f"{did_you_mean(extra[0], known)} Allowed{' in ' + where if where else ''}: {', '.join(known)}")
+
+
+def _wrong_word(error):
+    """The deepest error below ``error`` that is a string outside an ``enum`` (an item of a list
+    of names, say), or None."""
+    found = None
+    for sub in [error, *error.context]:
+        if sub.validator in ("enum", "const") and isinstance(sub.instance, str):
+            if found is None or len(sub.absolute_path) > len(found.absolute_path):
+                found = sub
+        deeper = _wrong_word(sub) if sub is not error else None
+        if deeper is not None and (found is None or len(deeper.absolute_path) > len(found.absolute_path)):
+            found = deeper
+    return found
+
+
+def _branch(node: dict, part) -> dict:
+    """The branch of a oneOf/anyOf that a path step can enter (a list's items, a mapping's keys)."""
+    for branch in node.get("oneOf", []) + node.get("anyOf", []):
+        if (isinstance(part, int) and "items" in branch) or (isinstance(part, str) and (
+                part in branch.get("properties", {}) or isinstance(branch.get("additionalProperties"), dict))):
+            return {**branch, "description": node["description"]} if "description" in node else branch
+    return node
+
+
+def _allowed(error) -> list:
+    return error.validator_value if error.validator == "enum" else [error.validator_value]
+
+
+def _words(values) -> str:
+    return "one of " + ", ".join(str(v) for v in values)
 
 
 def check(raw: dict) -> dict:

@@ -7,7 +7,14 @@ padded before the network sees it, so it pays for ``size + 2 * pad`` pixels a si
 
 from __future__ import annotations
 
+import hashlib
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..images import folder
 from ..model.vgg16 import flops_to
+from ..output import layout
 from . import recipes
 
 CPU_FLOPS_PER_CORE = 95e9  # float32, measured on the 2-core build machine at depth (190 GFLOP/s)
@@ -43,3 +50,123 @@ def duration(seconds: float) -> str:
 
 def on_cpu(cfg: dict, cores: int) -> str:
     return duration(atlas_flops(cfg) / (CPU_FLOPS_PER_CORE * max(1, cores)))
+
+
+# What a job costs beside its arithmetic, measured on the 2-core build machine
+# (bench/jobs.py and a first run of one layer): start-up (TensorFlow, weights, model), tracing
+# the step loop per render, a twins search, and an examples job's crops and mosaics per filter.
+START, TRACE, TWINS, MOSAIC = 7.0, 2.3, 7.0, 0.02
+EXAMPLE_FLOPS = 53e9   # one 224 px image through all 13 convs (bench/examples.py)
+GPU_FLOPS = 400e12     # dense TF32 on one H100: an assumption until the atlas is timed on a GPU
+SLOW_GPU_FLOPS = 20e12  # what a cluster's time limit plans for: the slowest GPU it may land on
+
+
+@dataclass(frozen=True)
+class Device:
+    """Where the run's GPU jobs go: a rate per job, how many run at once, and what says so."""
+
+    name: str         # e.g. "this CPU (2 cores)", "2 GPUs"
+    rate: float       # FLOP/s of one job
+    parallel: int     # jobs at once
+    basis: str        # "the build machine's measured rate", "an H100's rate: an estimate"
+    measured: dict = field(default_factory=dict)  # layer -> FLOP/s an earlier run reached there
+
+
+def device(gpus: int, cores: int, measured: dict | None = None) -> Device:
+    """The device this run's jobs will use, and the rate to plan on: per layer, the rate an
+    earlier run reached there; elsewhere the build machine's (CPU) or an H100's (GPU, an
+    estimate)."""
+    measured = measured or {}
+    also = f"; {len(measured)} layer{'s' if len(measured) != 1 else ''} at an earlier run's rate" if measured else ""
+    if gpus:
+        return Device(f"{gpus} GPU{'s' if gpus > 1 else ''}", GPU_FLOPS, gpus,
+                      f"an H100's rate: an estimate{also}", measured)
+    return Device(f"this CPU ({cores} cores)", CPU_FLOPS_PER_CORE * max(1, cores), 1,
+                  f"the build machine's measured rate{also}", measured)
+
+
+def job_seconds(cfg: dict, layer: str, filters: int, dev: Device) -> float:
+    """One ascent job, start-up and tracing included."""
+    renders = 2 if cfg["compare_classic"] else 1
+    return START + TRACE * renders + chunk_flops(cfg, layer, filters) / dev.measured.get(layer, dev.rate)
+
+
+def dream_flops(d: dict) -> float:
+    """A dream: each octave's steps, a forward and a backward pass up to its layer."""
+    side = d["size"] * 0.8  # the longer side is ``size``; photos are about 4:3
+    octaves = [side / d["octave_scale"] ** i for i in range(d["octaves"])]
+    return sum(2.0 * flops_to(d["layer"], round(s)) * d["steps"] for s in octaves)
+
+
+@dataclass(frozen=True)
+class Plan:
+    jobs: int          # ascent jobs to run
+    filters: int       # filters they render
+    total: int         # filters the config selects
+    seconds: float     # the whole run, on ``device``
+    device: Device
+
+    def line(self) -> str:
+        if not self.jobs and self.seconds < 1:
+            return f"estimate: nothing to render ({self.total:,} filters done); the pages take seconds"
+        work = (f"{self.jobs} ascent job{'s' if self.jobs != 1 else ''} to run ({self.filters:,} of "
+                f"{self.total:,} filters)" if self.jobs else f"no ascent to run ({self.total:,} filters done)")
+        return f"estimate: {work}; about {duration(self.seconds)} in all on {self.device.name} ({self.device.basis})"
+
+
+def plan(cfg: dict, todo: dict[tuple[str, int], list[int]], dev: Device, extras: dict[str, bool],
+         images: int) -> Plan:
+    """The run ahead: the ascent chunks in ``todo``, the twins of their layers, and the dreams and
+    examples ``extras`` says are missing; spread over ``dev.parallel`` jobs at once."""
+    jobs = [job_seconds(cfg, layer, len(fs), dev) for (layer, _), fs in todo.items()]
+    jobs += [START + TWINS for _ in {layer for layer, _ in todo}]
+    jobs += [START + dream_flops(d) / dev.rate for d in cfg["dreams"] if extras.get(f"dream:{d['name']}")]
+    if extras.get("examples"):
+        selected = sum(len(fs) for fs in cfg["filters"].values())
+        jobs.append(START + images * EXAMPLE_FLOPS / dev.rate + MOSAIC * selected)
+    wall = max(sum(jobs) / dev.parallel, max(jobs, default=0.0))
+    return Plan(len(todo), sum(len(fs) for fs in todo.values()),
+                sum(len(fs) for fs in cfg["filters"].values()), wall, dev)
+
+
+def digest(job_json: str) -> str:
+    """What an ascent job's manifest records of its settings: a rerun compares it."""
+    return hashlib.sha256(job_json.encode()).hexdigest()[:16]
+
+
+def ahead(cfg: dict, chunks: dict[tuple[str, int], list[int]], job_json) -> tuple[dict, dict[str, bool]]:
+    """The ascent chunks still to run (no manifest, or one written with other settings:
+    ``job_json(layer, filters)`` is a chunk's settings now), and which dreams and examples are
+    missing."""
+    out = cfg["outdir"]
+    todo = {}
+    for (layer, first), fs in chunks.items():
+        done = _read(layout.chunk_manifest(out, layer, first))
+        # A manifest from before the digest was recorded: Snakemake's own record decides.
+        if not done or done.get("job", digest(job_json(layer, fs))) != digest(job_json(layer, fs)):
+            todo[(layer, first)] = fs
+    extras = {f"dream:{d['name']}": not Path(layout.dream_files(out, d["name"])[0]).exists() for d in cfg["dreams"]}
+    if cfg["examples"] != "none":
+        done = _read(layout.examples_manifest(out))
+        extras["examples"] = not done or done.get("fingerprint") != folder.fingerprint(cfg["examples"])
+    return todo, extras
+
+
+def measured(outdir: str, gpu: bool) -> dict[str, float]:
+    """Per layer, the FLOP/s the ascent jobs of an earlier run into ``outdir`` reached on this
+    kind of device (a layer's rate varies: the first layers are memory-bound)."""
+    totals: dict[str, list[float]] = {}
+    for path in sorted(Path(outdir, "manifests", "ascend").glob("*.json")):
+        done = _read(path) or {}
+        rate = done.get("rate")
+        if rate and rate["seconds"] > 0 and rate["device"].startswith("GPU") == gpu:
+            t = totals.setdefault(done["layer"], [0.0, 0.0])
+            t[0], t[1] = t[0] + rate["flops"], t[1] + rate["seconds"]
+    return {layer: flops / seconds for layer, (flops, seconds) in totals.items()}
+
+
+def _read(path) -> dict | None:
+    try:
+        return json.loads(Path(path).read_text())
+    except (OSError, ValueError):
+        return None

@@ -8,11 +8,14 @@ from ..model.vgg16 import BY_NAME, ConvLayer
 
 
 def filters_for(choice, lyr: ConvLayer, setting: str) -> list[int]:
-    """One layer's filters: 'all', a count (the first N, all where the layer has fewer) or a list."""
+    """One layer's filters: 'all', a count (the first N; at most the layer's) or a list."""
     if choice == "all":
         return list(range(lyr.filters))
     if isinstance(choice, int):
-        return list(range(min(choice, lyr.filters)))
+        if choice > lyr.filters:
+            raise AtlasError(f"config: {setting} = {choice} is more than {lyr.name}'s {lyr.filters} filters; "
+                             f"expected 1 to {lyr.filters}, or 'all'")
+        return list(range(choice))
     bad = [f for f in choice if f >= lyr.filters]
     if bad:
         raise AtlasError(f"config: {setting} = {bad[0]} is out of range for {lyr.name}; "
@@ -43,6 +46,12 @@ def selection(choice, layers: list[str]) -> dict[str, list[int]]:
                              f"expected 0 to {most - 1}")
         picked = {name: sorted(f for f in choice if f < BY_NAME[name].filters) for name in layers}
         return {name: fs for name, fs in picked.items() if fs}
+    if isinstance(choice, int):
+        # One count for every layer: the first N of each, all of a layer that has fewer; a
+        # count no selected layer has is a mistake, not "all" in disguise.
+        most = max((BY_NAME[name] for name in layers), key=lambda lyr: lyr.filters)
+        filters_for(choice, most, "filters")
+        return {name: list(range(min(choice, BY_NAME[name].filters))) for name in layers}
     return {name: filters_for(choice, BY_NAME[name], "filters") for name in layers}
 
 

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from .. import __version__
-from ..config import recipes, settings
+from ..config import estimate, recipes, settings
 from ..errors import AtlasError
 from ..images import photos
 from ..measure import circuits
@@ -29,6 +29,21 @@ from ..output.record import Activation, FilterRecord
 from .common import preflight, say, versions
 
 DTYPES = {"float32": "float32", "bfloat16": "mixed_bfloat16"}
+
+
+class Clock:
+    """The job's work in filter-steps, done and ahead: each progress line's time left."""
+
+    def __init__(self, total: int):
+        self.total, self.done, self.t0 = max(1, total), 0, time.perf_counter()
+
+    def left(self, now: int = 0) -> str:
+        """``now`` filter-steps of the current batch are done beside the finished batches."""
+        done = min(self.total, self.done + now)
+        elapsed = time.perf_counter() - self.t0
+        if not done:
+            return "job time left unknown yet"
+        return f"job about {estimate.duration(elapsed * (self.total - done) / done)} left"
 
 
 @dataclass
@@ -51,23 +66,31 @@ class Ascend:
         self.base = self.pre.base()
         self.kernels = circuits.kernels(self.base)
         self.setup: float | None = None  # seconds from the process' start to the first step
+        self.flops = self.seconds = 0.0  # the ascents' arithmetic and time: the next run's rate
+        self.clock = Clock(0)
+        self.resuming: set[int] = set()  # filters of the batches resumed from a saved state
 
     def run(self) -> Path:
         """Every render of the chunk, then the chunk's manifest (the rule's declared output)."""
         job = self.job
         renders = [("main", job.main)] + ([("classic", job.classic)] if job.classic else [])
         manifest = {"layer": job.layer, "filters": job.filters, "device": self.pre.where, "renders": {}}
+        todos = {name: self.todo(name, rs) for name, rs in renders}
+        manifest["renders"] = todos
+        self.clock = Clock(sum(len(todos[name]) * rs.steps * rs.diversity for name, rs in renders))
         with ThreadPoolExecutor(max_workers=1) as writer:  # PNG and JSON writing beside the GPU
             for render_name, rs in renders:
-                manifest["renders"][render_name] = todo = self.todo(render_name, rs)
-                if todo:
-                    self.render(render_name, rs, todo, writer)
+                if todos[render_name]:
+                    self.render(render_name, rs, todos[render_name], writer)
         # What bench/jobs.py reads: the start-up from the process' start to the first step
         # (imports, weights, model), and the whole job.
         born = self.pre.born
         manifest.update(started=round(born, 3), finished=round(time.time(), 3),
-                        seconds=round(time.time() - born, 3), setup_seconds=round(self.setup or 0.0, 3))
-        say(f"{job.layer}: {len(job.filters)} filters in {manifest['seconds']:.1f} s since the job started")
+                        seconds=round(time.time() - born, 3), setup_seconds=round(self.setup or 0.0, 3),
+                        job=estimate.digest(settings.to_json(job)),
+                        rate={"flops": self.flops, "seconds": round(self.seconds, 3), "device": self.pre.where})
+        say(f"{job.layer}: {len(job.filters)} filters done, {estimate.duration(manifest['seconds'])} "
+            "since the job started")
         return layout.write_json(layout.chunk_manifest(job.outdir, job.layer, job.filters[0]), manifest)
 
     def todo(self, render_name: str, rs: settings.Ascent) -> list[int]:
@@ -99,12 +122,21 @@ class Ascend:
         batch_size = recipes.batch_size(rs.batch_size, self.layer, rs.size, self.pre.memory_bytes())
         renderer = render.for_filters(model, self.layer, rs, self.pre.weights.preprocess)
         measures = self.measures(model) if render_name == "main" else Measures(None, None, self.kernels)
+        queue = self.resumable(render_name, rs, todo) + render.batches(
+            [f for f in todo if f not in self.resuming], max(1, batch_size // rs.diversity))
+        sizes = sorted({len(b) for b in queue}, reverse=True)
+        ready = ""
         if self.setup is None:
             self.setup = time.time() - self.pre.born
+            ready = f"; ready {self.setup:.0f} s after the job started (imports, weights, model)"
         say(f"{self.job.layer} {render_name}: {len(todo)} filters, method {rs.method}, {rs.steps} steps, "
-            f"{rs.size} px, batches of {batch_size}, start-up {time.time() - self.pre.born:.1f} s")
-        self.batches(renderer, measures, render_name, rs, render.batches(todo, max(1, batch_size // rs.diversity)),
-                     writer)
+            f"{rs.size} px, in {len(queue)} batch{'es' if len(queue) > 1 else ''} of "
+            f"{' and '.join(map(str, sizes))}{ready}")
+        t0 = time.perf_counter()
+        self.batches(renderer, measures, render_name, rs, queue, writer)
+        side = rs.size + 2 * (rs.fourier.pad if rs.fourier else 0)
+        self.flops += len(todo) * rs.diversity * estimate.ascent_flops(self.job.layer, rs.steps, side)
+        self.seconds += time.perf_counter() - t0
 
     def batches(self, renderer, measures: Measures, render_name: str, rs: settings.Ascent,
                 queue: list[list[int]], writer) -> None:
@@ -114,20 +146,46 @@ class Ascend:
         while queue:
             batch = queue.pop(0)
             label = f"{self.job.layer} filters {batch[0]}-{batch[-1]}"
+            work = len(batch) * rs.diversity
+            saved = self.checkpoint(render_name, rs, batch)
             try:
-                results = renderer.render(batch, rs.steps, label=label)
+                results = renderer.render(batch, rs.steps, label=label, checkpoint=saved,
+                                          left=lambda steps: self.clock.left(work * steps))
             except backend.OutOfMemory:
                 queue[:0] = self.halved(batch, label)
                 continue
+            self.clock.done += work * rs.steps
             images = np.stack([r.image for r in results])
             png_means, png_peaks = renderer.measure(images, batch)
             cards = measures.probe.scorecards(images, batch, measures.photo_acts) if measures.probe \
                 else [None] * len(batch)
             pending += [writer.submit(self.write, render_name, rs, r, float(m), float(p), card)
                         for r, m, p, card in zip(results, png_means, png_peaks, cards)]
-            say(f"{label}: done, activation on saved PNGs {np.round(png_means, 1).tolist()}")
+            pending.append(writer.submit(Path(saved.path).unlink, missing_ok=True))  # after its records
+            say(f"{label}: done; mean activation on the saved PNGs {', '.join(f'{v:.3g}' for v in png_means)}")
         for written in pending:
             written.result()  # a failed write fails the job
+
+    def checkpoint(self, render_name: str, rs: settings.Ascent, batch: list[int]) -> render.Checkpoint:
+        """Where ``batch`` saves its state, keyed by what decides its images."""
+        key = json.dumps([identity(rs, self.pre.weights), rs.diversity, batch], sort_keys=True)
+        return render.Checkpoint(Path(layout.checkpoint(self.job.outdir, self.job.layer, render_name, batch[0])),
+                                 estimate.digest(key))
+
+    def resumable(self, render_name: str, rs: settings.Ascent, todo: list[int]) -> list[list[int]]:
+        """The batches a killed run left a matching saved state for: first, and as they were."""
+        found, self.resuming = [], set()
+        pattern = Path(layout.checkpoint(self.job.outdir, self.job.layer, render_name, "*"))
+        for path in sorted(pattern.parent.glob(pattern.name)):
+            try:
+                with np.load(path) as saved:
+                    batch = [int(f) for f in saved["filters"]]
+            except (OSError, ValueError, KeyError, EOFError):
+                continue
+            if set(batch) <= set(todo) - self.resuming and self.checkpoint(render_name, rs, batch).load() is not None:
+                found.append(batch)
+                self.resuming |= set(batch)
+        return found
 
     def measures(self, model) -> Measures:
         """The scorecard's probe, with the photos measured once for the whole render."""

@@ -12,6 +12,8 @@ import keras
 import tensorflow as tf
 from keras import ops
 
+from .. import quiet
+
 NAME = "tensorflow"
 # What a device raises when a batch does not fit: the ascent then halves the batch.
 OutOfMemory = tf.errors.ResourceExhaustedError
@@ -58,7 +60,8 @@ def resize(images, hw: tuple[int, int]):
 def start(threads: int | None = None) -> int:
     """Let the visible GPUs' memory grow as needed (rather than mapping every card whole) and
     cap the CPU threads; how many GPUs the backend can use."""
-    gpus = tf.config.list_physical_devices("GPU")
+    with quiet.native():  # a CPU box's "failed call to cuInit" is not an error here
+        gpus = tf.config.list_physical_devices("GPU")
     for gpu in gpus:
         tf.config.experimental.set_memory_growth(gpu, True)
     if threads:

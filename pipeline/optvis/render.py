@@ -19,6 +19,7 @@ import math
 import sys
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 from keras import ops
@@ -26,9 +27,12 @@ from keras import ops
 from ..config import settings
 from ..model import network
 from ..model.vgg16 import ConvLayer, preprocess
+from ..output import layout
 from . import backend, deprocess, objectives, optimise, param, transform
 
 CURVE_POINTS = 32
+EVERY = 30.0         # seconds between progress lines, about
+FIRST_SEGMENT = 8    # steps before the first line: soon, and it times a step
 CLASS_STREAM = 100  # the random stream of class logits; a conv layer's is its index, 0-12
 
 
@@ -43,6 +47,30 @@ class Rendered:
     final: float                      # activation of the final float image
     seconds: float                    # this filter's share of its batch's time
     diverse: list = field(default_factory=list)  # with diversity K: this filter's other K-1 images
+
+
+@dataclass(frozen=True)
+class Checkpoint:
+    """Where a batch saves its state at each progress line, and what a saved state must match
+    (the batch's filters, steps and settings) to be resumed."""
+
+    path: Path
+    key: str
+
+    def load(self) -> dict | None:
+        try:
+            with np.load(self.path) as saved:
+                data = {name: saved[name] for name in saved.files}
+        except (OSError, ValueError, EOFError):
+            return None
+        return data if str(data.get("key")) == self.key else None
+
+    def save(self, params, state, trace: list[np.ndarray], step: int, initial: np.ndarray,
+             filters: list[int]) -> None:
+        layout.write_npz(self.path, key=np.array(self.key), filters=np.asarray(filters), params=np.asarray(params),
+                         step=np.array(step),
+                         trace=np.concatenate(trace, axis=0), initial=initial,
+                         **{f"state{i}": np.asarray(x) for i, x in enumerate(state)})
 
 
 def filter_seed(seed: int, stream: int, index: int) -> np.random.Generator:
@@ -171,9 +199,16 @@ class Renderer:
         means, peaks = self._measure(images, np.asarray(targets, np.int32))
         return np.asarray(means), np.asarray(peaks)
 
-    def render(self, targets: list[int], steps: int, segment: int = 64, label: str = "",
-               log=sys.stderr) -> list[Rendered]:
-        """Ascend ``steps`` steps for every target in ``targets`` as one batch."""
+    def render(self, targets: list[int], steps: int, segment: int | None = None, label: str = "",
+               log=sys.stderr, left=None, checkpoint: Checkpoint | None = None) -> list[Rendered]:
+        """Ascend ``steps`` steps for every target in ``targets`` as one batch.
+
+        A line goes to ``log`` after each segment of steps; with ``segment`` None the segments
+        grow or shrink so that one comes about every :data:`EVERY` seconds. ``left(done)``, given
+        the steps done, may add the job's time left to it. With a ``checkpoint`` the state is
+        saved at each line, and a saved state that matches is resumed: the same images as a run
+        never stopped.
+        """
         t0 = time.perf_counter()
         k = self.diversity
         # Item 0 of each target draws exactly what it would without diversity.
@@ -186,16 +221,27 @@ class Renderer:
         filt = np.asarray(targets, np.int32)
         state = self.method.state(params)
         initial, _ = self.measure(np.asarray(self._to_image(params)), filt)
-        trace = []
-        for lo in range(0, steps, segment):
-            hi = min(steps, lo + segment)
+        trace, lo, length = [], 0, segment or FIRST_SEGMENT
+        saved = checkpoint.load() if checkpoint else None
+        if saved is not None:
+            lo, initial, trace = int(saved["step"]), saved["initial"], [saved["trace"]]
+            params = ops.convert_to_tensor(saved["params"])
+            state = tuple(ops.convert_to_tensor(saved[f"state{i}"]) for i in range(len(state)))
+            print(f"{label}: resuming from step {lo}/{steps}, saved by an earlier run", file=log, flush=True)
+        while lo < steps:
+            hi, began = min(steps, lo + length), time.perf_counter()
             # The step offset and the run's length go in as tensors: Python ints would
             # recompile every segment and every run length.
             params, state, acts = self._segment(params, state, rows[lo:hi], filt, np.int32(lo),
                                                 np.int32(steps))
             trace.append(np.asarray(acts))
-            print(f"{label} step {hi}/{steps}: mean activation {float(np.mean(trace[-1][-1])):.3g} "
-                  f"({time.perf_counter() - t0:.1f} s)", file=log, flush=True)
+            if segment is None:
+                length = segment_length((time.perf_counter() - began) / (hi - lo))
+            if checkpoint and hi < steps:
+                checkpoint.save(params, state, trace, hi, initial, list(dict.fromkeys(targets)))
+            print(f"{label} step {hi}/{steps}: mean activation {float(np.mean(trace[-1][-1])):.3g}, "
+                  f"{time.perf_counter() - t0:.0f} s" + (f"; {left(hi)}" if left else ""), file=log, flush=True)
+            lo = hi
         floats = np.asarray(self._to_image(params))
         final, _ = self.measure(floats, filt)
         return self._results(targets, floats, np.concatenate(trace, axis=0), initial, final,
@@ -234,8 +280,19 @@ def _stride(model) -> int:
     return 2 ** sum(1 for lyr in model.layers if "pool" in lyr.name)
 
 
+def segment_length(step_seconds: float) -> int:
+    """Steps per segment for a line about every :data:`EVERY` seconds: a power of two from
+    ``FIRST_SEGMENT`` to 64, so that few segment shapes get compiled."""
+    n = FIRST_SEGMENT
+    while n < 64 and 2 * n * step_seconds <= EVERY:
+        n *= 2
+    return n
+
+
 def batches(filters: list[int], batch_size: int) -> list[list[int]]:
     """Split into near-equal batches, so at most two batch shapes get compiled."""
+    if not filters:
+        return []
     n = max(1, math.ceil(len(filters) / max(1, batch_size)))
     size = math.ceil(len(filters) / n)
     return [filters[i:i + size] for i in range(0, len(filters), size)]

@@ -24,6 +24,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from ..errors import AtlasError
+
 
 def _n(index: int | str) -> str:
     """A filter index as it appears in file names (0007), or a Snakemake wildcard as it is."""
@@ -139,6 +141,39 @@ def site_files(outdir, dreams: bool, classes: bool) -> list[str]:
             + [f"{outdir}/static/{name}" for name in STATIC])
 
 
+MARKER = ".vgg16-atlas"  # what says "this project wrote this folder"
+
+
+def is_atlas(outdir) -> bool:
+    """Whether ``outdir`` is an atlas: marked, or with the job manifests earlier versions wrote."""
+    return Path(outdir, MARKER).exists() or Path(outdir, "manifests", "ascend").is_dir()
+
+
+def check_outdir(outdir) -> None:
+    """One line when ``outdir`` holds someone's own files: an atlas never writes over them."""
+    folder = Path(outdir)
+    if folder.exists() and not folder.is_dir():
+        raise AtlasError(f"config: outdir = {str(outdir)!r} is a file; expected a new or empty folder, or an atlas")
+    mine = folder.is_dir() and any(folder.iterdir()) and not is_atlas(folder)
+    if mine:
+        some = ", ".join(sorted(p.name for p in folder.iterdir())[:3])
+        raise AtlasError(f"config: outdir = {str(outdir)!r} holds files this pipeline did not write ({some}, ...); "
+                         "expected a new or empty folder, or an existing atlas")
+
+
+def claim(outdir) -> None:
+    """Mark ``outdir`` as an atlas (before the first job writes into it)."""
+    Path(outdir).mkdir(parents=True, exist_ok=True)
+    if not Path(outdir, MARKER).exists():
+        write_text(Path(outdir, MARKER), "Written by the VGG16 Atlas pipeline: reruns may write here.\n")
+
+
+def checkpoint(outdir, layer: str, render: str, first: int | str) -> str:
+    """An ascent batch's saved state (image parameters, optimiser), kept until its filters are
+    written: a killed job resumes the batch from there."""
+    return f"{outdir}/manifests/checkpoints/{layer}-{render}-{_n(first)}.npz"
+
+
 def log(outdir, kind: str, name: str) -> str:
     return f"{outdir}/logs/{kind}/{name}.log"
 
@@ -181,6 +216,10 @@ def write_webp(path: str | Path, image: np.ndarray, width: int | None = None) ->
 def write_json(path: str | Path, data: dict) -> Path:
     text = json.dumps(data, sort_keys=True) + "\n"
     return _atomic(path, lambda fh: fh.write(text.encode()))
+
+
+def write_npz(path: str | Path, **arrays: np.ndarray) -> Path:
+    return _atomic(path, lambda fh: np.savez(fh, **arrays))
 
 
 def write_text(path: str | Path, text: str) -> Path:

@@ -7,6 +7,7 @@ only True/False as booleans; the workflow must read them as what the schema expe
 from __future__ import annotations
 
 import json
+import os
 import re
 import shlex
 import sys
@@ -191,12 +192,20 @@ def test_gpu_jobs_ask_for_a_gpu_unless_device_is_cpu(tmp_path):
 @pytest.mark.parametrize("config,expect", [
     ("filters=[0,7,600]", "filters = 600 is out of range for every selected layer"),
     ("compare_classic=maybe", "compare_classic = 'maybe' is not allowed"),
-    ("fourier={cutoff: 3}", "fourier.cutoff = 3 is not allowed"),
-    ("filters={block9_conv1: [1]}", "unknown layer 'block9_conv1'"),
-    ("grid={tile: big}", "grid.tile = 'big' is not allowed"),
+    ("'fourier={cutoff: 3}'", "fourier.cutoff = 3 is not allowed"),
+    ("'filters={block9_conv1: [1]}'", "unknown layer 'block9_conv1'"),
+    ("'grid={tile: big}'", "grid.tile = 'big' is not allowed"),
+    # A newcomer's typos get the word named and the closest valid one suggested.
+    ("layers=[block1_conv2,block4_cnv3]", "layers[1] = 'block4_cnv3' is not allowed; expected a VGG16 conv "
+     "layer name (block1_conv1 ... block5_conv3); did you mean 'block4_conv3'?"),
+    ("filter=16", "unknown setting 'filter'; did you mean 'filters'?"),
+    ("'fourier={cutof: 0.3}'", "unknown setting 'fourier.cutof'; did you mean 'cutoff'?"),
+    ("method=fourir", "method = 'fourir' is not allowed"),
+    # A count past what every selected layer has is a mistake, not "all" in disguise.
+    ("'layers=[block2_conv2]' filters=1000", "filters = 1000 is more than block2_conv2's 128 filters; expected 1 to 128"),
 ])
 def test_a_bad_value_is_one_line_before_any_job(tmp_path, config, expect):
-    rc, cmds, err = dry_run(tmp_path, config)
+    rc, cmds, err = dry_run(tmp_path, *shlex.split(config))  # as typed in a shell
     assert rc != 0 and not cmds
     errors = [l for l in err.splitlines() if l.startswith("error:")]
     assert len(errors) == 1 and expect in errors[0], err
@@ -214,3 +223,45 @@ def test_unlock_needs_no_cores(tmp_path):
     proc = run([sys.executable, "-m", "snakemake", "-s", str(REPO / "Snakefile"), "-d", str(tmp_path), "--unlock"])
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert re.search(r"[Uu]nlock", proc.stdout + proc.stderr)
+
+
+def estimate_line(stderr: str) -> str:
+    (line,) = [l for l in stderr.splitlines() if l.startswith("estimate: ")]
+    return line
+
+
+def readme_section(title: str) -> str:
+    return (REPO / "README.md").read_text().split(f"## {title}")[1].split("\n## ")[0]
+
+
+def on_two_cores(value: float) -> float:
+    """The README's figures are for a 2-core CPU; a run's estimate scales with its cores."""
+    return value * (os.cpu_count() or 2) / 2
+
+
+def test_quick_starts_first_run_estimates_what_the_readme_says(tmp_path):
+    section = readme_section("A first atlas, in minutes")
+    (command,) = [l for l in section.splitlines() if l.startswith("snakemake ")]
+    proc = run([sys.executable, "-m", "snakemake", "-s", str(REPO / "Snakefile"), "-d", str(tmp_path), "-n",
+                *shlex.split(command)[1:]])  # exactly as written, as a dry run
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    line = estimate_line(proc.stderr)
+    assert line.startswith("estimate: 1 ascent job to run (64 of 64 filters); about ")
+    said = float(re.search(r"about (\d+) min`", section)[1])
+    estimated = float(re.search(r"about (\d+) min in all", line)[1])
+    assert abs(on_two_cores(estimated) - said) <= max(1.0, 0.25 * said), (line, said)
+
+
+def test_every_run_says_how_long_the_whole_atlas_takes(tmp_path):
+    """The default atlas, dry: what it will do and for how long, as the README says it."""
+    proc = run([sys.executable, "-m", "snakemake", "-s", str(REPO / "Snakefile"), "-d", str(tmp_path), "-n",
+                "--cores", "all"])
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    line = estimate_line(proc.stderr)
+    assert "13 ascent jobs to run (4,224 of 4,224 filters)" in line and "on this CPU" in line
+    hours = float(re.search(r"about ([\d.]+) h in all", line)[1])
+    said = float(re.search(r"about ([\d.]+) h`", readme_section("The whole atlas"))[1])
+    assert abs(on_two_cores(hours) - said) <= 0.1 * said, (line, said)
+    # A job's time limit is the device's: on this CPU, hours for a block5 layer, not minutes.
+    runtimes = [int(m) for m in re.findall(r"rule ascend:.*?runtime=(\d+)", proc.stdout, re.S)]
+    assert len(runtimes) == 13 and max(runtimes) > 120, runtimes

@@ -110,6 +110,7 @@ class Pages:
     examples: bool                    # whether dataset examples were found
     dreams: list[Dream]       # the dreams that used this layer, linked from its filters' pages
     extra_pages: list[str]    # dreams.html, classes.html: linked from every page's header
+    base_url: str | None      # the published site's address, for "cite as"
 
 
 @dataclass(frozen=True)
@@ -227,7 +228,8 @@ def dreams(cfg: dict) -> list[Dream]:
 def pages(cfg: dict, layer: str) -> Pages:
     used = [d for d in dreams(cfg) if d.layer == layer]
     return Pages(cfg["outdir"], cfg["title"], layer, cfg["filters"][layer], cfg["compare_classic"],
-                 neighbours(cfg, layer), cfg["examples"] != "none", used, extra_pages(bool(cfg["dreams"]), bool(cfg["classes"])))
+                 neighbours(cfg, layer), cfg["examples"] != "none", used, extra_pages(bool(cfg["dreams"]), bool(cfg["classes"])),
+                 cfg["base_url"])
 
 
 def neighbours(cfg: dict, layer: str) -> dict[str, list[int]]:

@@ -39,21 +39,32 @@ def spectral_share(image: np.ndarray) -> float:
     return float(power[high].sum() / total) if total > 0 else 0.0
 
 
+# Each measure as the pages show it: a verdict and the number beside it round alike, so 0.797
+# is "80%" and holds up, never "keeps only 80%".
+SHOWN = {"strength": 2, "robustness": 2, "spectral_share": 3}  # decimals
+
+
+def passes(strength: float, robustness: float, share: float) -> dict[str, bool]:
+    """Each measure against its threshold, at the precision the pages show it."""
+    return {"strength": round(strength, SHOWN["strength"]) > STRONG,
+            "robustness": round(robustness, SHOWN["robustness"]) >= ROBUST,
+            "spectral share": round(share, SHOWN["spectral_share"]) <= SMOOTH}
+
+
 def verdict(strength: float, best_photo: str, robustness: float, share: float) -> str:
     """One line in plain words, e.g. "beats every photo, holds up when moved, no high-frequency noise"."""
+    ok = passes(strength, robustness, share)
     return ", ".join([
-        "beats every photo" if strength > STRONG else f"weaker than the photo {best_photo!r}",
-        "holds up when moved" if robustness >= ROBUST else f"keeps only {robustness:.0%} when moved",
-        "no high-frequency noise" if share <= SMOOTH else "much high-frequency noise"])
+        "beats every photo" if ok["strength"] else f"weaker than the photo {best_photo!r}",
+        "holds up when moved" if ok["robustness"] else f"keeps only {robustness:.0%} when moved",
+        "no high-frequency noise" if ok["spectral share"] else "much high-frequency noise"])
 
 
 def fails(card: Scorecard | None) -> list[str]:
     """The measures a picture fails, for the layer page's marks."""
     if card is None:
         return []
-    return ([] if card.strength > STRONG else ["strength"]) + \
-        ([] if card.robustness >= ROBUST else ["robustness"]) + \
-        ([] if card.spectral_share <= SMOOTH else ["spectral share"])
+    return [name for name, ok in passes(card.strength, card.robustness, card.spectral_share).items() if not ok]
 
 
 def card(own: float, moved: np.ndarray, photo_acts: np.ndarray, share: float,

@@ -93,7 +93,24 @@ def environment() -> Environment:
     # Every path a page links to comes from the layout, with the page's way back to the
     # site's root as the folder: layout.filter_png("../..", layer, 7) is a relative URL.
     env.globals["layout"] = layout
+    env.globals["passes"] = scorecard.passes
+    env.globals["setting"] = setting
     return env
+
+
+def setting(value) -> str:
+    """A knob as people read it: 0.5, 8, [0.9, 1.1] -> "0.9 to 1.1", mean."""
+    if isinstance(value, (list, tuple)) and len(value) == 2:
+        return f"{setting(value[0])} to {setting(value[1])}"
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    return str(value)
+
+
+def cite(base_url: str | None, layer: str, index: int) -> str:
+    """A filter page's address: a full URL where the site knows its own, else its path in the site."""
+    path = layout.filter_page("", layer, index)[1:]
+    return f"{base_url.rstrip('/')}/{path}" if base_url else path
 
 
 def render_layer(p: settings.Pages) -> Path:
@@ -116,7 +133,7 @@ def render_layer(p: settings.Pages) -> Path:
         html = tpl.render(root="../..", page=page, f=rec, classic=classic, curve=curve_points(rec.curve),
                           twins=[t for t in page.twins if t["filter"] == rec.filter], rendered=rendered,
                           thresholds=THRESHOLDS, examples=examples, tile=TILE,
-                          dreams=used_by.get(rec.filter, []),
+                          dreams=used_by.get(rec.filter, []), cite=cite(p.base_url, p.layer, rec.filter),
                           prev=page.filters[i - 1] if i else None,
                           next=page.filters[i + 1] if i + 1 < len(page.filters) else None, **common)
         layout.write_text(layout.filter_page(p.outdir, p.layer, rec.filter), html)

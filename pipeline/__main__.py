@@ -20,6 +20,7 @@ from .config import selection, settings
 from .errors import AtlasError
 from .jobs import device, lifetime
 from .model import vgg16
+from .output import layout
 
 # Each flag a command may take beyond --config, --settings and --outdir.
 FLAGS = {
@@ -123,6 +124,9 @@ def by_hand(cmd: Command, args) -> dict:
     if "layers" in overrides and isinstance(raw.get("filters"), dict):
         raw["filters"] = raw["filters"].get(layer, "all")  # keep only this layer's entry
     cfg = config.check(config.merge(raw, overrides))
+    if cmd.outdir and cmd.settings is not None:  # a command that writes into the atlas
+        layout.check_outdir(cfg["outdir"])
+        layout.claim(cfg["outdir"])
     if layer and layer not in cfg["filters"]:
         raise AtlasError(f"{args.command}: the config selects no filter of {layer} "
                          f"(filters = {raw.get('filters')!r}); give --filters")

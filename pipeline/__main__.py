@@ -140,8 +140,9 @@ def _run(cmd: Command, args) -> int:
         s = cmd.build(by_hand(cmd, args), args)
     inner = getattr(s, "ascent", None) or getattr(s, "main", None)
     on = getattr(s, "device", None) or getattr(inner, "device", None)
-    if on:
-        device.choose(on)  # before the job's module starts TensorFlow, which reads the choice once
+    if on:  # before the job's module starts Keras' backend, which reads both once
+        os.environ["KERAS_BACKEND"] = getattr(s, "backend", None) or inner.backend
+        device.choose(on)
     lifetime.watch()  # a job ends with the Snakemake that started it
     module, function = cmd.run.split(":")
     with quiet.native():  # the job's module starts TensorFlow, which says a screenful natively

@@ -45,13 +45,13 @@ def count_gpus() -> tuple[int, int]:
     """
     if CFG["device"] == "cpu" or not (workflow.is_main_process and workflow.local_exec):
         return 0, 0
-    gpus = device.count()
-    usable = gpus and device.tensorflow_sees_gpu()
+    gpus, backend = device.count(), CFG["backend"]
+    usable = gpus and device.backend_sees_gpu(backend)
     if CFG["device"] == "gpu" and not usable:
-        sys.exit(f"error: {device.no_gpu_message()}")
+        sys.exit(f"error: {device.no_gpu_message(backend)}")
     if gpus and not usable:
-        print(f"warning: {device.why_no_gpu()}; running on the CPU instead, estimated "
-              f"{estimate.on_cpu(CFG, os.cpu_count())} for this config (see requirements-gpu.txt)",
+        print(f"warning: {device.why_no_gpu(backend)}; running on the CPU instead, estimated "
+              f"{estimate.on_cpu(CFG, os.cpu_count())} for this config ({device.GPU_INSTALL[backend]})",
               file=sys.stderr)
     return gpus, gpus if usable else 0
 

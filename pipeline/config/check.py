@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import copy
 import difflib
+import importlib.util
 from functools import lru_cache
 from pathlib import Path
 
@@ -225,6 +226,10 @@ def check(raw: dict) -> dict:
     cfg["filters"] = selection(cfg["filters"], cfg["layers"])
     _check_extras(cfg)
     _check_weights(cfg)
+    if cfg["backend"] == "jax" and importlib.util.find_spec("jax") is None:
+        raise AtlasError("config: backend = 'jax', but JAX is not installed here; install it with "
+                         "`pip install -r requirements-jax.txt` (a GPU box: JAX's CUDA build), or set "
+                         "backend to tensorflow")
     folder.check(cfg["examples"])
     return cfg
 

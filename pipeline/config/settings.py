@@ -67,6 +67,7 @@ class Ascent:
     precision: str
     jit: bool
     device: str
+    backend: str       # tensorflow | jax: Keras' backend for the job
     weights: WeightsSetting
     fourier: FourierSettings | None
     classic: ClassicSettings | None
@@ -121,6 +122,7 @@ class Twins:
     layer: str
     filters: list[int]
     device: str
+    backend: str
     weights: WeightsSetting
 
 
@@ -136,6 +138,7 @@ class Examples:
     negative: bool
     filters: dict[str, list[int]]    # whose mosaics and JSON to write
     device: str
+    backend: str
     weights: WeightsSetting
 
 
@@ -168,6 +171,7 @@ class DreamJob:
     outdir: str
     seed: int
     device: str
+    backend: str
     weights: WeightsSetting
     dream: Dream
 
@@ -206,7 +210,8 @@ def ascent(cfg: dict, layer: str | None, method: str | None = None) -> Ascent:
         method=method, steps=recipes.default_steps(method) if compare else steps, size=cfg["size"],
         seed=cfg["seed"], diversity=1 if compare else cfg["diversity"],
         diversity_weight=cfg["diversity_weight"], batch_size=cfg["batch_size"],
-        precision=cfg["precision"], jit=cfg["jit"], device=cfg["device"], weights=weights(cfg),
+        precision=cfg["precision"], jit=cfg["jit"], device=cfg["device"], backend=cfg["backend"],
+        weights=weights(cfg),
         fourier=_pick(FourierSettings, {**fourier, "scale": tuple(fourier["scale"])}) if method == "fourier" else None,
         classic=_pick(ClassicSettings, cfg["classic"]) if method == "classic" else None)
 
@@ -241,12 +246,13 @@ def neighbours(cfg: dict, layer: str) -> dict[str, list[int]]:
 
 
 def twins(cfg: dict, layer: str) -> Twins:
-    return Twins(cfg["outdir"], layer, cfg["filters"][layer], cfg["device"], weights(cfg))
+    return Twins(cfg["outdir"], layer, cfg["filters"][layer], cfg["device"], cfg["backend"], weights(cfg))
 
 
 def examples(cfg: dict) -> Examples:
     return Examples(cfg["outdir"], cfg["examples"], folder.fingerprint(cfg["examples"]), cfg["examples_side"],
-                    cfg["examples_top"], cfg["examples_negative"], cfg["filters"], cfg["device"], weights(cfg))
+                    cfg["examples_top"], cfg["examples_negative"], cfg["filters"], cfg["device"], cfg["backend"],
+                    weights(cfg))
 
 
 def site(cfg: dict) -> Site:
@@ -256,7 +262,7 @@ def site(cfg: dict) -> Site:
 
 def dream(cfg: dict, name: str) -> DreamJob:
     spec = next(d for d in dreams(cfg) if d.name == name)
-    return DreamJob(cfg["outdir"], cfg["seed"], cfg["device"], weights(cfg), spec)
+    return DreamJob(cfg["outdir"], cfg["seed"], cfg["device"], cfg["backend"], weights(cfg), spec)
 
 
 def classes(cfg: dict) -> Classes:

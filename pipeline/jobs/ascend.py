@@ -113,7 +113,8 @@ class Ascend:
             return False
         images = len(rec.diversity) + 1 == rs.diversity and all(Path(png).with_name(n).exists() for n in rec.diversity)
         same = all(getattr(rec, key) == value for key, value in identity(rs, self.pre.weights).items())
-        return images and same and rec.versions.get("pipeline") == __version__
+        drawn_by = rec.versions.get("backend", "tensorflow")  # records before 0.3 are TensorFlow's
+        return images and same and rec.versions.get("pipeline") == __version__ and drawn_by == rs.backend
 
     def render(self, render_name: str, rs: settings.Ascent, todo: list[int], writer) -> None:
         """``todo`` with one compiled renderer; the scorecard is the main render's (the classic
@@ -151,7 +152,9 @@ class Ascend:
             try:
                 results = renderer.render(batch, rs.steps, label=label, checkpoint=saved,
                                           left=lambda steps: self.clock.left(work * steps))
-            except backend.OutOfMemory:
+            except backend.OutOfMemory as error:
+                if not backend.out_of_memory(error):
+                    raise
                 queue[:0] = self.halved(batch, label)
                 continue
             self.clock.done += work * rs.steps

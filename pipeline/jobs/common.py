@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import psutil
 
-from .. import __version__
+from .. import __version__, quiet
 from ..config import settings
 from ..model import weights
 from ..optvis import backend
@@ -41,7 +41,8 @@ class Preflight:
 
     def base(self):
         """The conv base with these weights (built once per process)."""
-        return weights.load_base(self.weights)
+        with quiet.native():  # Keras' file utilities start TensorFlow where it is installed
+            return weights.load_base(self.weights)
 
     def memory_bytes(self) -> int:
         """Memory a batch may plan on: $VGG16_ATLAS_MEMORY_GB, else the GPU's free memory, else
@@ -60,6 +61,7 @@ def preflight(device_setting: str, weights_setting: settings.WeightsSetting,
     """Choose the device, start the backend on it (with ``threads`` CPU threads), say where,
     and make sure the weights exist."""
     device.choose(device_setting)
-    where = device.where(device_setting, backend.start(threads))
+    where = device.where(device_setting, backend.start(threads), backend.NAME)
     say(f"device: {where}")
+    say("backend: " + ", ".join(f"{k} {v}" for k, v in backend.versions().items() if k != "backend"))
     return Preflight(where, prepare_weights(weights_setting), psutil.Process().create_time())

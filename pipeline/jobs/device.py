@@ -127,37 +127,49 @@ def choose(setting: str) -> None:
     else:
         _chosen.append(claim())
     os.environ.setdefault("TF_FORCE_GPU_ALLOW_GROWTH", "true")
+    os.environ.setdefault("XLA_PYTHON_CLIENT_PREALLOCATE", "false")  # JAX's memory growth
 
 
-def where(setting: str, usable: int) -> str:
+BACKENDS = {"tensorflow": "TensorFlow", "jax": "JAX"}
+GPU_INSTALL = {"tensorflow": "install requirements-gpu.txt",
+               "jax": "install JAX's CUDA build (pip install 'jax[cuda12]', as JAX documents)"}
+
+
+def where(setting: str, usable: int, backend: str = "tensorflow") -> str:
     """Where this job runs, e.g. "GPU 0 (NVIDIA H100, GPU-...)" or "CPU", once the backend has
     started and found ``usable`` GPUs. With ``device: gpu`` and none: one line, before any work."""
     assigned = _chosen[0] if _chosen else ""
     if usable:
         return assigned or "GPU 0"
     if setting == "gpu":
-        raise AtlasError(no_gpu_message())
-    return "CPU" + (f" (assigned {assigned}, which TensorFlow cannot use)" if assigned else "")
+        raise AtlasError(no_gpu_message(backend))
+    return "CPU" + (f" (assigned {assigned}, which {BACKENDS[backend]} cannot use)" if assigned else "")
 
 
-def no_gpu_message() -> str:
-    """The one line for ``device: gpu`` where TensorFlow can use no GPU."""
-    return (f"device: gpu, but TensorFlow can use no GPU here ({why_no_gpu()}); "
-            "install requirements-gpu.txt, or set device to auto or cpu")
+def no_gpu_message(backend: str = "tensorflow") -> str:
+    """The one line for ``device: gpu`` where the backend can use no GPU."""
+    return (f"device: gpu, but {BACKENDS[backend]} can use no GPU here ({why_no_gpu(backend)}); "
+            f"{GPU_INSTALL[backend]}, or set device to auto or cpu")
 
 
-def why_no_gpu() -> str:
+def why_no_gpu(backend: str = "tensorflow") -> str:
     listed = listed_gpus()
     if not listed:
         return "nvidia-smi lists no GPU"
-    return (f"nvidia-smi lists {len(listed)} GPU(s) but this TensorFlow cannot use them: "
+    return (f"nvidia-smi lists {len(listed)} GPU(s) but this {BACKENDS[backend]} cannot use them: "
             "a CPU-only build or CUDA libraries that do not load")
 
 
-def tensorflow_sees_gpu() -> bool:
-    """Whether TensorFlow can use a GPU here, asked in a child process (a GPU stays free)."""
-    code = "import tensorflow as tf; print(len(tf.config.list_physical_devices('GPU')))"
-    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
+SEES_GPU = {  # how each backend counts the GPUs it can use
+    "tensorflow": "import tensorflow as tf; print(len(tf.config.list_physical_devices('GPU')))",
+    "jax": "import jax; print(sum(d.platform == 'gpu' for d in jax.devices()))",
+}
+
+
+def backend_sees_gpu(backend: str = "tensorflow") -> bool:
+    """Whether ``backend`` can use a GPU here, asked in a child process (a GPU stays free)."""
+    code = SEES_GPU[backend]
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "XLA_PYTHON_CLIENT_PREALLOCATE": "false"}
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
     return out.returncode == 0 and out.stdout.strip() not in ("", "0")
 

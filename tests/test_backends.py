@@ -1,0 +1,92 @@
+"""The atlas on Keras' JAX backend beside TensorFlow's, through real Snakemake runs on the real
+weights: the same files, pictures as strong, activations within 15% of TensorFlow's."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from conftest import REPO, run
+
+pytest.importorskip("jax")  # requirements-jax.txt; CI installs it
+
+ATLAS = ["layers=[block1_conv2,block3_conv1]", "filters=2", "size=64", "compare_classic=false",
+         "dreams=[]", "examples=none"]
+
+
+def render(workdir: Path, *config: str) -> Path:
+    proc = run([sys.executable, "-m", "snakemake", "-s", str(REPO / "Snakefile"), "-d", str(workdir),
+                "--cores", "2", "--config", *ATLAS, *config])
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return workdir / "atlas"
+
+
+def records(atlas: Path) -> dict[str, dict]:
+    return {p.relative_to(atlas).as_posix(): json.loads(p.read_text())
+            for p in sorted((atlas / "filters").rglob("*.json"))}
+
+
+@pytest.fixture(scope="module")
+def both(tmp_path_factory, real_weights) -> dict[str, Path]:
+    return {name: render(tmp_path_factory.mktemp(name), f"backend={name}") for name in ("tensorflow", "jax")}
+
+
+def test_the_same_files_drawn_by_each_backend(both):
+    tf, jax = (sorted(p.relative_to(a).as_posix() for p in a.rglob("*") if p.is_file()
+                      and not p.relative_to(a).as_posix().startswith(("logs/", "benchmarks/")))
+               for a in (both["tensorflow"], both["jax"]))
+    assert tf == jax
+    for name, rec in records(both["jax"]).items():
+        assert rec["versions"]["backend"] == "jax" and "jax" in rec["versions"], name
+    assert "backend: jax " in (both["jax"] / "logs" / "ascend" / "block1_conv2-0000.log").read_text()
+
+
+def test_jax_pictures_are_as_strong_as_tensorflows(both):
+    tf, jax = records(both["tensorflow"]), records(both["jax"])
+    for name, rec in jax.items():
+        assert rec["scorecard"]["strength"] > 1, (name, rec["scorecard"])
+        ratio = rec["activation"]["png"] / tf[name]["activation"]["png"]
+        assert abs(ratio - 1) <= 0.15, (name, ratio)
+
+
+def test_each_backend_repeats_itself(both, tmp_path):
+    again = render(tmp_path, "backend=jax", "layers=[block1_conv2]")
+    for f in ("0000", "0001"):
+        name = Path("filters") / "block1_conv2" / f"{f}.png"
+        assert (again / name).read_bytes() == (both["jax"] / name).read_bytes(), name
+
+
+def test_switching_the_backend_redraws_the_pictures(both, tmp_path):
+    """A record says which backend drew it; a rerun on the other one does not keep it."""
+    from pipeline.output.record import FilterRecord
+
+    rec = FilterRecord.read(both["tensorflow"] / "filters" / "block1_conv2" / "0000.json")
+    assert rec.versions["backend"] == "tensorflow"
+    proc = run([sys.executable, "-m", "snakemake", "-s", str(REPO / "Snakefile"),
+                "-d", str(both["tensorflow"].parent), "-n", "--cores", "2", "--config", *ATLAS, "backend=jax"])
+    assert proc.returncode == 0 and "ascend" in proc.stdout, proc.stderr[-2000:]
+
+
+def test_jax_missing_is_one_line_naming_the_file_to_install(monkeypatch):
+    import importlib.util
+
+    from pipeline import config
+    from pipeline.errors import AtlasError
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "jax" else real(name, *a))
+    with pytest.raises(AtlasError) as err:
+        config.load(overrides={"backend": "jax"})
+    assert "requirements-jax.txt" in str(err.value) and "\n" not in str(err.value)
+
+
+def test_an_unknown_backend_is_the_usual_one_line(tmp_path):
+    proc = run([sys.executable, "-m", "snakemake", "-s", str(REPO / "Snakefile"), "-d", str(tmp_path), "-n",
+                "--cores", "2", "--config", "backend=torch"])
+    assert proc.returncode != 0
+    errors = [l for l in proc.stderr.splitlines() if l.startswith("error:")]
+    assert len(errors) == 1 and "backend = 'torch' is not allowed" in errors[0], proc.stderr[-2000:]

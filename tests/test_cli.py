@@ -198,8 +198,8 @@ def test_gpu_jobs_ask_for_a_gpu_unless_device_is_cpu(tmp_path):
     # A newcomer's typos get the word named and the closest valid one suggested.
     ("layers=[block1_conv2,block4_cnv3]", "layers[1] = 'block4_cnv3' is not allowed; expected a VGG16 conv "
      "layer name (block1_conv1 ... block5_conv3); did you mean 'block4_conv3'?"),
-    ("filter=16", "unknown setting 'filter'; did you mean 'filters'?"),
-    ("'fourier={cutof: 0.3}'", "unknown setting 'fourier.cutof'; did you mean 'cutoff'?"),
+    ("filter=16", "unknown setting 'filter' (did you mean 'filters'?); allowed: "),
+    ("'fourier={cutof: 0.3}'", "unknown setting 'fourier.cutof' (did you mean 'cutoff'?); allowed in fourier: "),
     ("method=fourir", "method = 'fourir' is not allowed"),
     # A count past what every selected layer has is a mistake, not "all" in disguise.
     ("'layers=[block2_conv2]' filters=1000", "filters = 1000 is more than block2_conv2's 128 filters; expected 1 to 128"),

@@ -70,7 +70,7 @@ def test_cli_bad_layer_one_line_and_nothing_written(tmp_path):
     proc = run([sys.executable, "-m", "pipeline", "ascend", "--layer", "block6_conv1",
                 "--filters", "0:2", "--outdir", str(out)])
     assert proc.returncode == 2
-    assert last_line(proc.stderr).startswith("error: config: layers = ['block6_conv1']")
+    assert last_line(proc.stderr).startswith("error: config: layers[0] = 'block6_conv1' is not allowed")
     assert "Traceback" not in proc.stderr
     assert not out.exists()
 

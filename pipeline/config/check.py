@@ -130,10 +130,10 @@ def _fill_defaults(node: dict, sch: dict) -> None:
                 _fill_defaults(item, prop["items"])
 
 
-def did_you_mean(value, allowed) -> str:
+def did_you_mean(value, allowed, before: str = "; ", after: str = "") -> str:
     """"; did you mean 'x'?" for the closest allowed word, or nothing."""
     close = difflib.get_close_matches(str(value), [str(a) for a in allowed], n=1, cutoff=0.6)
-    return f"; did you mean {close[0]!r}?" if close else ""
+    return f"{before}did you mean {close[0]!r}?{after}" if close else ""
 
 
 def _schema_error(raw: dict, sch: dict) -> str | None:
@@ -170,7 +170,7 @@ def _unknown_setting(error) -> str:
     where = ".".join(str(p) for p in error.absolute_path)
     known = sorted(error.schema.get("properties", {}))
     return (f"config: unknown setting {(where + '.' if where else '') + extra[0]!r}"
-            f"{did_you_mean(extra[0], known)} Allowed{' in ' + where if where else ''}: {', '.join(known)}")
+            f"{did_you_mean(extra[0], known, ' (', ')')}; allowed{' in ' + where if where else ''}: {', '.join(known)}")
 
 
 def _wrong_word(error):

@@ -45,7 +45,8 @@ def test_parse_time_and_the_pages_never_start_tensorflow():
     code = ("import sys; sys.path.insert(0, {repo!r}); "
             "import pipeline.config, pipeline.config.settings, pipeline.config.estimate, "
             "pipeline.output.layout, pipeline.jobs.device, pipeline.jobs.failures, "
-            "pipeline.images.photos, pipeline.model.weights, pipeline.site.pages, pipeline.site.publish; "
+            "pipeline.images.photos, pipeline.model.weights, pipeline.site.pages, pipeline.site.publish, "
+            "pipeline.jobs.lifetime; "
             "print(sorted(m for m in ('tensorflow', 'keras', 'jax') if m in sys.modules))").format(repo=str(REPO))
     proc = run([sys.executable, "-c", code])
     assert proc.returncode == 0 and proc.stdout.strip() == "[]", proc.stdout + proc.stderr[-2000:]

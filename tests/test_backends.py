@@ -90,3 +90,16 @@ def test_an_unknown_backend_is_the_usual_one_line(tmp_path):
     assert proc.returncode != 0
     errors = [l for l in proc.stderr.splitlines() if l.startswith("error:")]
     assert len(errors) == 1 and "backend = 'torch' is not allowed" in errors[0], proc.stderr[-2000:]
+
+
+def test_the_gpu_check_runs_its_tiny_slice_on_the_cpu(tmp_path, real_weights):
+    """bench/gpu.py as a GPU box runs it, from float16 weights and no network, on the CPU."""
+    packed = tmp_path / "vgg16-f16.npz"
+    proc = run([sys.executable, "bench/gpu.py", "--pack-weights", str(packed)])
+    assert proc.returncode == 0 and packed.stat().st_size < 30 * 2**20, proc.stderr[-2000:]
+    proc = run([sys.executable, "bench/gpu.py", "--cpu", "--weights-f16", str(packed)])
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    rows = [l for l in proc.stdout.splitlines() if l.startswith("| block")]
+    assert [r.split(" | ")[0] for r in rows] == ["| block1_conv2", "| block3_conv1"]
+    assert all(float(r.split(" | ")[4]) > 0 for r in rows)  # seconds per step, measured
+    assert "Projection of the whole default atlas" in proc.stdout

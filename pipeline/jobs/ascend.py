@@ -69,6 +69,7 @@ class Ascend:
         self.flops = self.seconds = 0.0  # the ascents' arithmetic and time: the next run's rate
         self.clock = Clock(0)
         self.resuming: set[int] = set()  # filters of the batches resumed from a saved state
+        self.timings: dict[str, dict] = {}  # per render: its batches and segments, for the benches
 
     def run(self) -> Path:
         """Every render of the chunk, then the chunk's manifest (the rule's declared output)."""
@@ -88,7 +89,8 @@ class Ascend:
         manifest.update(started=round(born, 3), finished=round(time.time(), 3),
                         seconds=round(time.time() - born, 3), setup_seconds=round(self.setup or 0.0, 3),
                         job=estimate.digest(settings.to_json(job)),
-                        rate={"flops": self.flops, "seconds": round(self.seconds, 3), "device": self.pre.where})
+                        rate={"flops": self.flops, "seconds": round(self.seconds, 3), "device": self.pre.where},
+                        timings=self.timings, backend=backend.NAME)
         say(f"{job.layer}: {len(job.filters)} filters done, {estimate.duration(manifest['seconds'])} "
             "since the job started")
         return layout.write_json(layout.chunk_manifest(job.outdir, job.layer, job.filters[0]), manifest)
@@ -135,6 +137,7 @@ class Ascend:
             f"{' and '.join(map(str, sizes))}{ready}")
         t0 = time.perf_counter()
         self.batches(renderer, measures, render_name, rs, queue, writer)
+        self.timings[render_name] = {"batches": self.fitted, "segments": renderer.timings}
         side = rs.size + 2 * (rs.fourier.pad if rs.fourier else 0)
         self.flops += len(todo) * rs.diversity * estimate.ascent_flops(self.job.layer, rs.steps, side)
         self.seconds += time.perf_counter() - t0
@@ -143,7 +146,7 @@ class Ascend:
                 queue: list[list[int]], writer) -> None:
         """Render batch by batch; ``writer`` writes each batch while the next renders. Out of
         memory, a batch is halved and the job goes on."""
-        pending = []
+        pending, self.fitted = [], []  # the batch sizes that fitted, after any halving
         while queue:
             batch = queue.pop(0)
             label = f"{self.job.layer} filters {batch[0]}-{batch[-1]}"
@@ -158,6 +161,7 @@ class Ascend:
                 queue[:0] = self.halved(batch, label)
                 continue
             self.clock.done += work * rs.steps
+            self.fitted.append(len(batch))
             images = np.stack([r.image for r in results])
             png_means, png_peaks = renderer.measure(images, batch)
             cards = measures.probe.scorecards(images, batch, measures.photo_acts) if measures.probe \

@@ -158,6 +158,7 @@ class Renderer:
     def __init__(self, model, s: settings.Ascent, preprocess_mode: str, stream: int,
                  objective: objectives.Objective, score: objectives.Objective):
         self.model, self.seed, self.stream = model, s.seed, stream
+        self.timings: list[tuple[int, float]] = []  # (steps, seconds) of every segment run: the first compiles
         self.diversity = s.diversity
         self.method = m = METHODS[s.method](s.size, s.knobs)
         self.mode = preprocess_mode
@@ -235,6 +236,7 @@ class Renderer:
             params, state, acts = self._segment(params, state, rows[lo:hi], filt, np.int32(lo),
                                                 np.int32(steps))
             trace.append(np.asarray(acts))
+            self.timings.append((hi - lo, round(time.perf_counter() - began, 4)))
             if segment is None:
                 length = segment_length((time.perf_counter() - began) / (hi - lo))
             if checkpoint and hi < steps:

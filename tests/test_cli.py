@@ -179,6 +179,14 @@ def test_a_list_of_mappings(tmp_path):
     assert job["steps"] == 20 and job["octaves"] == 3  # the schema's defaults, filled in
 
 
+def test_the_sites_address_as_users_type_it(tmp_path):
+    """base_url reaches the pages (their "cite as"), and only them."""
+    rc, cmds, err = dry_run(tmp_path, "base_url=https://you.github.io/atlas/", "layers=[block1_conv1]", "filters=1")
+    assert rc == 0, err[-2000:]
+    assert settings_of(cmds, "pages", "block1_conv1")["base_url"] == "https://you.github.io/atlas/"
+    assert "base_url" not in json.dumps(settings_of(cmds, "ascend", "block1_conv1"))
+
+
 def test_gpu_jobs_ask_for_a_gpu_unless_device_is_cpu(tmp_path):
     """`resources: gpu` is what the SLURM profile turns into --gpus."""
     for device, gpus in (("auto", "gpu=1"), ("cpu", "gpu=0")):

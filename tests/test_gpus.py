@@ -97,6 +97,18 @@ def test_device_gpu_without_a_gpu_is_one_line_before_any_job(tmp_path):
     assert "Traceback" not in proc.stderr and not (tmp_path / "atlas").exists()
 
 
+def test_device_gpu_where_jax_sees_none_is_one_line_before_any_job(tmp_path):
+    """nvidia-smi lists two GPUs, but this JAX is the CPU build: one line naming JAX's CUDA build."""
+    pytest.importorskip("jax")
+    proc = run([sys.executable, "-m", "snakemake", "-s", str(REPO / "Snakefile"), "-d", str(tmp_path), "-n",
+                "--cores", "2", "--config", "backend=jax", "device=gpu", "layers=[block1_conv1]", "filters=1"],
+               env=with_fake_gpus(2))
+    assert proc.returncode != 0
+    errors = [l for l in proc.stderr.splitlines() if l.startswith("error:")]
+    assert len(errors) == 1 and "device: gpu, but JAX can use no GPU here" in errors[0], proc.stderr[-2000:]
+    assert "jax[cuda12]" in errors[0] and not (tmp_path / "atlas").exists()
+
+
 def test_out_of_memory_halves_the_batch_and_goes_on(base, real_weights, tmp_path, capsys):
     """A GPU with room for two filters at a time: the job says so, halves, and renders all."""
     from concurrent.futures import ThreadPoolExecutor

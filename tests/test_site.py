@@ -23,7 +23,7 @@ DREAM = ("dreams:\n  - {name: cat, photo: 'skimage:chelsea', layer: block4_conv2
 # block1_conv1 whole, so block1_conv2's filter pages can link every one of their inputs.
 SMALL = ["layers=[block1_conv1,block1_conv2,block4_conv2]",
          "filters={block1_conv1: all, block1_conv2: 3, block4_conv2: 3}", "steps=4", "size=48",
-         "outdir=atlas", f"title={HOSTILE}", "diversity=2"]
+         "outdir=atlas", f"title={HOSTILE}", "diversity=2", "base_url=https://you.github.io/atlas/"]
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
 
@@ -64,6 +64,10 @@ def test_pages_exist_for_every_layer_and_filter(site):
             assert (site / "filters" / layer / f"{f:04d}.html").exists()
             assert (site / "classic" / layer / f"{f:04d}.png").exists()
             assert (site / "thumbs" / layer / f"{f:04d}.webp").exists()
+    page = (site / "filters" / "block1_conv2" / "0001.html").read_text()
+    assert "<code>https://you.github.io/atlas/filters/block1_conv2/0001.html</code>" in page  # cite as
+    assert '<table class="settings">' in page and "<th>schedule</th><td>cosine</td>" in page
+    assert "the strongest of the 13 reference photos" in page
 
 
 def test_crawler_finds_no_broken_or_external_link(site):

@@ -175,7 +175,7 @@ class Ascend:
 
     def checkpoint(self, render_name: str, rs: settings.Ascent, batch: list[int]) -> render.Checkpoint:
         """Where ``batch`` saves its state, keyed by what decides its images."""
-        key = json.dumps([identity(rs, self.pre.weights), rs.diversity, batch], sort_keys=True)
+        key = json.dumps([identity(rs, self.pre.weights), rs.diversity, rs.backend, batch], sort_keys=True)
         return render.Checkpoint(Path(layout.checkpoint(self.job.outdir, self.job.layer, render_name, batch[0])),
                                  estimate.digest(key))
 

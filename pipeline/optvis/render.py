@@ -204,8 +204,9 @@ class Renderer:
                log=sys.stderr, left=None, checkpoint: Checkpoint | None = None) -> list[Rendered]:
         """Ascend ``steps`` steps for every target in ``targets`` as one batch.
 
-        A line goes to ``log`` after each segment of steps; with ``segment`` None the segments
-        grow or shrink so that one comes about every :data:`EVERY` seconds. ``left(done)``, given
+        A line goes to ``log`` after each segment of steps; with ``segment`` None the first
+        segment's time sets the others' length, so that a line comes about every :data:`EVERY`
+        seconds. ``left(done)``, given
         the steps done, may add the job's time left to it. With a ``checkpoint`` the state is
         saved at each line, and a saved state that matches is resumed: the same images as a run
         never stopped.
@@ -237,7 +238,7 @@ class Renderer:
                                                 np.int32(steps))
             trace.append(np.asarray(acts))
             self.timings.append((hi - lo, round(time.perf_counter() - began, 4)))
-            if segment is None:
+            if segment is None and lo == 0:  # once: every new length compiles anew (JAX: per shape)
                 length = segment_length((time.perf_counter() - began) / (hi - lo))
             if checkpoint and hi < steps:
                 checkpoint.save(params, state, trace, hi, initial, list(dict.fromkeys(targets)))

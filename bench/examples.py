@@ -27,15 +27,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import numpy as np  # noqa: E402
 
 from pipeline import config  # noqa: E402
+from pipeline.config.estimate import GPU_FLOPS as H100_FLOPS  # noqa: E402
 from pipeline.config import settings  # noqa: E402
 from pipeline.images import folder  # noqa: E402
 from pipeline.jobs.common import prepare_weights  # noqa: E402
 from pipeline.measure import examples  # noqa: E402
-from pipeline.model import network  # noqa: E402
 from pipeline.model import network, vgg16  # noqa: E402
 from pipeline.model import weights  # noqa: E402
 
-H100_FLOPS = 400e12   # dense TF32, as bench/jobs.py assumes
 
 
 def generate(folder: Path, n: int) -> None:

@@ -29,7 +29,7 @@ from pipeline.config import settings  # noqa: E402
 from pipeline.output import layout  # noqa: E402
 from pipeline.output.record import FilterRecord  # noqa: E402
 
-H100_FLOPS = 400e12  # executed FLOP/s assumed for an H100 (dense TF32 convolutions)
+H100_FLOPS = estimate.GPU_FLOPS  # executed FLOP/s assumed for an H100 (dense TF32 convolutions)
 
 
 def tracing(seconds: list[float]) -> float | None:

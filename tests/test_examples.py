@@ -47,7 +47,7 @@ def test_planted_picture_comes_out_first_and_its_box_covers_it(tmp_path, base, r
     host[y0:y0 + paste, x0:x0 + paste] = picture
     Image.fromarray(host).save(folder / "planted.png")
     e = settings.Examples(str(tmp_path / "atlas"), str(folder), "x", 224, 3, False, {layer_name: [f]},
-                          "cpu", settings.WeightsSetting("torchvision-imagenet", None, "auto"))
+                          "cpu", "tensorflow", settings.WeightsSetting("torchvision-imagenet", None, "auto"))
     manifest = json.loads(find_examples(e).read_text())
     assert manifest["images"] == 7 and manifest["skipped"] == []
     found = FilterExamples.read(layout.example_files(e.outdir, layer_name, f)[1])

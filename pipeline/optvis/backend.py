@@ -19,6 +19,7 @@ NAME = keras.backend.backend()
 if NAME == "jax":
     import jax
     import jax.numpy as jnp
+    import jaxlib
     from jax import lax
 
     # What a device raises when a batch does not fit (also other runtime errors: see out_of_memory).
@@ -109,7 +110,5 @@ def start(threads: int | None = None) -> int:
 def versions() -> dict:
     """What drew a picture: the backend, its version, and Keras'."""
     if NAME == "jax":
-        import jaxlib
-
         return {"backend": NAME, "jax": jax.__version__, "jaxlib": jaxlib.__version__, "keras": keras.__version__}
     return {"backend": NAME, "tensorflow": tf.__version__, "keras": keras.__version__}

@@ -32,9 +32,7 @@ import numpy as np  # noqa: E402
 
 from pipeline import config  # noqa: E402
 from pipeline.config import settings  # noqa: E402
-from pipeline.images import photos  # noqa: E402
 from pipeline.jobs.common import prepare_weights  # noqa: E402
-from pipeline.measure import scorecard  # noqa: E402
 from pipeline.measure import twins  # noqa: E402
 from pipeline.measure.probe import Probe  # noqa: E402
 from pipeline.model import network, vgg16  # noqa: E402

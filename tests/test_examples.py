@@ -18,8 +18,6 @@ from pipeline.config import settings
 from pipeline.images import photos
 from pipeline.images.folder import sources
 from pipeline.jobs.examples import find_examples
-from pipeline.measure import examples
-from pipeline.model import vgg16
 from pipeline.output import layout
 from pipeline.errors import AtlasError
 from pipeline.output.record import TILE, FilterExamples

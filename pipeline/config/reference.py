@@ -7,7 +7,6 @@ committed page has drifted. Rewrite it with ``python -m pipeline.config.referenc
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 from . import recipes
 from .check import DEFAULT_FILE, schema

@@ -141,9 +141,9 @@ def ahead(cfg: dict, chunks: dict[tuple[str, int], list[int]], job_json) -> tupl
     out = cfg["outdir"]
     todo = {}
     for (layer, first), fs in chunks.items():
-        done = _read(layout.chunk_manifest(out, layer, first))
+        done, now = _read(layout.chunk_manifest(out, layer, first)), digest(job_json(layer, fs))
         # A manifest from before the digest was recorded: Snakemake's own record decides.
-        if not done or done.get("job", digest(job_json(layer, fs))) != digest(job_json(layer, fs)):
+        if not done or done.get("job", now) != now:
             todo[(layer, first)] = fs
     extras = {f"dream:{d['name']}": not Path(layout.dream_files(out, d["name"])[0]).exists() for d in cfg["dreams"]}
     if cfg["examples"] != "none":

@@ -34,6 +34,8 @@ def find_examples(e: settings.Examples) -> Path:
         "source": e.source, "fingerprint": e.fingerprint, "images": images, "skipped": found.skipped,
         "refused_links": found.refused, "seconds": round(found.seconds, 2),
         "images_per_second": round(rate, 2), "layers": sorted(e.filters),
+        # Where and when it ran, as an ascent's manifest says it: a cluster run can be checked.
+        "device": pre.where, "started": round(pre.born, 3), "finished": round(time.time(), 3),
         # Peak resident memory of the job (Linux reports KiB): flat in the folder's size.
         "peak_memory_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)})
 

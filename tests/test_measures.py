@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from PIL import Image
 
 from conftest import renderer
 from pipeline import config
 from pipeline.config import settings
 from pipeline.images import photos
-from pipeline.measure import circuits, scorecard, twins
+from pipeline.measure import circuits, moves, scorecard, twins
 from pipeline.measure.probe import Probe
 from pipeline.model import network, vgg16
 from pipeline.model.vgg16 import IMAGENET_MEAN_RGB
@@ -98,9 +99,10 @@ def test_own_filter_alone_equals_the_whole_layer(base, real_weights, layer_name)
     assert np.allclose(probe.own(images, filters, batch=4), whole, rtol=1e-5, atol=1e-6)
 
 
-def test_the_robustness_canvas_counts_what_leaves_the_frame(block4):
-    """On a mean-colour canvas a shrunk or shifted copy loses its border; reflect-padding
-    would mirror the picture back in. The same draws, both canvases: mean loses more."""
+def test_the_render_loops_mean_canvas_counts_what_leaves_the_frame(block4):
+    """The default recipes train on a mean-colour canvas: a shrunk or shifted copy loses its
+    border, where reflect-padding would mirror the picture back in. The same draws, both
+    canvases: mean loses more."""
     pictures, probe, _ = block4
     shift = transform.identity(1)
     shift[0, 2] = 8.0  # each output pixel samples 8 px to its right: the last 8 columns are uncovered
@@ -113,6 +115,30 @@ def test_the_robustness_canvas_counts_what_leaves_the_frame(block4):
     mean = np.asarray(transform.apply(image, rows, 0, canvas="mean"))
     reflect = np.asarray(transform.apply(image, rows, 0, canvas="reflect"))
     assert probe.activations(mean)[:, 3].mean() < probe.activations(reflect)[:, 3].mean()
+
+def test_the_scorecards_moves_are_a_photo_editors():
+    """Shrinking low-passes (a 1-px checkerboard halved turns grey, where plain bilinear
+    sampling aliases it to black or white, and at 0.9 keeps less of it), a shift uncovers a
+    grey border, and the draws repeat by seed."""
+    checker = (np.indices((64, 64)).sum(0) % 2 * 255).astype(np.uint8)
+    picture = Image.fromarray(np.stack([checker] * 3, -1))
+    for zoom, inside in ((0.5, np.s_[20:44, 20:44]), (0.9, np.s_[12:52, 12:52])):
+        shrunk = np.asarray(moves.move(picture, moves.Move(0.0, zoom, 0, 0)), np.float32)
+        sampled = transform.identity(1)
+        sampled[0, [0, 4]] = 1 / zoom  # the render loop's resampling, the same zoom
+        aliased = np.asarray(transform.apply(np.asarray(picture, np.float32)[None], sampled, 0))[0]
+        if zoom == 0.5:
+            assert np.abs(shrunk[inside] - 127.5).max() < 3
+            assert np.abs(aliased[:24, :24] - 127.5).min() > 100
+        else:
+            assert shrunk[inside].std() < 0.75 * aliased[:40, :40].std()
+    shifted = np.asarray(moves.move(Image.new("RGB", (32, 32)), moves.Move(0.0, 1.0, 8, 0)))
+    assert (shifted[:, :8] == moves.SCORECARD.border).all() and (shifted[:, 8:] == 0).all()
+    images = np.random.default_rng(0).uniform(0, 255, (2, 32, 32, 3))
+    copies = moves.moved_copies(images, 4, seed=1)
+    assert copies.shape == (8, 32, 32, 3) and copies.dtype == np.float32
+    assert np.array_equal(copies, moves.moved_copies(images, 4, seed=1))
+    assert not np.array_equal(copies, moves.moved_copies(images, 4, seed=2))
 
 
 def test_a_planted_twin_is_found_at_90_degrees(base, real_weights):

@@ -153,7 +153,6 @@ def test_browse_the_atlas_like_a_person(site, server, browser, tmp_path):
     page.goto(f"{server}/index.html")
     assert page.title() == HOSTILE
     assert w.all_images_loaded() == 3
-    shots = REPO / "docs" / "screenshots"
     page.click("text=block4_conv2")
     page.wait_for_url("**/layers/block4_conv2.html")
     assert w.all_images_loaded() == 3
@@ -206,7 +205,7 @@ def test_browse_the_atlas_like_a_person(site, server, browser, tmp_path):
         inputs.nth(i).click()
         page.wait_for_url("**/filters/block1_conv1/*.html")
         assert page.locator(".kernel span").count() == 9  # the 3x3 RGB kernel, drawn
-        back = page.locator(f"#circuits a[href$='block1_conv2/0002.html']")
+        back = page.locator("#circuits a[href$='block1_conv2/0002.html']")
         if back.count():
             back.click()
             page.wait_for_url(f"**/{start}")

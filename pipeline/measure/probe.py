@@ -13,14 +13,18 @@ from ..model.vgg16 import preprocess
 from ..optvis import backend, transform
 from ..output.record import Scorecard
 from . import scorecard
+from . import moves
+from .moves import moved_copies
 
 
-def moved_copies(images: np.ndarray, draws: int = scorecard.DRAWS, seed: int = 0,
-                 moves: transform.Moves = transform.SCORECARD) -> np.ndarray:
-    """(n * draws, h, w, 3): each image moved ``draws`` times (the same draws for every image)."""
-    rows = moves.draw(np.random.default_rng(seed), draws, images.shape[1])
+def render_loop_copies(images: np.ndarray, draws: int = scorecard.DRAWS, seed: int = 0) -> np.ndarray:
+    """The scorecard's move sizes resampled as the render loop resamples (bilinear sampling
+    without a low-pass, on the ImageNet mean colour): what the scorecard measured before, and
+    the baseline bench/robustness.py compares a photo editor's moves with."""
+    m = moves.SCORECARD
+    rows = transform.draw(np.random.default_rng(seed), draws, images.shape[1], 0, float(m.jitter), m.scale, m.rotate)
     batch = np.repeat(np.asarray(images, np.float32), draws, axis=0)
-    return np.asarray(transform.apply(batch, np.tile(rows, (len(images), 1)), 0, canvas=moves.canvas))
+    return np.asarray(transform.apply(batch, np.tile(rows, (len(images), 1)), 0, canvas="mean"))
 
 
 class Probe:
@@ -65,11 +69,12 @@ class Probe:
         return np.concatenate(out)
 
     def robustness(self, image: np.ndarray, filter_index: int, draws: int = scorecard.DRAWS,
-                   seed: int = 0) -> float:
+                   seed: int = 0, copies=moved_copies) -> float:
+        """The scorecard's robustness of one picture; ``copies`` makes the moved copies."""
         own = self.activations(image[None])[0, filter_index]
         if own <= 0:
             return float("nan")
-        moved = self.activations(moved_copies(image[None], draws, seed))
+        moved = self.activations(copies(image[None], draws, seed))
         return float(moved[:, filter_index].mean() / own)
 
     def scorecards(self, images: np.ndarray, filters: list[int], photo_acts: np.ndarray,

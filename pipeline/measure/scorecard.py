@@ -2,11 +2,11 @@
 
 - ``spectral_share``: fraction of the image's power above half the Nyquist frequency.
   Photos keep almost all their power low; adversarial noise puts most of it high.
-- ``robustness``: the filter's activation on randomly moved copies of the picture
-  (``transform.SCORECARD``: jittered, rotated and rescaled), over its activation on the picture
-  itself, mean of :data:`DRAWS` draws. A real feature survives being moved a little. The copies
-  sit on a canvas of the ImageNet mean colour, so what a move pushes out of the frame counts as
-  lost (reflect-padding would mirror it back in and hide the loss).
+- ``robustness``: the filter's activation on randomly moved copies of the picture, over its
+  activation on the picture itself, mean of :data:`DRAWS` draws. The copies are turned, resized
+  and shifted as a photo editor does it (``moves.SCORECARD``: Pillow's bilinear resampling,
+  antialiased when shrinking, on a grey canvas), so fine detail that a slight shrink blurs away,
+  and whatever a move pushes out of the frame, count as lost. A real feature survives that.
 - ``strength``: the image's activation of its own filter over the highest activation that
   filter reaches on any of the photos that ``skimage.data`` ships. Above 1, the picture excites
   the filter more than any real photo does.

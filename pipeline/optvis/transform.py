@@ -9,8 +9,6 @@ do not depend on which filters share a batch.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 from keras import ops
 
@@ -41,23 +39,6 @@ def identity(steps: int) -> np.ndarray:
     rows = np.zeros((steps, 8), np.float32)
     rows[:, 0] = rows[:, 4] = 1.0
     return rows
-
-
-@dataclass(frozen=True)
-class Moves:
-    """A named recipe of random moves: shift, zoom and rotation ranges, and the canvas."""
-
-    jitter: float                # px, either way
-    scale: tuple[float, float]   # zoom range
-    rotate: float                # degrees, either way
-    canvas: str                  # what a move uncovers: "mean" or "reflect" (see apply)
-
-    def draw(self, rng: np.random.Generator, steps: int, size: int, pad: int = 0) -> np.ndarray:
-        return draw(rng, steps, size, pad, self.jitter, self.scale, self.rotate)
-
-
-# The scorecard's moves (measure/probe.py): the size of the moves a reader's eye forgives.
-SCORECARD = Moves(jitter=8.0, scale=(0.9, 1.1), rotate=10.0, canvas="mean")
 
 
 def apply(images, rows, pad: int, canvas: str = "reflect"):

@@ -39,7 +39,7 @@ class Scorecard:
 
     strength: float        # own activation over the best photo's; above 1 beats every photo
     best_photo: str        # the photo that excites the filter most
-    robustness: float      # moved copies on a mean-colour canvas over the picture itself
+    robustness: float      # moved copies (measure/moves.py) over the picture itself
     spectral_share: float  # power above half the Nyquist frequency
     verdict: str
     seconds: float         # what measuring cost, this filter's share

@@ -1,12 +1,13 @@
-"""How many steps a filter needs: recipes of the ``fourier`` method against Lucid's, measured.
+"""How many steps a filter needs: the default recipe and ``maco`` against Lucid's, measured.
 
 For filters drawn at random from one layer of each block, it renders every recipe on the real
 weights in one process and prints, per block and recipe, against executed FLOPs and seconds:
 
 - activation reached (the filter's mean pre-ReLU activation on the final image), and its
   share of what the reference recipe reaches;
-- strength against the photos ``skimage.data`` ships, robustness with border loss counted
-  (moved copies on an ImageNet-mean canvas) and spectral share (``pipeline/measure/scorecard.py``).
+- strength against the photos ``skimage.data`` ships, robustness (copies moved as a photo
+  editor moves them, ``pipeline/measure/moves.py``) and spectral share
+  (``pipeline/measure/scorecard.py``).
 
 The reference is Lucid's recipe as the atlas ran it before: Adam at a constant 0.05, 512 steps,
 12 px reflect padding. Seconds are per filter, timed after a warm-up (tracing is start-up cost).
@@ -63,7 +64,7 @@ def run_recipe(cut, lyr, filters, overrides: dict, mode: str, probe, photo_acts)
     t0 = time.perf_counter()
     results = r.render(filters, s.steps, log=QUIET)
     seconds = (time.perf_counter() - t0) / len(filters)
-    side = s.size + 2 * (s.fourier.pad if s.fourier else 0)
+    side = s.size + 2 * s.pad
     images = [res.image for res in results]
     return {
         "steps": s.steps, "seconds": seconds,
@@ -92,6 +93,7 @@ def main() -> None:
         recipes.update(yaml.safe_load(text))
     if not args.recipe:
         recipes["default"] = {}
+        recipes["maco"] = {"method": "maco"}  # Fel et al. 2023, on the default's schedule and moves
 
     cfg = config.load()
     resolved = prepare_weights(settings.weights(cfg))
@@ -132,7 +134,7 @@ def main() -> None:
               f"{min(np.nanmean(r[2]['robustness']) for r in sel):.2f} (worst layer) | "
               f"{max(max(r[2]['share']) for r in sel):.3f} (max) |")
     if args.picture:
-        from pipeline import layout
+        from pipeline.output import layout
 
         sheet = np.concatenate([np.concatenate(t, 1) for t in tiles.values()], 0)
         layout.write_png(args.picture, sheet)

@@ -82,7 +82,7 @@ def main() -> None:
         print(f"| **{method}** | mean | | | {np.mean([r[4] for r in sel]):.3f} | "
               f"{np.nanmean([r[5] for r in sel]):.2f} | min {min(r[6] for r in sel):.2f} | |")
     if args.picture:
-        from pipeline import layout
+        from pipeline.output import layout
 
         sheet = np.concatenate([np.concatenate(tiles["classic"], 1), np.concatenate(tiles["fourier"], 1)], 0)
         layout.write_png(args.picture, sheet)

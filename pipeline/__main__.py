@@ -27,7 +27,7 @@ FLAGS = {
     "layer": dict(help="e.g. block5_conv1 (in a job's --settings already)"),
     "filters": dict(help="'all', 'A:B' (B excluded), '3,7,9' or '0-7,12' (default: the config's)"),
     "steps": dict(type=int), "size": dict(type=int), "seed": dict(type=int),
-    "method": dict(help="fourier or classic"),
+    "method": dict(help="fourier, classic or maco"),
     "weights": dict(help="torchvision-imagenet, keras-imagenet or a .weights.h5 path"),
     "threads": dict(type=int, help="CPU threads for TensorFlow (default: all)"),
     "name": dict(required=True, help="a name from the config's dreams"),

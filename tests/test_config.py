@@ -21,6 +21,8 @@ BAD = [
     ({"weights": "imagenet21k"}, "weights", "imagenet21k"),
     ({"weights": "/nowhere/mine.weights.h5"}, "weights", "/nowhere/mine.weights.h5"),
     ({"fourier": {"scale": [1.2, 0.8]}}, "fourier.scale", "1.2"),
+    ({"maco": {"spectrum": "imagenet"}}, "maco.spectrum", "imagenet"),
+    ({"method": "maco", "maco": {"spectrum": "examples"}}, "maco.spectrum", "examples"),
     ({"colour": "red"}, "colour", "colour"),
 ]
 

@@ -27,7 +27,7 @@ def ascent_flops(layer: str, steps: int, side: int) -> float:
 def chunk_flops(cfg: dict, layer: str, filters: int) -> float:
     """Executed FLOPs of one ascent job: ``filters`` of ``layer``, and their classic comparison."""
     steps, fourier = recipes.for_layer(cfg, layer)
-    pad = fourier["pad"] if cfg["method"] == "fourier" else 0
+    pad = 0 if cfg["method"] == "classic" else fourier["pad"]
     total = filters * cfg["diversity"] * ascent_flops(layer, steps, cfg["size"] + 2 * pad)
     if cfg["compare_classic"]:
         total += filters * ascent_flops(layer, recipes.default_steps("classic"), cfg["size"])

@@ -12,7 +12,7 @@ from . import recipes
 from .check import DEFAULT_FILE, schema
 
 PAGE = DEFAULT_FILE.parent / "docs" / "configuration.md"
-NESTED = ("grid", "classic", "fourier")  # sections documented key by key
+NESTED = ("grid", "classic", "fourier", "maco")  # sections documented key by key
 ITEMS = ("dreams", "classes")            # lists whose items' keys are documented
 
 HEAD = """# Configuration

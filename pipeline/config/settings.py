@@ -36,6 +36,22 @@ class FourierSettings:
 
 
 @dataclass(frozen=True)
+class MacoSettings:
+    """MaCo (Fel et al. 2023): the phase is optimised over a fixed natural magnitude spectrum,
+    with the fourier method's schedule, rate and moves (``fourier.*``) and ``maco.*``."""
+
+    schedule: str
+    lr: float
+    pad: int
+    jitter: float
+    scale: tuple[float, float]
+    rotate: float
+    canvas: str
+    spectrum: str      # skimage | a folder of images
+    fingerprint: str   # the folder's listing, hashed: a changed folder reruns the pictures
+
+
+@dataclass(frozen=True)
 class ClassicSettings:
     """Chollet 2016's pixel ascent (``classic.*`` in the config)."""
 
@@ -71,10 +87,20 @@ class Ascent:
     weights: WeightsSetting
     fourier: FourierSettings | None
     classic: ClassicSettings | None
+    maco: MacoSettings | None
 
     @property
-    def knobs(self) -> FourierSettings | ClassicSettings:
-        return self.fourier if self.method == "fourier" else self.classic
+    def knobs(self) -> FourierSettings | ClassicSettings | MacoSettings:
+        return {"fourier": self.fourier, "classic": self.classic, "maco": self.maco}[self.method]
+
+    @property
+    def pad(self) -> int:
+        """Pixels the moves pad the image by (classic does not move it)."""
+        return 0 if self.method == "classic" else int(self.knobs.pad)
+
+    @property
+    def schedule(self) -> str | None:
+        return None if self.method == "classic" else self.knobs.schedule
 
 
 @dataclass(frozen=True)
@@ -213,7 +239,14 @@ def ascent(cfg: dict, layer: str | None, method: str | None = None) -> Ascent:
         precision=cfg["precision"], jit=cfg["jit"], device=cfg["device"], backend=cfg["backend"],
         weights=weights(cfg),
         fourier=_pick(FourierSettings, {**fourier, "scale": tuple(fourier["scale"])}) if method == "fourier" else None,
-        classic=_pick(ClassicSettings, cfg["classic"]) if method == "classic" else None)
+        classic=_pick(ClassicSettings, cfg["classic"]) if method == "classic" else None,
+        maco=maco(cfg, fourier) if method == "maco" else None)
+
+
+def maco(cfg: dict, fourier: dict) -> MacoSettings:
+    source = cfg["examples"] if cfg["maco"]["spectrum"] == "examples" else folder.SKIMAGE
+    return _pick(MacoSettings, {**fourier, "scale": tuple(fourier["scale"]), "spectrum": source,
+                                "fingerprint": folder.fingerprint(source)})
 
 
 def ascent_job(cfg: dict, layer: str, filters: list[int]) -> AscentJob:

@@ -138,7 +138,7 @@ class Ascend:
         t0 = time.perf_counter()
         self.batches(renderer, measures, render_name, rs, queue, writer)
         self.timings[render_name] = {"batches": self.fitted, "segments": renderer.timings}
-        side = rs.size + 2 * (rs.fourier.pad if rs.fourier else 0)
+        side = rs.size + 2 * rs.pad
         self.flops += len(todo) * rs.diversity * estimate.ascent_flops(self.job.layer, rs.steps, side)
         self.seconds += time.perf_counter() - t0
 
@@ -243,7 +243,7 @@ def firing(kernels: dict, lyr: vgg16.ConvLayer, f: int, fired: bool, s: settings
     if lyr.index == 0:
         dead = not circuits.can_fire(kernels, f, preprocess_mode)
     else:
-        dead = not fired and s.steps >= recipes.default_steps(s.method, s.fourier and s.fourier.schedule)
+        dead = not fired and s.steps >= recipes.default_steps(s.method, s.schedule)
     return {"dead": dead, "silent": not fired and not dead}
 
 

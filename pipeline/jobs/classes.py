@@ -21,7 +21,7 @@ def classes(job: settings.Classes) -> list[Path]:
     full = network.full_model(weights.classifier_file(pre.weights, s.weights.name, say))
     # The dense layers fix the input at 224 px, so transforms must not pad it.
     s = replace(s, size=vgg16.CLASSIFIER_SIZE, diversity=1,
-                fourier=s.fourier and replace(s.fourier, pad=0))
+                fourier=s.fourier and replace(s.fourier, pad=0), maco=s.maco and replace(s.maco, pad=0))
     score = objectives.class_logit()
     renderer = render.Renderer(network.logits_model(full), s, pre.weights.preprocess, render.CLASS_STREAM,
                                score, score)

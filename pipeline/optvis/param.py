@@ -3,7 +3,9 @@
 ``pixels`` is Chollet 2016's choice: the RGB values themselves. ``fourier`` is Lucid's: a
 per-channel spectrum scaled by 1/frequency (so every frequency starts equally easy to change,
 rather than high frequencies being as cheap as low ones), mapped through a decorrelated colour
-basis and a sigmoid. Both return RGB pixels in [0, 255], the input the network expects.
+basis and a sigmoid. ``maco`` is Fel et al. 2023's: only the spectrum's phase, over a fixed
+magnitude measured on photos (``spectrum.py``), through the same basis and sigmoid. All return
+RGB pixels in [0, 255], the input the network expects.
 """
 
 from __future__ import annotations
@@ -75,3 +77,24 @@ class FourierImage:
         x = ops.transpose(x, (0, 2, 3, 1))
         x = ops.matmul(x, COLOR_BASIS.T)
         return ops.sigmoid(x) * 255.0
+
+
+class MacoImage:
+    """MaCo (Fel et al. 2023): the phase is the parameter and the magnitude stays natural
+    images' own, so the picture keeps photos' energy at every frequency, however far the
+    ascent goes; at deep layers that keeps it from filling with high-frequency patterns."""
+
+    def __init__(self, magnitude: np.ndarray):
+        self.magnitude = np.asarray(magnitude, np.float32)  # (3, h, w//2+1)
+        self.shape = self.magnitude.shape
+        self.fft = FourierImage(self.shape[1], 0.0, 0.0)  # its inverse-FFT bases only
+
+    def init(self, rng: np.random.Generator) -> np.ndarray:
+        """(3, h, w//2+1) phases, uniform: a random texture with photos' spectrum."""
+        return rng.uniform(-np.pi, np.pi, self.shape).astype(np.float32)
+
+    def to_image(self, phase):
+        """Phases (batch, 3, h, kx) -> RGB pixels in [0, 255] (batch, h, w, 3)."""
+        spectrum = ops.stack([self.magnitude * ops.cos(phase), self.magnitude * ops.sin(phase)], axis=1)
+        x = ops.transpose(self.fft.irfft2(spectrum), (0, 2, 3, 1))
+        return ops.sigmoid(ops.matmul(x, COLOR_BASIS.T)) * 255.0

@@ -6,6 +6,8 @@ Two methods share the loop and differ only in their parts:
   L2-normalised (``g / (rms(g) + 1e-5)``) times ``step_size``, Chollet's deprocess at the end.
 - ``fourier`` (Lucid, Olah et al. 2017), the atlas default: a Fourier/decorrelated-colour
   parameterisation, a random jitter/scale/rotation every step, and Adam.
+- ``maco`` (Fel et al. 2023): ``fourier``'s moves, schedule and Adam, but only the spectrum's
+  phase is optimised, its magnitude held at photos' own.
 
 What is maximised is an ``objectives.Objective``: for the atlas, each filter's mean activation
 *before* its ReLU (see ``network.cut_model``), plus the diversity term when asked for. Each
@@ -25,10 +27,10 @@ import numpy as np
 from keras import ops
 
 from ..config import settings
-from ..model import network
+from ..model import network, weights
 from ..model.vgg16 import ConvLayer, preprocess
 from ..output import layout
-from . import backend, deprocess, objectives, optimise, param, transform
+from . import backend, deprocess, objectives, optimise, param, spectrum, transform
 
 CURVE_POINTS = 32
 EVERY = 30.0         # seconds between progress lines, about
@@ -89,8 +91,8 @@ class ClassicMethod:
     moved = False
     canvas = "reflect"
 
-    def __init__(self, size: int, knobs: settings.ClassicSettings):
-        self.size, self.knobs = size, knobs
+    def __init__(self, s: settings.Ascent):
+        self.size, self.knobs = s.size, s.classic
 
     def start(self, rng):
         k = self.knobs
@@ -115,19 +117,25 @@ class FourierMethod:
 
     moved = True
 
-    def __init__(self, size: int, knobs: settings.FourierSettings):
-        self.size, self.knobs = size, knobs
-        self.image = param.FourierImage(size, knobs.decay, knobs.cutoff)
-        self.pad = int(knobs.pad)
-        self.canvas = knobs.canvas
+    def __init__(self, s: settings.Ascent):
+        self.size, self.knobs = s.size, s.knobs
+        self.pad = int(self.knobs.pad)
+        self.canvas = self.knobs.canvas
+        self.image = self.parameterisation(s)
+
+    def parameterisation(self, s: settings.Ascent):
+        return param.FourierImage(s.size, s.fourier.decay, s.fourier.cutoff)
+
+    def first(self, rng):
+        return self.image.init(rng, self.knobs.init_sd)
 
     def start(self, rng):
         k = self.knobs
-        spectrum = self.image.init(rng, k.init_sd)
+        params = self.first(rng)
 
         def draws(steps, rng=rng):
             return transform.draw(rng, steps, self.size, self.pad, k.jitter, tuple(k.scale), k.rotate)
-        return spectrum, draws
+        return params, draws
 
     def to_image(self, params):
         return self.image.to_image(params)
@@ -143,7 +151,19 @@ class FourierMethod:
         return deprocess.to_uint8(image)
 
 
-METHODS = {"classic": ClassicMethod, "fourier": FourierMethod}
+class MacoMethod(FourierMethod):
+    """Fel et al. 2023: the phase over photos' magnitude spectrum; the rest is ``fourier``'s."""
+
+    def parameterisation(self, s: settings.Ascent):
+        magnitude, self.spectrum_file = spectrum.natural(s.maco.spectrum, s.maco.fingerprint, s.size,
+                                                         weights.cache_dir(s.weights.cache))
+        return param.MacoImage(magnitude)
+
+    def first(self, rng):
+        return self.image.init(rng)
+
+
+METHODS = {"classic": ClassicMethod, "fourier": FourierMethod, "maco": MacoMethod}
 
 
 class Renderer:
@@ -160,7 +180,7 @@ class Renderer:
         self.model, self.seed, self.stream = model, s.seed, stream
         self.timings: list[tuple[int, float]] = []  # (steps, seconds) of every segment run: the first compiles
         self.diversity = s.diversity
-        self.method = m = METHODS[s.method](s.size, s.knobs)
+        self.method = m = METHODS[s.method](s)
         self.mode = preprocess_mode
         # A filter's spatial mean needs only the target conv's input (objectives.ConvMeanHead):
         # the step loop runs the network up to the layer before, and the full model measures.

@@ -98,7 +98,7 @@ class FilterRecord(Written):
     steps: int
     size: int
     seed: int
-    settings: dict            # the method's knobs (fourier.* or classic.*)
+    settings: dict            # the method's knobs (fourier.*, classic.* or maco.*)
     precision: str            # float32 | bfloat16
     diversity_weight: float | None  # with diversity above 1
     weights: str

@@ -12,7 +12,6 @@ import re
 import shlex
 import sys
 
-import numpy as np
 import pytest
 
 from conftest import REPO, run
@@ -152,32 +151,6 @@ def test_maco_as_typed(tmp_path):
     assert rc == 0, err
     maco = settings_of(cmds, "ascend", "block1_conv2")["main"]["maco"]
     assert maco["spectrum"] == str(photos) and maco["fingerprint"] not in ("skimage", "none")
-
-
-def test_a_maco_atlas_from_the_examples_spectrum(tmp_path, real_weights):
-    """A real run as a user types it: the spectrum from their folder, cached, and the record
-    says which."""
-    from PIL import Image
-
-    photos = tmp_path / "photos"
-    photos.mkdir()
-    for i in range(3):
-        Image.fromarray(np.random.default_rng(i).integers(0, 255, (40, 56, 3), dtype=np.uint8)).save(photos / f"{i}.png")
-    proc = run([sys.executable, "-m", "snakemake", "-s", str(REPO / "Snakefile"), "-d", str(tmp_path), "--cores", "2",
-                "--config", "dreams=[]", "method=maco", "maco={spectrum: examples}", f"examples={photos}",
-                "layers=[block1_conv2]", "filters=[3]", "steps=4", "size=32", "compare_classic=False",
-                "examples_top=1"])
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    record = json.loads((tmp_path / "atlas" / "filters" / "block1_conv2" / "0003.json").read_text())
-    assert record["method"] == "maco" and record["settings"]["spectrum"] == str(photos)
-    page = (tmp_path / "atlas" / "filters" / "block1_conv2" / "0003.html").read_text()
-    assert "maco method (MaCo, Fel et al. 2023)" in page
-    cached = []
-    for path in real_weights.file.parent.glob("maco-spectrum-32-*.npz"):  # beside the weights
-        with np.load(path) as saved:
-            if str(saved["source"]) == str(photos):
-                cached.append(int(saved["images"]))
-    assert cached == [3]
 
 
 def test_the_default_schedule_is_per_block_and_can_be_forced(tmp_path):

@@ -38,11 +38,14 @@ def test_fourier_raises_activation(base):
         assert x.image.dtype == np.uint8 and x.image.shape == (64, 64, 3)
 
 
-def test_maco_raises_activation(base):
+def test_maco_raises_activation_and_keeps_a_transparency_map(base):
     r = renderer(base, "block3_conv1", method="maco")
     for x in r.render([0, 5], steps=24, segment=8):
         assert x.final > x.initial + 1.0
         assert x.image.dtype == np.uint8 and x.image.shape == (64, 64, 3)
+        assert x.transparency.dtype == np.uint8 and x.transparency.shape == (64, 64)
+        assert x.transparency.max() == 255 and x.transparency.std() > 10  # a map, not a constant
+    assert renderer(base, "block3_conv1", method="fourier").render([0], steps=2)[0].transparency is None
 
 
 def test_macos_spectrum_is_computed_offline_and_reproducible(tmp_path):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import http.server
+import json
 import re
 import shutil
 import subprocess
@@ -293,3 +294,53 @@ def test_snakemake_report_has_every_grid_and_the_dream_with_captions(site):
         assert any(n.endswith("/" + png) for n in names), names
     assert "Every rendered filter of layer" in html and "block4_conv2" in html
     assert "a photo ascended towards chosen filters" in html
+
+
+@pytest.fixture(scope="module")
+def maco_site(tmp_path_factory, real_weights) -> tuple[Path, Path]:
+    """A maco atlas as a user types it, its spectrum from their own folder of images."""
+    import numpy as np
+    from PIL import Image
+
+    workdir = tmp_path_factory.mktemp("maco")
+    photos = workdir / "photos"
+    photos.mkdir()
+    for i in range(3):
+        pixels = np.random.default_rng(i).integers(0, 255, (40, 56, 3), dtype=np.uint8)
+        Image.fromarray(pixels).save(photos / f"{i}.png")
+    proc = run([sys.executable, "-m", "snakemake", "-s", str(REPO / "Snakefile"), "-d", str(workdir), "--cores", "2",
+                "--config", "dreams=[]", "method=maco", "maco={spectrum: examples}", f"examples={photos}",
+                "layers=[block1_conv2]", "filters=[3]", "steps=4", "size=32", "compare_classic=False",
+                "examples_top=1"])
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return workdir / "atlas", photos
+
+
+def test_a_maco_record_names_its_spectrum_and_its_transparency_map(maco_site, real_weights):
+    import numpy as np
+    from PIL import Image
+
+    atlas, photos = maco_site
+    record = json.loads((atlas / "filters" / "block1_conv2" / "0003.json").read_text())
+    assert record["method"] == "maco" and record["settings"]["spectrum"] == str(photos)
+    assert record["transparency"] == "0003.alpha.png"
+    with Image.open(atlas / "filters" / "block1_conv2" / "0003.alpha.png") as alpha:
+        assert alpha.mode == "RGBA" and alpha.getchannel("A").getextrema()[1] == 255
+    cached = []
+    for path in real_weights.file.parent.glob("maco-spectrum-32-*.npz"):  # beside the weights
+        with np.load(path) as saved:
+            if str(saved["source"]) == str(photos):
+                cached.append(int(saved["images"]))
+    assert cached == [3]
+
+
+def test_a_maco_filter_page_shows_the_picture_with_and_without_its_map(maco_site, browser):
+    atlas, _ = maco_site
+    w = Watched(browser)
+    w.page.goto((atlas / "filters" / "block1_conv2" / "0003.html").as_uri())
+    assert "maco method (MaCo, Fel et al. 2023)" in w.page.inner_text(".filter-view")
+    w.all_images_loaded()
+    shown = w.page.eval_on_selector_all(
+        ".filter-view img.big", "els => els.map(e => [e.getAttribute('src'), e.naturalWidth])")
+    assert shown == [["../../filters/block1_conv2/0003.png", 32], ["../../filters/block1_conv2/0003.alpha.png", 32]]
+    assert w.problems == []

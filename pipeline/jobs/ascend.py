@@ -221,6 +221,10 @@ class Ascend:
         extra = [Path(layout.diverse_png("", lyr.name, r.filter, k)).name for k in range(1, len(r.diverse) + 1)]
         for name, image in zip(extra, r.diverse):
             layout.write_png(Path(png_path).with_name(name), image)
+        alpha = None
+        if r.transparency is not None and render_name == "main":
+            alpha = layout.write_png(layout.transparency_png(self.job.outdir, lyr.name, r.filter),
+                                     np.dstack([r.image, r.transparency])).name
         layout.write_png(png_path, r.image)
         k = self.kernels
         return FilterRecord(
@@ -232,6 +236,7 @@ class Ascend:
             inputs=circuits.inputs(k, lyr, r.filter), outputs=circuits.outputs(k, lyr, r.filter),
             scorecard=card,
             kernel=circuits.rgb_kernel(k, r.filter, resolved.preprocess) if lyr.index == 0 else None,
+            transparency=alpha,
         ).write(json_path)  # last: a record means its images are complete
 
 

@@ -36,7 +36,7 @@ def out_of_memory(error: BaseException) -> bool:
 
 
 def gradient(per_item, params):
-    """Per-item objectives and d(sum of them)/d(params)."""
+    """Per-item objectives and d(sum of them)/d(params); ``params`` a tensor or a tuple of them."""
     if NAME == "jax":
         def total(p):
             values = per_item(p)

@@ -49,6 +49,7 @@ class Rendered:
     final: float                      # activation of the final float image
     seconds: float                    # this filter's share of its batch's time
     diverse: list = field(default_factory=list)  # with diversity K: this filter's other K-1 images
+    transparency: np.ndarray | None = None  # (size, size) uint8: where the ascent looked (maco)
 
 
 @dataclass(frozen=True)
@@ -90,6 +91,7 @@ class ClassicMethod:
     pad = 0
     moved = False
     canvas = "reflect"
+    transparent = False  # see MacoMethod
 
     def __init__(self, s: settings.Ascent):
         self.size, self.knobs = s.size, s.classic
@@ -116,6 +118,7 @@ class FourierMethod:
     """Lucid: a Fourier/decorrelated-colour image, transformed at random every step, and Adam."""
 
     moved = True
+    transparent = False
 
     def __init__(self, s: settings.Ascent):
         self.size, self.knobs = s.size, s.knobs
@@ -152,7 +155,33 @@ class FourierMethod:
 
 
 class MacoMethod(FourierMethod):
-    """Fel et al. 2023: the phase over photos' magnitude spectrum; the rest is ``fourier``'s."""
+    """Fel et al. 2023: the phase over photos' magnitude spectrum; the rest is ``fourier``'s.
+
+    It also keeps the paper's transparency map: |d objective / d pixel|, summed over colours
+    and steps, in the last item of its state (so a checkpoint saves and resumes it). Where the
+    map is bright the filter looked; it costs one more output of the backward pass.
+    """
+
+    transparent = True
+
+    def state(self, params):
+        return (*optimise.adam_state(params), ops.zeros((ops.shape(params)[0], self.size, self.size)))
+
+    def update(self, params, grad, state, step, total):
+        params, adam = super().update(params, grad, state[:-1], step, total)
+        return params, (*adam, state[-1])
+
+    @staticmethod
+    def seen(state, pixel_grad):
+        return (*state[:-1], state[-1] + ops.sum(ops.abs(pixel_grad), axis=-1))
+
+    @staticmethod
+    def transparency(state) -> np.ndarray:
+        """(batch, size, size) uint8: each map over its own 99th percentile, so one hot pixel
+        does not leave the rest dark."""
+        seen = np.asarray(state[-1], np.float64)
+        top = np.percentile(seen.reshape(len(seen), -1), 99, axis=1)[:, None, None]
+        return np.clip(np.rint(255 * seen / np.maximum(top, 1e-12)), 0, 255).astype(np.uint8)
 
     def parameterisation(self, s: settings.Ascent):
         magnitude, self.spectrum_file = spectrum.natural(s.maco.spectrum, s.maco.fingerprint, s.size,
@@ -190,8 +219,10 @@ class Renderer:
             # The pools before the layer shrink the (padded) image by the layer's stride.
             side = (s.size + 2 * m.pad) // _stride(model)
 
-        def per_item(params, rows, targets, weight_map):
+        def per_item(params, rows, targets, weight_map, probe=None):
             image = m.to_image(params)
+            if probe is not None:  # zeros: its gradient is the gradient at the pixels
+                image = image + probe
             if m.moved:
                 image = transform.apply(image, rows, m.pad, m.canvas)
             return objective(objectives.Forward(step_model(preprocess(image, self.mode)), head, weight_map), targets)
@@ -201,8 +232,14 @@ class Renderer:
             weight_map = head.weight_map(targets, side, side) if head else None
 
             def step(i, row, carry):
-                value, grad = backend.gradient(lambda p: per_item(p, row, targets, weight_map), carry[0])
-                return m.update(carry[0], grad, carry[1], first_step + i + 1, total), value
+                if not m.transparent:
+                    value, grad = backend.gradient(lambda p: per_item(p, row, targets, weight_map), carry[0])
+                    return m.update(carry[0], grad, carry[1], first_step + i + 1, total), value
+                probe = ops.zeros((ops.shape(carry[0])[0], m.size, m.size, 3))
+                value, (grad, pixel_grad) = backend.gradient(
+                    lambda pq: per_item(pq[0], row, targets, weight_map, pq[1]), (carry[0], probe))
+                params, state = m.update(carry[0], grad, carry[1], first_step + i + 1, total)
+                return (params, m.seen(state, pixel_grad)), value
             (params, state), acts = backend.step_loop(step, (params, state), rows)
             return params, state, acts
 
@@ -267,10 +304,11 @@ class Renderer:
             lo = hi
         floats = np.asarray(self._to_image(params))
         final, _ = self.measure(floats, filt)
+        maps = self.method.transparency(state) if self.method.transparent else [None] * len(targets)
         return self._results(targets, floats, np.concatenate(trace, axis=0), initial, final,
-                             (time.perf_counter() - t0) / len(targets))
+                             (time.perf_counter() - t0) / len(targets), maps)
 
-    def _results(self, targets, floats, trace, initial, final, each) -> list[Rendered]:
+    def _results(self, targets, floats, trace, initial, final, each, maps) -> list[Rendered]:
         """One :class:`Rendered` per target; with diversity K its first item, the rest beside it.
 
         ``trace`` is (steps, batch): the activation of every item at every step.
@@ -281,7 +319,8 @@ class Renderer:
         for b, f in enumerate(targets):
             image = self.method.finish(np.nan_to_num(floats[b]))
             curve = [(int(s) + 1, float(trace[s, b])) for s in picks]
-            out.append(Rendered(f, image, curve, float(initial[b]), float(final[b]), each * k))
+            out.append(Rendered(f, image, curve, float(initial[b]), float(final[b]), each * k,
+                                transparency=maps[b]))
         if k > 1:
             groups = [out[i:i + k] for i in range(0, len(out), k)]
             for group in groups:

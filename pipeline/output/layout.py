@@ -54,6 +54,11 @@ def diverse_png(outdir, layer: str, index: int, k: int) -> str:
     return f"{outdir}/filters/{layer}/{_n(index)}.div{k}.png"
 
 
+def transparency_png(outdir, layer: str, index: int) -> str:
+    """The picture with its transparency map as its alpha (methods that keep one: maco)."""
+    return f"{outdir}/filters/{layer}/{_n(index)}.alpha.png"
+
+
 def classic_png(outdir, layer: str, index: int) -> str:
     return f"{outdir}/classic/{layer}/{_n(index)}.png"
 

@@ -116,6 +116,7 @@ class FilterRecord(Written):
     outputs: list[Link] = field(default_factory=list)   # strongest filters of the layer after
     scorecard: Scorecard | None = None                  # None for a filter that never fired
     kernel: list | None = None  # block1_conv1 only: its 3x3 kernel as RGB colours (it reads pixels)
+    transparency: str | None = None  # file name of the picture with its transparency map as alpha (maco)
 
     @classmethod
     def read(cls, path: str | Path) -> FilterRecord:

@@ -66,6 +66,9 @@ COMMANDS = {
     "examples": Command("the image patches of the examples folder that excite each filter most: "
                         "OUTDIR/examples/LAYER/{filter:04d}.webp + .json", settings.Examples,
                         lambda c, a: settings.examples(c), "jobs.examples:find_examples"),
+    "caricatures": Command("each filter's top dataset example accentuated towards it: "
+                           "OUTDIR/caricatures/LAYER/{filter:04d}.png + .photo.png + .json", settings.Caricatures,
+                           lambda c, a: settings.caricatures(c, a.layer), "jobs.caricatures:caricatures", ("layer",)),
     "pages": Command("a layer's page and its filters' pages", settings.Pages,
                      lambda c, a: settings.pages(c, a.layer), "site.pages:render_layer", ("layer",)),
     "site": Command("the network page, dreams and classes pages, static files", settings.Site,

@@ -51,3 +51,30 @@ if CFG["examples"] != "none":
             "../envs/atlas.yaml"
         shell:
             "python -m pipeline examples --settings {params.settings:q} > {log:q} 2>&1"
+
+
+if CFG["caricatures"]:
+
+    # Per layer, after the examples: each filter's top example accentuated towards it
+    # (pipeline/optvis/caricature.py). New examples rerun these and the pages, never an ascent.
+    rule caricatures:
+        input:
+            WEIGHTS_INPUT,
+            layout.examples_manifest(OUT),
+        output:
+            layout.caricatures_manifest(OUT, "{layer}"),
+        log:
+            layout.log(OUT, "caricatures", "{layer}"),
+        benchmark:
+            layout.benchmark(OUT, "caricatures", "{layer}")
+        params:
+            settings=lambda wildcards: settings.to_json(settings.caricatures(CFG, wildcards.layer)),
+        threads: gpu_job_threads
+        resources:
+            gpu=GPU_PER_JOB,
+            mem_mb=8000,
+            runtime=60,
+        conda:
+            "../envs/atlas.yaml"
+        shell:
+            "python -m pipeline caricatures --layer {wildcards.layer} --settings {params.settings:q} > {log:q} 2>&1"

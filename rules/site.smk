@@ -31,6 +31,7 @@ rule pages:
         layout.twins_json(OUT, "{layer}"),
         neighbour_thumbs,
         [layout.examples_manifest(OUT)] if CFG["examples"] != "none" else [],
+        [layout.caricatures_manifest(OUT, "{layer}")] if CFG["caricatures"] else [],
         templates=TEMPLATES,
     output:
         layout.layer_page(OUT, "{layer}"),

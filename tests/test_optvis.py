@@ -9,6 +9,7 @@ from conftest import renderer
 from pipeline.model import network, vgg16
 from pipeline.images import photos
 from pipeline.optvis import backend, deprocess, objectives, param, render, spectrum
+from pipeline.optvis.caricature import Caricaturist
 from pipeline.config import recipes
 
 
@@ -63,6 +64,20 @@ def test_macos_spectrum_is_computed_offline_and_reproducible(tmp_path):
     own = np.fft.rfft2(spectrum.pixels_to_basis(photo[None]), axes=(2, 3))[0]
     drawn = np.asarray(param.MacoImage(np.abs(own)).to_image(np.angle(own)[None].astype(np.float32)))[0]
     assert np.abs(drawn - photo).max() <= 1.5
+
+
+def test_a_caricature_stays_near_its_photo_and_excites_its_filter_more(base, real_weights):
+    """Hamblin et al.'s accentuation: closer to the photo than the filter's own picture is,
+    and a stronger answer from the filter than the photo gets."""
+    filters = [0, 1]
+    start = photos.scorecard_photos(64)[[3, 4]].astype(np.float32)
+    artist = Caricaturist(network.cut_model(base, "block4_conv2"), real_weights.preprocess, tie=0.1)
+    drawn = artist.accentuate(start, filters, 16, np.random.default_rng(0)).astype(np.float32)
+    pictures = [r.image.astype(np.float32) for r in renderer(base, "block4_conv2", method="fourier").render(filters, 16)]
+    assert (artist.score(drawn, filters) > artist.score(start, filters) + 1.0).all()
+    for i in range(2):
+        rms = np.sqrt(np.mean((drawn[i] - start[i]) ** 2))
+        assert 0 < rms < np.sqrt(np.mean((pictures[i] - start[i]) ** 2))
 
 
 def test_same_seed_same_images_whatever_the_batch(base):

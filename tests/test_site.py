@@ -299,15 +299,9 @@ def test_snakemake_report_has_every_grid_and_the_dream_with_captions(site):
 @pytest.fixture(scope="module")
 def maco_site(tmp_path_factory, real_weights) -> tuple[Path, Path]:
     """A maco atlas as a user types it, its spectrum from their own folder of images."""
-    import numpy as np
-    from PIL import Image
-
     workdir = tmp_path_factory.mktemp("maco")
     photos = workdir / "photos"
-    photos.mkdir()
-    for i in range(3):
-        pixels = np.random.default_rng(i).integers(0, 255, (40, 56, 3), dtype=np.uint8)
-        Image.fromarray(pixels).save(photos / f"{i}.png")
+    some_photos(photos, 3)
     proc = run([sys.executable, "-m", "snakemake", "-s", str(REPO / "Snakefile"), "-d", str(workdir), "--cores", "2",
                 "--config", "dreams=[]", "method=maco", "maco={spectrum: examples}", f"examples={photos}",
                 "layers=[block1_conv2]", "filters=[3]", "steps=4", "size=32", "compare_classic=False",
@@ -344,3 +338,70 @@ def test_a_maco_filter_page_shows_the_picture_with_and_without_its_map(maco_site
         ".filter-view img.big", "els => els.map(e => [e.getAttribute('src'), e.naturalWidth])")
     assert shown == [["../../filters/block1_conv2/0003.png", 32], ["../../filters/block1_conv2/0003.alpha.png", 32]]
     assert w.problems == []
+
+
+def planned(workdir: Path, *config: str) -> dict[str, int]:
+    """The jobs `snakemake -n` would run, by rule."""
+    proc = run([sys.executable, "-m", "snakemake", "-s", str(REPO / "Snakefile"), "-d", str(workdir), "-n",
+                "--cores", "2", "--config", *config])
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    out = proc.stdout + proc.stderr
+    if "Job stats:" not in out:
+        return {}
+    table = out.split("Job stats:")[1].split("total")[0]
+    return {m[1]: int(m[2]) for m in re.finditer(r"^(\S+)\s+(\d+)$", table, re.M)}
+
+
+def some_photos(folder: Path, n: int, start: int = 0) -> None:
+    import numpy as np
+    from PIL import Image
+
+    folder.mkdir(exist_ok=True)
+    for i in range(start, start + n):
+        pixels = np.random.default_rng(i).integers(0, 255, (40, 56, 3), dtype=np.uint8)
+        Image.fromarray(pixels).save(folder / f"{i}.png")
+
+
+CARICATURES = ["dreams=[]", "caricatures=True", "layers=[block2_conv1]", "filters=[3]", "steps=4", "size=32",
+               "compare_classic=False", "examples_top=1", "caricatures_steps=4"]
+
+
+@pytest.fixture(scope="module")
+def caricature_site(tmp_path_factory, real_weights) -> tuple[Path, list[str]]:
+    workdir = tmp_path_factory.mktemp("caricatures")
+    some_photos(workdir / "photos", 3)
+    config = [*CARICATURES, f"examples={workdir / 'photos'}"]
+    proc = run([sys.executable, "-m", "snakemake", "-s", str(REPO / "Snakefile"), "-d", str(workdir), "--cores", "2",
+                "--config", *config])
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return workdir, config
+
+
+def test_a_caricature_is_shown_beside_its_photo(caricature_site, browser):
+    workdir, _ = caricature_site
+    record = json.loads((workdir / "atlas" / "caricatures" / "block2_conv1" / "0003.json").read_text())
+    assert record["activation"]["caricature"] > record["activation"]["photo"] and record["distance"] > 0
+    w = Watched(browser)
+    w.page.goto((workdir / "atlas" / "filters" / "block2_conv1" / "0003.html").as_uri())
+    w.all_images_loaded()
+    shown = w.page.eval_on_selector_all(".caricature img", "els => els.map(e => [e.getAttribute('src'), e.naturalWidth])")
+    assert shown == [["../../caricatures/block2_conv1/0003.photo.png", 32], ["../../caricatures/block2_conv1/0003.png", 32]]
+    assert record["image"] in w.page.inner_text(".caricature") and w.problems == []
+
+
+def test_new_examples_rerun_the_caricatures_never_an_ascent(caricature_site, tmp_path):
+    workdir, config = caricature_site
+    assert planned(workdir, *config) == {}
+    some_photos(workdir / "photos", 1, start=3)
+    jobs = planned(workdir, *config)
+    assert jobs.get("examples") == 1 and jobs.get("caricatures") == 1 and jobs.get("pages") == 1
+    assert "ascend" not in jobs, jobs
+
+
+def test_a_maco_spectrum_from_the_folder_reruns_the_pictures_when_the_folder_changes(maco_site):
+    atlas, photos = maco_site
+    config = ["dreams=[]", "method=maco", "maco={spectrum: examples}", f"examples={photos}", "layers=[block1_conv2]",
+              "filters=[3]", "steps=4", "size=32", "compare_classic=False", "examples_top=1"]
+    assert planned(atlas.parent, *config) == {}
+    some_photos(photos, 1, start=3)
+    assert planned(atlas.parent, *config).get("ascend") == 1

@@ -231,6 +231,9 @@ def check(raw: dict) -> dict:
                          "`pip install -r requirements-jax.txt` (a GPU box: JAX's CUDA build), or set "
                          "backend to tensorflow")
     folder.check(cfg["examples"])
+    if cfg["caricatures"] and cfg["examples"] == folder.NONE:
+        raise AtlasError("config: caricatures = True is not allowed with examples = 'none'; expected a "
+                         "folder of images or 'skimage' for examples, or caricatures = False")
     if cfg["method"] == "maco" and cfg["maco"]["spectrum"] == "examples" and cfg["examples"] in (folder.SKIMAGE, folder.NONE):
         raise AtlasError(f"config: maco.spectrum = 'examples' is not allowed with examples = {cfg['examples']!r}; "
                          "expected examples to be a folder of images, or maco.spectrum = 'skimage'")

@@ -135,6 +135,7 @@ class Pages:
     compare_classic: bool
     neighbours: dict[str, list[int]]  # rendered filters of the conv layers before and after
     examples: bool                    # whether dataset examples were found
+    caricatures: bool                 # whether they were accentuated (the caricatures jobs)
     dreams: list[Dream]       # the dreams that used this layer, linked from its filters' pages
     extra_pages: list[str]    # dreams.html, classes.html: linked from every page's header
     base_url: str | None      # the published site's address, for "cite as"
@@ -163,6 +164,22 @@ class Examples:
     top: int
     negative: bool
     filters: dict[str, list[int]]    # whose mosaics and JSON to write
+    device: str
+    backend: str
+    weights: WeightsSetting
+
+
+@dataclass(frozen=True)
+class Caricatures:
+    """One layer's caricatures: each filter's top dataset example accentuated towards it."""
+
+    outdir: str
+    layer: str
+    filters: list[int]
+    steps: int
+    tie: float
+    size: int
+    seed: int
     device: str
     backend: str
     weights: WeightsSetting
@@ -266,7 +283,7 @@ def dreams(cfg: dict) -> list[Dream]:
 def pages(cfg: dict, layer: str) -> Pages:
     used = [d for d in dreams(cfg) if d.layer == layer]
     return Pages(cfg["outdir"], cfg["title"], layer, cfg["filters"][layer], cfg["compare_classic"],
-                 neighbours(cfg, layer), cfg["examples"] != "none", used, extra_pages(bool(cfg["dreams"]), bool(cfg["classes"])),
+                 neighbours(cfg, layer), cfg["examples"] != "none", cfg["caricatures"], used, extra_pages(bool(cfg["dreams"]), bool(cfg["classes"])),
                  cfg["base_url"])
 
 
@@ -286,6 +303,11 @@ def examples(cfg: dict) -> Examples:
     return Examples(cfg["outdir"], cfg["examples"], folder.fingerprint(cfg["examples"]), cfg["examples_side"],
                     cfg["examples_top"], cfg["examples_negative"], cfg["filters"], cfg["device"], cfg["backend"],
                     weights(cfg))
+
+
+def caricatures(cfg: dict, layer: str) -> Caricatures:
+    return Caricatures(cfg["outdir"], layer, cfg["filters"][layer], cfg["caricatures_steps"], cfg["caricatures_tie"],
+                       cfg["size"], cfg["seed"], cfg["device"], cfg["backend"], weights(cfg))
 
 
 def site(cfg: dict) -> Site:

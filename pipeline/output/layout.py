@@ -113,6 +113,17 @@ def example_files(outdir, layer: str, index: int) -> tuple[str, str]:
     return f"{outdir}/examples/{layer}/{_n(index)}.webp", f"{outdir}/examples/{layer}/{_n(index)}.json"
 
 
+def caricature_files(outdir, layer: str, index: int) -> tuple[str, str, str]:
+    """(caricature PNG, the photo crop it started from, its JSON) of one filter."""
+    base = f"{outdir}/caricatures/{layer}/{_n(index)}"
+    return f"{base}.png", f"{base}.photo.png", f"{base}.json"
+
+
+def caricatures_manifest(outdir, layer: str) -> str:
+    """What one layer's caricatures job wrote; its declared output (see rules/measure.smk)."""
+    return f"{outdir}/manifests/caricatures/{layer}.json"
+
+
 def examples_manifest(outdir) -> str:
     """What the examples job read and wrote; its declared output (see rules/measure.smk)."""
     return f"{outdir}/manifests/examples.json"

@@ -91,6 +91,25 @@ class FilterExamples(Written):
 
 
 @dataclass(frozen=True)
+class Caricature(Written):
+    """A filter's caricature: the JSON beside ``caricatures/{layer}/{filter:04d}.png``."""
+
+    layer: str
+    filter: int
+    image: str                 # the top dataset example it started from (as the examples list it)
+    crop: list[int]            # (left, top, right, bottom) of the photo crop, original pixels
+    steps: int
+    tie: float
+    activation: dict           # the filter's mean pre-ReLU activation: photo, caricature
+    distance: float            # RMS pixel difference from the photo crop, in levels of 255
+    seconds: float             # this filter's share of its batch's time
+
+    @classmethod
+    def read(cls, path: str | Path) -> Caricature:
+        return cls(**_load(path))
+
+
+@dataclass(frozen=True)
 class FilterRecord(Written):
     layer: str
     filter: int

@@ -23,7 +23,7 @@ from ..errors import AtlasError
 from ..measure import scorecard
 from ..model.vgg16 import BY_NAME, LAYERS, ConvLayer
 from ..output import layout
-from ..output.record import TILE, FilterExamples, FilterRecord
+from ..output.record import TILE, Caricature, FilterExamples, FilterRecord
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "site_templates"
 TEMPLATE_STATIC = ("atlas.css", "atlas.js", "favicon.svg")
@@ -130,9 +130,11 @@ def render_layer(p: settings.Pages) -> Path:
         classic = _read_json(layout.classic_json(p.outdir, p.layer, rec.filter)) if p.compare_classic else None
         found = layout.example_files(p.outdir, p.layer, rec.filter)[1]
         examples = FilterExamples.read(found) if p.examples and Path(found).exists() else None
+        drawn = layout.caricature_files(p.outdir, p.layer, rec.filter)[2]
+        caricature = Caricature.read(drawn) if p.caricatures and Path(drawn).exists() else None
         html = tpl.render(root="../..", page=page, f=rec, classic=classic, curve=curve_points(rec.curve),
                           twins=[t for t in page.twins if t["filter"] == rec.filter], rendered=rendered,
-                          thresholds=THRESHOLDS, examples=examples, tile=TILE,
+                          thresholds=THRESHOLDS, examples=examples, caricature=caricature, tile=TILE,
                           dreams=used_by.get(rec.filter, []), cite=cite(p.base_url, p.layer, rec.filter),
                           prev=page.filters[i - 1] if i else None,
                           next=page.filters[i + 1] if i + 1 < len(page.filters) else None, **common)

@@ -23,6 +23,8 @@ BAD = [
     ({"fourier": {"scale": [1.2, 0.8]}}, "fourier.scale", "1.2"),
     ({"maco": {"spectrum": "imagenet"}}, "maco.spectrum", "imagenet"),
     ({"method": "maco", "maco": {"spectrum": "examples"}}, "maco.spectrum", "examples"),
+    ({"caricatures": True, "examples": "none"}, "caricatures", "True"),
+    ({"caricatures_tie": 2}, "caricatures_tie", "2"),
     ({"colour": "red"}, "colour", "colour"),
 ]
 

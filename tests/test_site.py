@@ -363,7 +363,7 @@ def some_photos(folder: Path, n: int, start: int = 0) -> None:
 
 
 CARICATURES = ["dreams=[]", "caricatures=True", "layers=[block2_conv1]", "filters=[3]", "steps=4", "size=32",
-               "compare_classic=False", "examples_top=1", "caricatures_steps=4"]
+               "compare_classic=False", "examples_top=1", "caricatures_steps=4", "caricatures_tie=0.2"]
 
 
 @pytest.fixture(scope="module")
@@ -381,6 +381,7 @@ def test_a_caricature_is_shown_beside_its_photo(caricature_site, browser):
     workdir, _ = caricature_site
     record = json.loads((workdir / "atlas" / "caricatures" / "block2_conv1" / "0003.json").read_text())
     assert record["activation"]["caricature"] > record["activation"]["photo"] and record["distance"] > 0
+    assert (record["steps"], record["tie"]) == (4, 0.2)  # as typed on the command line
     w = Watched(browser)
     w.page.goto((workdir / "atlas" / "filters" / "block2_conv1" / "0003.html").as_uri())
     w.all_images_loaded()

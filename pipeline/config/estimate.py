@@ -116,14 +116,18 @@ class Plan:
 
 def plan(cfg: dict, todo: dict[tuple[str, int], list[int]], dev: Device, extras: dict[str, bool],
          images: int) -> Plan:
-    """The run ahead: the ascent chunks in ``todo``, the twins of their layers, and the dreams and
-    examples ``extras`` says are missing; spread over ``dev.parallel`` jobs at once."""
+    """The run ahead: the ascent chunks in ``todo``, the twins of their layers, the dreams and
+    examples ``extras`` says are missing, and the caricatures after new examples; spread over
+    ``dev.parallel`` jobs at once."""
     jobs = [job_seconds(cfg, layer, len(fs), dev) for (layer, _), fs in todo.items()]
     jobs += [START + TWINS for _ in {layer for layer, _ in todo}]
     jobs += [START + dream_flops(d) / dev.rate for d in cfg["dreams"] if extras.get(f"dream:{d['name']}")]
     if extras.get("examples"):
         selected = sum(len(fs) for fs in cfg["filters"].values())
         jobs.append(START + images * EXAMPLE_FLOPS / dev.rate + MOSAIC * selected)
+    if cfg["caricatures"] and (extras.get("examples") or todo):  # they follow the examples
+        jobs += [START + len(fs) * ascent_flops(layer, cfg["caricatures_steps"], cfg["size"]) / dev.rate
+                 for layer, fs in cfg["filters"].items()]
     wall = max(sum(jobs) / dev.parallel, max(jobs, default=0.0))
     return Plan(len(todo), sum(len(fs) for fs in todo.values()),
                 sum(len(fs) for fs in cfg["filters"].values()), wall, dev)

@@ -184,8 +184,8 @@ class MacoMethod(FourierMethod):
         return np.clip(np.rint(255 * seen / np.maximum(top, 1e-12)), 0, 255).astype(np.uint8)
 
     def parameterisation(self, s: settings.Ascent):
-        magnitude, self.spectrum_file = spectrum.natural(s.maco.spectrum, s.maco.fingerprint, s.size,
-                                                         weights.cache_dir(s.weights.cache))
+        magnitude, _ = spectrum.natural(s.maco.spectrum, s.maco.fingerprint, s.size,
+                                        weights.cache_dir(s.weights.cache))
         return param.MacoImage(magnitude)
 
     def first(self, rng):

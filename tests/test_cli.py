@@ -138,7 +138,7 @@ def test_maco_as_typed(tmp_path):
     examples folder, whose listing is then in the settings (a changed folder reruns them)."""
     from PIL import Image
 
-    rc, cmds, err = dry_run(tmp_path, "method=maco", "layers=[block5_conv1]", "filters=1")
+    rc, cmds, err = dry_run(tmp_path, "method=maco", "maco={spectrum: skimage}", "layers=[block5_conv1]", "filters=1")
     assert rc == 0, err
     main = settings_of(cmds, "ascend", "block5_conv1")["main"]
     assert main["method"] == "maco" and main["fourier"] is None and main["steps"] == 150

@@ -15,6 +15,7 @@ import sys
 import pytest
 
 from conftest import REPO, run
+from pipeline import config
 
 
 def dry_run(workdir, *config):
@@ -151,6 +152,24 @@ def test_maco_as_typed(tmp_path):
     assert rc == 0, err
     maco = settings_of(cmds, "ascend", "block1_conv2")["main"]["maco"]
     assert maco["spectrum"] == str(photos) and maco["fingerprint"] not in ("skimage", "none")
+
+
+def test_the_estimate_counts_caricatures_until_their_layer_has_them(tmp_path):
+    """After the examples, caricatures turned on later are still work ahead; once a layer's are
+    written, only new examples bring them back."""
+    from pipeline.config import estimate
+    from pipeline.output import layout
+
+    cfg = config.load(overrides={"outdir": str(tmp_path), "layers": ["block3_conv1"], "filters": 4,
+                                 "caricatures": True, "dreams": []})
+    dev = estimate.Device("CPU", 1e11, 1, "")
+    layout.write_json(layout.examples_manifest(tmp_path), {"fingerprint": "skimage"})
+    _, extras = estimate.ahead(cfg, {}, lambda *_: "")
+    assert extras == {"examples": False, "caricatures:block3_conv1": True}
+    assert estimate.plan(cfg, {}, dev, extras, 13).seconds > estimate.START
+    layout.write_json(layout.caricatures_manifest(tmp_path, "block3_conv1"), {})
+    _, extras = estimate.ahead(cfg, {}, lambda *_: "")
+    assert extras["caricatures:block3_conv1"] is False and estimate.plan(cfg, {}, dev, extras, 13).seconds == 0
 
 
 def test_the_default_schedule_is_per_block_and_can_be_forced(tmp_path):

@@ -116,18 +116,17 @@ class Plan:
 
 def plan(cfg: dict, todo: dict[tuple[str, int], list[int]], dev: Device, extras: dict[str, bool],
          images: int) -> Plan:
-    """The run ahead: the ascent chunks in ``todo``, the twins of their layers, the dreams and
-    examples ``extras`` says are missing, and the caricatures after new examples; spread over
-    ``dev.parallel`` jobs at once."""
+    """The run ahead: the ascent chunks in ``todo``, the twins of their layers, and the dreams,
+    examples and caricatures ``extras`` says are missing; spread over ``dev.parallel`` jobs at
+    once."""
     jobs = [job_seconds(cfg, layer, len(fs), dev) for (layer, _), fs in todo.items()]
     jobs += [START + TWINS for _ in {layer for layer, _ in todo}]
     jobs += [START + dream_flops(d) / dev.rate for d in cfg["dreams"] if extras.get(f"dream:{d['name']}")]
     if extras.get("examples"):
         selected = sum(len(fs) for fs in cfg["filters"].values())
         jobs.append(START + images * EXAMPLE_FLOPS / dev.rate + MOSAIC * selected)
-    if cfg["caricatures"] and (extras.get("examples") or todo):  # they follow the examples
-        jobs += [START + len(fs) * ascent_flops(layer, cfg["caricatures_steps"], cfg["size"]) / dev.rate
-                 for layer, fs in cfg["filters"].items()]
+    jobs += [START + len(fs) * ascent_flops(layer, cfg["caricatures_steps"], cfg["size"]) / dev.rate
+             for layer, fs in cfg["filters"].items() if extras.get(f"caricatures:{layer}")]
     wall = max(sum(jobs) / dev.parallel, max(jobs, default=0.0))
     return Plan(len(todo), sum(len(fs) for fs in todo.values()),
                 sum(len(fs) for fs in cfg["filters"].values()), wall, dev)
@@ -140,8 +139,8 @@ def digest(job_json: str) -> str:
 
 def ahead(cfg: dict, chunks: dict[tuple[str, int], list[int]], job_json) -> tuple[dict, dict[str, bool]]:
     """The ascent chunks still to run (no manifest, or one written with other settings:
-    ``job_json(layer, filters)`` is a chunk's settings now), and which dreams and examples are
-    missing."""
+    ``job_json(layer, filters)`` is a chunk's settings now), and which dreams, examples and
+    layers' caricatures are missing (caricatures follow the examples: they rerun with them)."""
     out = cfg["outdir"]
     todo = {}
     for (layer, first), fs in chunks.items():
@@ -153,6 +152,10 @@ def ahead(cfg: dict, chunks: dict[tuple[str, int], list[int]], job_json) -> tupl
     if cfg["examples"] != "none":
         done = _read(layout.examples_manifest(out))
         extras["examples"] = not done or done.get("fingerprint") != folder.fingerprint(cfg["examples"])
+    if cfg["caricatures"]:
+        for layer in cfg["filters"]:
+            missing = not Path(layout.caricatures_manifest(out, layer)).exists()
+            extras[f"caricatures:{layer}"] = missing or extras["examples"]
     return todo, extras
 
 

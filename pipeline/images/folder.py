@@ -93,9 +93,13 @@ def _readable(source: Source) -> bool:
         return False
 
 
+@lru_cache(maxsize=4)
 def fingerprint(setting: str) -> str:
     """What the examples depend on in the folder: every image's path, size and time. A new,
-    changed or removed image changes it, and so reruns the examples (and only them)."""
+    changed or removed image changes it, and so reruns the examples (and only them).
+
+    Cached like :func:`sources`, whose listing it reads: a Snakefile parse asks for it once per
+    job settings (maco's spectrum: every ascent), and a folder of 50,000 images is as many stats."""
     if setting in (SKIMAGE, NONE):
         return setting
     digest = hashlib.sha256()

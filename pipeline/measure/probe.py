@@ -14,7 +14,6 @@ from ..optvis import backend, transform
 from ..output.record import Scorecard
 from . import scorecard
 from . import moves
-from .moves import moved_copies
 
 
 def render_loop_copies(images: np.ndarray, draws: int = scorecard.DRAWS, seed: int = 0) -> np.ndarray:
@@ -69,7 +68,7 @@ class Probe:
         return np.concatenate(out)
 
     def robustness(self, image: np.ndarray, filter_index: int, draws: int = scorecard.DRAWS,
-                   seed: int = 0, copies=moved_copies) -> float:
+                   seed: int = 0, copies=moves.moved_copies) -> float:
         """The scorecard's robustness of one picture; ``copies`` makes the moved copies."""
         own = self.activations(image[None])[0, filter_index]
         if own <= 0:
@@ -86,7 +85,7 @@ class Probe:
         """
         t0 = time.perf_counter()
         own = self.own(images, filters)
-        moved = self.own(moved_copies(images, draws), np.repeat(filters, draws)).reshape(len(images), draws)
+        moved = self.own(moves.moved_copies(images, draws), np.repeat(filters, draws)).reshape(len(images), draws)
         shares = [scorecard.spectral_share(image) for image in images]
         each = (time.perf_counter() - t0) / len(images)
         return [scorecard.card(own[i], moved[i], photo_acts[:, f], shares[i], photos.PHOTOS, each)

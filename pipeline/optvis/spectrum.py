@@ -59,7 +59,7 @@ def natural(source: str, fingerprint: str, size: int, cache: Path) -> tuple[np.n
     except (OSError, ValueError, KeyError, EOFError):
         pass
     images = _images(source, size)
-    layout.write_npz(path, magnitude=magnitude_of(images), source=np.array(source),
+    magnitude = magnitude_of(images)
+    layout.write_npz(path, magnitude=magnitude, source=np.array(source),
                      fingerprint=np.array(fingerprint), images=np.array(len(images)))
-    with np.load(path) as saved:
-        return saved["magnitude"], str(path)
+    return magnitude, str(path)

@@ -1,5 +1,5 @@
-"""Screenshots of the three page types of a rendered atlas, and of a filter page's scorecard
-and circuits, for the README.
+"""Screenshots of the three page types of a rendered atlas, of a filter page's scorecard and
+circuits, and of its MIS and path, for the README.
 
     python docs/screenshots.py atlas/ [block4_conv3] [7]
 """
@@ -37,7 +37,16 @@ def main(atlas: str, layer: str = "block4_conv3", index: int = 7) -> None:
         page.wait_for_timeout(300)
         page.screenshot(path=str(out / "filter-trust.png"))
         print(out / "filter-trust.png")
+        if page.locator("#trust").count():  # its MIS beside people's figures, and the path
+            mis(page, out)
         browser.close()
+
+
+def mis(page, out: Path) -> None:
+    page.evaluate("document.getElementById('trust').scrollIntoView(); window.scrollBy(0, -140)")
+    page.wait_for_timeout(300)
+    page.screenshot(path=str(out / "filter-mis.png"))
+    print(out / "filter-mis.png")
 
 
 if __name__ == "__main__":

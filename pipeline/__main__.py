@@ -1,4 +1,4 @@
-"""Command line: ``python -m pipeline ascend|grid|twins|examples|pages|site|dream|classes|weights|publish``.
+"""Command line: ``python -m pipeline ascend|grid|twins|examples|caricatures|trust|pages|site|dream|classes|weights|publish``.
 
 Snakemake's jobs call these with ``--settings``: the job's typed settings as JSON, already
 checked. By hand, the settings come from ``config.yaml`` (or ``--config FILE``) and the
@@ -35,6 +35,12 @@ FLAGS = {
     "branch": dict(default="gh-pages"),
     "no-push": dict(action="store_true", help="commit the branch but do not push"),
 }
+# Each positional argument a command may take (optional for argparse: a job's --settings needs none).
+POSITIONAL = {
+    "layer": dict(nargs="?", metavar="LAYER", help="e.g. block4_conv2"),
+    "filters": dict(nargs="?", metavar="FILTER", help="one filter of LAYER, e.g. 7"),
+    "images": dict(nargs="*", metavar="IMAGE", help="image files (or skimage:NAME) to score"),
+}
 
 
 @dataclass(frozen=True)
@@ -45,6 +51,7 @@ class Command:
     run: str                # "module:function" of the job, imported once the device is chosen
     flags: tuple[str, ...] = ()
     outdir: bool = True
+    positional: tuple[str, ...] = ()
 
 
 def _dream(cfg: dict, args) -> settings.DreamJob:
@@ -52,6 +59,16 @@ def _dream(cfg: dict, args) -> settings.DreamJob:
         raise AtlasError(f"dream: no dream named {args.name!r} in the config; "
                          f"configured: {[d['name'] for d in cfg['dreams']]}")
     return settings.dream(cfg, args.name)
+
+
+def _trust(cfg: dict, args) -> settings.TrustImages:
+    if not args.images:
+        raise AtlasError("trust: give LAYER FILTER IMAGE..., e.g. "
+                         "python -m pipeline trust --outdir atlas block4_conv2 7 lucid.png")
+    chosen = cfg["filters"][args.layer]
+    if len(chosen) != 1:
+        raise AtlasError(f"trust: FILTER = {args.filters!r} is not one filter; expected one index, e.g. 7")
+    return settings.TrustImages(settings.trust(cfg, args.layer), chosen[0], list(args.images))
 
 
 COMMANDS = {
@@ -69,6 +86,10 @@ COMMANDS = {
     "caricatures": Command("each filter's top dataset example accentuated towards it: "
                            "OUTDIR/caricatures/LAYER/{filter:04d}.png + .photo.png + .json", settings.Caricatures,
                            lambda c, a: settings.caricatures(c, a.layer), "jobs.caricatures:caricatures", ("layer",)),
+    "trust": Command("score IMAGEs as LAYER FILTER's positive explanation against this atlas' dataset "
+                     "examples: one JSON line each, with mis and path (a Snakemake job: a layer's trust "
+                     "scores, OUTDIR/trust/LAYER/{filter:04d}.json)", settings.Trust, _trust,
+                     "jobs.trust:trust", positional=("layer", "filters", "images")),
     "pages": Command("a layer's page and its filters' pages", settings.Pages,
                      lambda c, a: settings.pages(c, a.layer), "site.pages:render_layer", ("layer",)),
     "site": Command("the network page, dreams and classes pages, static files", settings.Site,
@@ -92,6 +113,8 @@ def _parser() -> argparse.ArgumentParser:
         c = sub.add_parser(name, help=cmd.help)
         for flag in cmd.flags:
             c.add_argument(f"--{flag}", **FLAGS[flag])
+        for name in cmd.positional:
+            c.add_argument(name, **POSITIONAL[name])
         c.add_argument("--config", help="YAML config file (default: the repository's config.yaml)")
         c.add_argument("--settings", help=argparse.SUPPRESS)  # the job's settings, from Snakemake
         if cmd.outdir:
@@ -114,6 +137,8 @@ def main(argv: list[str] | None = None) -> int:
 
 def by_hand(cmd: Command, args) -> dict:
     """The checked config of a command typed by hand: the config file, with the flags on top."""
+    if "layer" in cmd.positional and not args.layer and not args.settings:
+        raise AtlasError(f"{args.command}: give LAYER FILTER IMAGE..., e.g. block4_conv2 7 picture.png")
     if "layer" in cmd.flags and not args.layer:
         raise AtlasError(f"{args.command}: --layer is required, e.g. --layer block5_conv1")
     overrides = {k: getattr(args, k) for k in ("steps", "size", "seed", "method", "weights", "outdir")
@@ -141,7 +166,7 @@ def _run(cmd: Command, args) -> int:
         s = settings.from_json(cmd.settings, args.settings)
     else:
         s = cmd.build(by_hand(cmd, args), args)
-    inner = getattr(s, "ascent", None) or getattr(s, "main", None)
+    inner = getattr(s, "ascent", None) or getattr(s, "main", None) or getattr(s, "trust", None)
     on = getattr(s, "device", None) or getattr(inner, "device", None)
     if on:  # before the job's module starts Keras' backend, which reads both once
         os.environ["KERAS_BACKEND"] = getattr(s, "backend", None) or inner.backend

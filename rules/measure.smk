@@ -78,3 +78,32 @@ if CFG["caricatures"]:
             "../envs/atlas.yaml"
         shell:
             "python -m pipeline caricatures --layer {wildcards.layer} --settings {params.settings:q} > {log:q} 2>&1"
+
+
+if settings.trusting(CFG):
+
+    # Per layer, after its pictures and the examples: each filter's MIS, natural and synthetic,
+    # and its processing path (pipeline/measure/trust.py). New examples rerun these and the
+    # pages, never an ascent; new pictures rerun their layer's.
+    rule trust:
+        input:
+            WEIGHTS_INPUT,
+            chunk_manifests,
+            layout.examples_manifest(OUT),
+        output:
+            layout.trust_manifest(OUT, "{layer}"),
+        log:
+            layout.log(OUT, "trust", "{layer}"),
+        benchmark:
+            layout.benchmark(OUT, "trust", "{layer}")
+        params:
+            settings=lambda wildcards: settings.to_json(settings.trust(CFG, wildcards.layer)),
+        threads: gpu_job_threads
+        resources:
+            gpu=GPU_PER_JOB,
+            mem_mb=8000,
+            runtime=60,
+        conda:
+            "../envs/atlas.yaml"
+        shell:
+            "python -m pipeline trust --settings {params.settings:q} > {log:q} 2>&1"

@@ -32,6 +32,7 @@ rule pages:
         neighbour_thumbs,
         [layout.examples_manifest(OUT)] if CFG["examples"] != "none" else [],
         [layout.caricatures_manifest(OUT, "{layer}")] if CFG["caricatures"] else [],
+        [layout.trust_manifest(OUT, "{layer}")] if settings.trusting(CFG) else [],
         templates=TEMPLATES,
     output:
         layout.layer_page(OUT, "{layer}"),

@@ -161,7 +161,7 @@ def test_the_estimate_counts_caricatures_until_their_layer_has_them(tmp_path):
     from pipeline.output import layout
 
     cfg = config.load(overrides={"outdir": str(tmp_path), "layers": ["block3_conv1"], "filters": 4,
-                                 "caricatures": True, "dreams": []})
+                                 "caricatures": True, "dreams": [], "trust": False})
     dev = estimate.Device("CPU", 1e11, 1, "")
     layout.write_json(layout.examples_manifest(tmp_path), {"fingerprint": "skimage"})
     _, extras = estimate.ahead(cfg, {}, lambda *_: "")
@@ -170,6 +170,25 @@ def test_the_estimate_counts_caricatures_until_their_layer_has_them(tmp_path):
     layout.write_json(layout.caricatures_manifest(tmp_path, "block3_conv1"), {})
     _, extras = estimate.ahead(cfg, {}, lambda *_: "")
     assert extras["caricatures:block3_conv1"] is False and estimate.plan(cfg, {}, dev, extras, 13).seconds == 0
+
+
+def test_the_estimate_counts_trust_scores_until_written_and_with_new_pictures(tmp_path):
+    from pipeline.config import estimate
+    from pipeline.output import layout
+
+    cfg = config.load(overrides={"outdir": str(tmp_path), "layers": ["block3_conv1"], "filters": 4, "dreams": []})
+    dev = estimate.Device("CPU", 1e11, 1, "")
+    layout.write_json(layout.examples_manifest(tmp_path), {"fingerprint": "skimage"})
+    _, extras = estimate.ahead(cfg, {}, lambda *_: "")
+    assert extras == {"examples": False, "trust:block3_conv1": True}
+    assert estimate.plan(cfg, {}, dev, extras, 13).seconds > estimate.START
+    layout.write_json(layout.trust_manifest(tmp_path, "block3_conv1"), {})
+    _, extras = estimate.ahead(cfg, {}, lambda *_: "")
+    assert extras["trust:block3_conv1"] is False and estimate.plan(cfg, {}, dev, extras, 13).seconds == 0
+    chunk = {("block3_conv1", 0): [0, 1, 2, 3]}  # new pictures: the layer's scores again
+    with_trust = estimate.plan(cfg, chunk, dev, extras, 13).seconds
+    without = estimate.plan(cfg, chunk, dev, {}, 13).seconds
+    assert with_trust - without == pytest.approx(estimate.START + estimate.trust_flops(cfg, "block3_conv1", 4, 13) / 1e11)
 
 
 def test_the_default_schedule_is_per_block_and_can_be_forced(tmp_path):

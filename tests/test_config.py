@@ -25,6 +25,9 @@ BAD = [
     ({"method": "maco", "maco": {"spectrum": "examples"}}, "maco.spectrum", "examples"),
     ({"caricatures": True, "examples": "none"}, "caricatures", "True"),
     ({"caricatures_tie": 2}, "caricatures_tie", "2"),
+    ({"trust_similarity": "dreamsim"}, "trust_similarity", "dreamsim"),
+    ({"trust_similarity": "/nowhere/embed.keras"}, "trust_similarity", "/nowhere/embed.keras"),
+    ({"negative": "maybe"}, "negative", "maybe"),
     ({"colour": "red"}, "colour", "colour"),
 ]
 

@@ -138,5 +138,5 @@ def test_new_images_rerun_only_the_examples_and_the_pages(tmp_path, real_weights
     os.replace(tmp_path / "more" / "part0" / "img0000.jpg", folder / "new.jpg")
     plan = run(args + ["-n", "--quiet", "rules"])
     planned = {line.split()[0] for line in plan.stdout.splitlines() if line.strip()}
-    assert {"examples", "pages", "site"} <= planned
+    assert {"examples", "trust", "pages", "site"} <= planned
     assert not planned & {"ascend", "grid", "twins", "weights"}, plan.stdout

@@ -58,10 +58,10 @@ def pictures(root: Path) -> list[str]:
 
 
 def records(root: Path) -> dict:
-    """Every record a picture has beside it (filters, classic, examples, dreams), stable fields."""
+    """Every record a picture has beside it (filters, classic, examples, trust, dreams), stable fields."""
     return {p.relative_to(root).as_posix(): stable(json.loads(p.read_text()))
             for p in sorted(root.rglob("*.json"))
-            if p.relative_to(root).parts[0] in ("filters", "classic", "examples", "dreams")}
+            if p.relative_to(root).parts[0] in ("filters", "classic", "examples", "trust", "dreams")}
 
 
 @pytest.fixture(scope="module")

@@ -154,6 +154,9 @@ def test_browse_the_atlas_like_a_person(site, server, browser, tmp_path):
     page.goto(f"{server}/index.html")
     assert page.title() == HOSTILE
     assert w.all_images_loaded() == 3
+    # Per layer, the distribution of natural and synthetic MIS.
+    bars = page.eval_on_selector_all(".mis-bars svg", "els => els.map(e => [e.dataset.kind, parseFloat(e.dataset.mean)])")
+    assert [k for k, _ in bars] == ["natural", "synthetic"] * 3 and all(0 < m < 1 for _, m in bars), bars
     page.click("text=block4_conv2")
     page.wait_for_url("**/layers/block4_conv2.html")
     assert w.all_images_loaded() == 3
@@ -166,6 +169,11 @@ def test_browse_the_atlas_like_a_person(site, server, browser, tmp_path):
     assert order() == [i for _, i in sorted(zip(acts, range(3)), reverse=True)]
     page.click("button[data-sort=index]")
     assert order() == [0, 1, 2]
+    for key in ("nmis", "smis", "path"):  # the trust scores, as a person sorts by them
+        page.click(f"button[data-sort={key}]")
+        shown = page.eval_on_selector_all("#tiles li", f"els => els.map(e => parseFloat(e.dataset.{key}))")
+        assert shown == sorted(shown, reverse=True) and min(shown) > -1, (key, shown)
+    page.click("button[data-sort=index]")
     page.click("button[data-show=examples]")  # the dataset examples' mosaics in the tiles
     srcs = page.eval_on_selector_all("#tiles img", "els => els.map(e => e.getAttribute('src'))")
     assert [s.split("/")[-2:] for s in srcs] == [["block4_conv2", f"{i:04d}.webp"] for i in range(3)]
@@ -193,6 +201,12 @@ def test_browse_the_atlas_like_a_person(site, server, browser, tmp_path):
     page.click("#prev")
     page.wait_for_url("**/filters/block4_conv2/0000.html")
     assert page.locator("#scorecard").count() == 1
+    trust = page.inner_text("#scorecard")  # both MIS beside the people's figures, and the path
+    assert "natural MIS" in trust and "synthetic MIS (mixed)" in trust and "92%" in trust and "82%" in trust
+    shown = page.eval_on_selector_all("#scorecard .mis", "els => els.map(e => parseFloat(e.dataset.mis))")
+    record = json.loads((site / "trust" / "block4_conv2" / "0000.json").read_text())
+    assert shown == [record["natural"]["mis"], record["synthetic"]["mis"]]
+    assert page.locator("svg.path-curve polyline").count() == 2
     assert page.locator("#circuits li").count() == 16  # 8 inputs, 8 outputs, none rendered
     assert page.locator("#circuits a").count() == 0     # block3/block4_conv3 are not in this atlas
 
@@ -363,14 +377,26 @@ def some_photos(folder: Path, n: int, start: int = 0) -> None:
 
 
 CARICATURES = ["dreams=[]", "caricatures=True", "layers=[block2_conv1]", "filters=[3]", "steps=4", "size=32",
-               "compare_classic=False", "examples_top=1", "caricatures_steps=4", "caricatures_tie=0.2"]
+               "compare_classic=False", "examples_top=1", "caricatures_steps=4", "caricatures_tie=0.2",
+               "negative=True"]
+
+
+def embedding_model(path: Path) -> Path:
+    """A similarity whose weights the user supplies: a tiny Keras embedding of 64 px images."""
+    import keras
+
+    inputs = keras.Input((64, 64, 3))
+    x = keras.layers.Conv2D(8, 3, kernel_initializer=keras.initializers.RandomNormal(seed=1))(inputs / 255.0)
+    keras.Model(inputs, keras.layers.GlobalAveragePooling2D()(x)).save(path)
+    return path
 
 
 @pytest.fixture(scope="module")
 def caricature_site(tmp_path_factory, real_weights) -> tuple[Path, list[str]]:
     workdir = tmp_path_factory.mktemp("caricatures")
     some_photos(workdir / "photos", 3)
-    config = [*CARICATURES, f"examples={workdir / 'photos'}"]
+    config = [*CARICATURES, f"examples={workdir / 'photos'}",
+              f"trust_similarity={embedding_model(workdir / 'embed.keras')}"]
     proc = run([sys.executable, "-m", "snakemake", "-s", str(REPO / "Snakefile"), "-d", str(workdir), "--cores", "2",
                 "--config", *config])
     assert proc.returncode == 0, proc.stderr[-3000:]
@@ -396,7 +422,23 @@ def test_new_examples_rerun_the_caricatures_never_an_ascent(caricature_site, tmp
     some_photos(workdir / "photos", 1, start=3)
     jobs = planned(workdir, *config)
     assert jobs.get("examples") == 1 and jobs.get("caricatures") == 1 and jobs.get("pages") == 1
-    assert "ascend" not in jobs, jobs
+    assert jobs.get("trust") == 1 and "ascend" not in jobs, jobs
+
+
+def test_negative_pictures_are_drawn_shown_and_used_as_synthetic_negatives(caricature_site, browser):
+    workdir, config = caricature_site
+    atlas = workdir / "atlas"
+    record = json.loads((atlas / "filters" / "block2_conv1" / "0003.json").read_text())
+    assert record["negative"] == "0003.negative.png"
+    scores = json.loads((atlas / "trust" / "block2_conv1" / "0003.json").read_text())
+    # Three photos leave one a side: no natural reference, but the pictures make a task.
+    assert scores["synthetic_kind"] == "synthetic" and scores["natural"] is None and scores["tasks"] == 1
+    assert scores["similarity"].endswith("embed.keras") and 0 <= scores["synthetic"]["mis"] <= 1
+    w = Watched(browser)
+    w.page.goto((atlas / "filters" / "block2_conv1" / "0003.html").as_uri())
+    w.all_images_loaded()
+    assert w.page.locator("figure.negative img").get_attribute("src") == "../../filters/block2_conv1/0003.negative.png"
+    assert "synthetic MIS" in w.page.inner_text("#scorecard") and w.problems == []
 
 
 def test_a_maco_spectrum_from_the_folder_reruns_the_pictures_when_the_folder_changes(maco_site):

@@ -26,7 +26,7 @@ CLUSTER = REPO / "tests" / "slurm" / "cluster.sh"
 CONFIG = ["layers=[block1_conv2,block2_conv1]", "filters=2", "steps=3", "size=32",
           "compare_classic=false", "dreams=[]"]
 # No accounting database here: squeue for status; the node has 2 CPUs, so 1 per GPU job.
-SLURM = ["--slurm-status-command", "squeue", "--set-threads", "ascend=1", "examples=1", "twins=1", "--jobs", "4",
+SLURM = ["--slurm-status-command", "squeue", "--set-threads", "ascend=1", "examples=1", "twins=1", "trust=1", "--jobs", "4",
          "--slurm-keep-successful-logs", "--slurm-init-seconds-before-status-checks", "2"]
 
 
@@ -64,7 +64,8 @@ def test_every_job_went_through_sbatch(on_slurm):
     submitted = re.findall(r"has been submitted with SLURM jobid (\d+)", out)
     table = out.split("Job stats:")[1].split("total")[0]
     planned = {m[1]: int(m[2]) for m in re.finditer(r"^(\S+)\s+(\d+)$", table, re.M)}
-    assert planned == {"ascend": 2, "twins": 2, "grid": 2, "examples": 1, "pages": 2, "site": 1, "all": 1}
+    assert planned == {"ascend": 2, "twins": 2, "grid": 2, "examples": 1, "trust": 2, "pages": 2, "site": 1,
+                       "all": 1}
     assert len(set(submitted)) == sum(planned.values()) - 1  # all but the target rule `all`
     assert len(list((workdir / ".snakemake" / "slurm_logs").rglob("*.log"))) == len(set(submitted))
 

@@ -66,7 +66,9 @@ def test_adding_a_layer_reruns_only_that_layer(atlas):
     proc = snakemake(atlas, "-n", "--config", *SMALL[1:], "layers=[block1_conv2,block3_conv1,block5_conv3]")
     jobs = planned_jobs(proc)
     # The examples pass writes the new layer's mosaics too, so every layer's pages follow it.
-    assert jobs == {"ascend": 1, "twins": 1, "grid": 1, "examples": 1, "pages": 3, "site": 1, "all": 1}, proc.stdout
+    # The trust scores follow the examples: every layer's.
+    assert jobs == {"ascend": 1, "twins": 1, "grid": 1, "examples": 1, "trust": 3, "pages": 3, "site": 1,
+                    "all": 1}, proc.stdout
 
 
 def test_changing_the_title_rerenders_only_the_pages(atlas):
@@ -78,7 +80,7 @@ def test_changing_steps_reruns_the_ascents(atlas):
     proc = snakemake(atlas, "-n", "--config", *[a for a in SMALL if not a.startswith("steps")], "steps=6")
     jobs = planned_jobs(proc)
     assert "weights" not in jobs  # the converted weights are not redone
-    assert jobs == {"ascend": 2, "twins": 2, "grid": 2, "pages": 2, "site": 1, "all": 1}, proc.stdout
+    assert jobs == {"ascend": 2, "twins": 2, "grid": 2, "trust": 2, "pages": 2, "site": 1, "all": 1}, proc.stdout
 
 
 def test_a_classic_setting_redoes_only_the_classic_images(tmp_path, real_weights):

@@ -234,6 +234,10 @@ def check(raw: dict) -> dict:
     if cfg["caricatures"] and cfg["examples"] == folder.NONE:
         raise AtlasError("config: caricatures = True is not allowed with examples = 'none'; expected a "
                          "folder of images or 'skimage' for examples, or caricatures = False")
+    similarity = cfg["trust_similarity"]
+    if similarity != "lpips-vgg" and not (similarity.endswith(".keras") and Path(similarity).expanduser().is_file()):
+        raise AtlasError(f"config: trust_similarity = {similarity!r} is not allowed; expected 'lpips-vgg' "
+                         "or the path of an existing .keras embedding model")
     if cfg["method"] == "maco" and cfg["maco"]["spectrum"] == "examples" and cfg["examples"] in (folder.SKIMAGE, folder.NONE):
         raise AtlasError(f"config: maco.spectrum = 'examples' is not allowed with examples = {cfg['examples']!r}; "
                          "expected examples to be a folder of images, or maco.spectrum = 'skimage'")

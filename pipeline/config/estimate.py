@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..images import folder
-from ..model.vgg16 import flops_to
+from ..model.vgg16 import BY_NAME, flops_to
 from ..output import layout
 from . import recipes
 
@@ -28,7 +28,7 @@ def chunk_flops(cfg: dict, layer: str, filters: int) -> float:
     """Executed FLOPs of one ascent job: ``filters`` of ``layer``, and their classic comparison."""
     steps, fourier = recipes.for_layer(cfg, layer)
     pad = 0 if cfg["method"] == "classic" else fourier["pad"]
-    total = filters * cfg["diversity"] * ascent_flops(layer, steps, cfg["size"] + 2 * pad)
+    total = filters * (cfg["diversity"] + cfg["negative"]) * ascent_flops(layer, steps, cfg["size"] + 2 * pad)
     if cfg["compare_classic"]:
         total += filters * ascent_flops(layer, recipes.default_steps("classic"), cfg["size"])
     return total
@@ -37,6 +37,17 @@ def chunk_flops(cfg: dict, layer: str, filters: int) -> float:
 def atlas_flops(cfg: dict) -> float:
     """Executed FLOPs of every ascent the checked config asks for (the classic comparison too)."""
     return sum(chunk_flops(cfg, layer, len(filters)) for layer, filters in cfg["filters"].items())
+
+
+def trust_flops(cfg: dict, layer: str, filters: int, images: int) -> float:
+    """One trust job (``measure/trust.py``): every pool image and picture through LPIPS' VGG16
+    at 64 px, and the top examples and the picture through the convs up to ``layer``, each at
+    the layer's receptive field (the job's calibration, a few dozen patches once, is left out)."""
+    pool = min(2 * cfg["examples_top"], images // 2)
+    pictures = cfg["diversity"] + cfg["negative"]
+    view = min(BY_NAME[layer].receptive_field, cfg["examples_side"])
+    return filters * ((2 * pool + pictures) * flops_to("block5_conv3", 64)
+                      + (min(cfg["examples_top"], pool) + 1) * flops_to(layer, view))
 
 
 def duration(seconds: float) -> str:
@@ -127,6 +138,9 @@ def plan(cfg: dict, todo: dict[tuple[str, int], list[int]], dev: Device, extras:
         jobs.append(START + images * EXAMPLE_FLOPS / dev.rate + MOSAIC * selected)
     jobs += [START + len(fs) * ascent_flops(layer, cfg["caricatures_steps"], cfg["size"]) / dev.rate
              for layer, fs in cfg["filters"].items() if extras.get(f"caricatures:{layer}")]
+    rerun = {layer for layer, _ in todo}
+    jobs += [START + trust_flops(cfg, layer, len(fs), images) / dev.rate for layer, fs in cfg["filters"].items()
+             if extras.get(f"trust:{layer}") or (layer in rerun and f"trust:{layer}" in extras)]
     wall = max(sum(jobs) / dev.parallel, max(jobs, default=0.0))
     return Plan(len(todo), sum(len(fs) for fs in todo.values()),
                 sum(len(fs) for fs in cfg["filters"].values()), wall, dev)
@@ -140,7 +154,8 @@ def digest(job_json: str) -> str:
 def ahead(cfg: dict, chunks: dict[tuple[str, int], list[int]], job_json) -> tuple[dict, dict[str, bool]]:
     """The ascent chunks still to run (no manifest, or one written with other settings:
     ``job_json(layer, filters)`` is a chunk's settings now), and which dreams, examples and
-    layers' caricatures are missing (caricatures follow the examples: they rerun with them)."""
+    layers' caricatures and trust scores are missing (both follow the examples: they rerun with
+    them; the trust scores also with their layer's ascents)."""
     out = cfg["outdir"]
     todo = {}
     for (layer, first), fs in chunks.items():
@@ -156,6 +171,10 @@ def ahead(cfg: dict, chunks: dict[tuple[str, int], list[int]], job_json) -> tupl
         for layer in cfg["filters"]:
             missing = not Path(layout.caricatures_manifest(out, layer)).exists()
             extras[f"caricatures:{layer}"] = missing or extras["examples"]
+    if cfg["trust"] and cfg["examples"] != "none":  # also rerun with the layer's ascents: plan() adds those
+        for layer in cfg["filters"]:
+            missing = not Path(layout.trust_manifest(out, layer)).exists()
+            extras[f"trust:{layer}"] = missing or extras["examples"]
     return todo, extras
 
 

@@ -79,6 +79,7 @@ class Ascent:
     seed: int
     diversity: int
     diversity_weight: float
+    negative: bool     # also the picture that minimises each filter, in the same job
     batch_size: int | str
     precision: str
     jit: bool
@@ -136,6 +137,7 @@ class Pages:
     neighbours: dict[str, list[int]]  # rendered filters of the conv layers before and after
     examples: bool                    # whether dataset examples were found
     caricatures: bool                 # whether they were accentuated (the caricatures jobs)
+    trust: bool                       # whether trust scores were measured (the trust jobs)
     dreams: list[Dream]       # the dreams that used this layer, linked from its filters' pages
     extra_pages: list[str]    # dreams.html, classes.html: linked from every page's header
     base_url: str | None      # the published site's address, for "cite as"
@@ -183,6 +185,29 @@ class Caricatures:
     device: str
     backend: str
     weights: WeightsSetting
+
+
+@dataclass(frozen=True)
+class Trust:
+    """One layer's trust scores (``measure/trust.py``), from its pictures and dataset examples."""
+
+    outdir: str
+    layer: str
+    filters: list[int]
+    similarity: str    # lpips-vgg, or a .keras embedding model
+    seed: int
+    device: str
+    backend: str
+    weights: WeightsSetting
+
+
+@dataclass(frozen=True)
+class TrustImages:
+    """Any images scored as one filter's positive explanation, against an atlas' pool."""
+
+    trust: Trust
+    filter: int
+    images: list[str]
 
 
 @dataclass(frozen=True)
@@ -252,7 +277,8 @@ def ascent(cfg: dict, layer: str | None, method: str | None = None) -> Ascent:
     return Ascent(
         method=method, steps=recipes.default_steps(method) if compare else steps, size=cfg["size"],
         seed=cfg["seed"], diversity=1 if compare else cfg["diversity"],
-        diversity_weight=cfg["diversity_weight"], batch_size=cfg["batch_size"],
+        diversity_weight=cfg["diversity_weight"], negative=cfg["negative"] and not compare and layer is not None,
+        batch_size=cfg["batch_size"],
         precision=cfg["precision"], jit=cfg["jit"], device=cfg["device"], backend=cfg["backend"],
         weights=weights(cfg),
         fourier=_pick(FourierSettings, {**fourier, "scale": tuple(fourier["scale"])}) if method == "fourier" else None,
@@ -283,8 +309,14 @@ def dreams(cfg: dict) -> list[Dream]:
 def pages(cfg: dict, layer: str) -> Pages:
     used = [d for d in dreams(cfg) if d.layer == layer]
     return Pages(cfg["outdir"], cfg["title"], layer, cfg["filters"][layer], cfg["compare_classic"],
-                 neighbours(cfg, layer), cfg["examples"] != "none", cfg["caricatures"], used, extra_pages(bool(cfg["dreams"]), bool(cfg["classes"])),
+                 neighbours(cfg, layer), cfg["examples"] != "none", cfg["caricatures"], trusting(cfg), used,
+                 extra_pages(bool(cfg["dreams"]), bool(cfg["classes"])),
                  cfg["base_url"])
+
+
+def trusting(cfg: dict) -> bool:
+    """Trust scores need dataset examples: their queries and natural references."""
+    return cfg["trust"] and cfg["examples"] != "none"
 
 
 def neighbours(cfg: dict, layer: str) -> dict[str, list[int]]:
@@ -308,6 +340,11 @@ def examples(cfg: dict) -> Examples:
 def caricatures(cfg: dict, layer: str) -> Caricatures:
     return Caricatures(cfg["outdir"], layer, cfg["filters"][layer], cfg["caricatures_steps"], cfg["caricatures_tie"],
                        cfg["size"], cfg["seed"], cfg["device"], cfg["backend"], weights(cfg))
+
+
+def trust(cfg: dict, layer: str) -> Trust:
+    return Trust(cfg["outdir"], layer, cfg["filters"][layer], cfg["trust_similarity"], cfg["seed"],
+                 cfg["device"], cfg["backend"], weights(cfg))
 
 
 def site(cfg: dict) -> Site:

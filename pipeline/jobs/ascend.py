@@ -78,7 +78,7 @@ class Ascend:
         manifest = {"layer": job.layer, "filters": job.filters, "device": self.pre.where, "renders": {}}
         todos = {name: self.todo(name, rs) for name, rs in renders}
         manifest["renders"] = todos
-        self.clock = Clock(sum(len(todos[name]) * rs.steps * rs.diversity for name, rs in renders))
+        self.clock = Clock(sum(len(todos[name]) * rs.steps * (rs.diversity + rs.negative) for name, rs in renders))
         with ThreadPoolExecutor(max_workers=1) as writer:  # PNG and JSON writing beside the GPU
             for render_name, rs in renders:
                 if todos[render_name]:
@@ -114,6 +114,7 @@ class Ascend:
         except (ValueError, TypeError, KeyError):
             return False
         images = len(rec.diversity) + 1 == rs.diversity and all(Path(png).with_name(n).exists() for n in rec.diversity)
+        images = images and bool(rec.negative) == rs.negative and (not rec.negative or Path(png).with_name(rec.negative).exists())
         same = all(getattr(rec, key) == value for key, value in identity(rs, self.pre.weights).items())
         drawn_by = rec.versions.get("backend", "tensorflow")  # records before 0.3 are TensorFlow's
         return images and same and rec.versions.get("pipeline") == __version__ and drawn_by == rs.backend
@@ -139,7 +140,7 @@ class Ascend:
         self.batches(renderer, measures, render_name, rs, queue, writer)
         self.timings[render_name] = {"batches": self.fitted, "segments": renderer.timings}
         side = rs.size + 2 * rs.pad
-        self.flops += len(todo) * rs.diversity * estimate.ascent_flops(self.job.layer, rs.steps, side)
+        self.flops += len(todo) * (rs.diversity + rs.negative) * estimate.ascent_flops(self.job.layer, rs.steps, side)
         self.seconds += time.perf_counter() - t0
 
     def batches(self, renderer, measures: Measures, render_name: str, rs: settings.Ascent,
@@ -150,24 +151,28 @@ class Ascend:
         while queue:
             batch = queue.pop(0)
             label = f"{self.job.layer} filters {batch[0]}-{batch[-1]}"
-            work = len(batch) * rs.diversity
+            work = len(batch) * (rs.diversity + rs.negative)
             saved = self.checkpoint(render_name, rs, batch)
             try:
                 results = renderer.render(batch, rs.steps, label=label, checkpoint=saved,
-                                          left=lambda steps: self.clock.left(work * steps))
+                                          left=lambda steps: self.clock.left(len(batch) * rs.diversity * steps))
             except backend.OutOfMemory as error:
                 if not backend.out_of_memory(error):
                     raise
                 queue[:0] = self.halved(batch, label)
                 continue
+            # The negatives after the positives, uncheckpointed: a killed run redoes them.
+            negatives = renderer.render(batch, rs.steps, label=f"{label} negative", negative=True,
+                                        left=lambda steps: self.clock.left(len(batch) * (rs.diversity * rs.steps + steps))) \
+                if rs.negative else [None] * len(batch)
             self.clock.done += work * rs.steps
             self.fitted.append(len(batch))
             images = np.stack([r.image for r in results])
             png_means, png_peaks = renderer.measure(images, batch)
             cards = measures.probe.scorecards(images, batch, measures.photo_acts) if measures.probe \
                 else [None] * len(batch)
-            pending += [writer.submit(self.write, render_name, rs, r, float(m), float(p), card)
-                        for r, m, p, card in zip(results, png_means, png_peaks, cards)]
+            pending += [writer.submit(self.write, render_name, rs, r, float(m), float(p), card, neg)
+                        for r, m, p, card, neg in zip(results, png_means, png_peaks, cards, negatives)]
             pending.append(writer.submit(Path(saved.path).unlink, missing_ok=True))  # after its records
             say(f"{label}: done; mean activation on the saved PNGs {', '.join(f'{v:.3g}' for v in png_means)}")
         for written in pending:
@@ -214,7 +219,7 @@ class Ascend:
         return [batch[:half], batch[half:]]
 
     def write(self, render_name: str, rs: settings.Ascent, r: render.Rendered, png_mean: float,
-              png_peak: float, card) -> Path:
+              png_peak: float, card, negative: render.Rendered | None) -> Path:
         """One filter's images, then its record."""
         lyr, resolved = self.layer, self.pre.weights
         png_path, json_path = layout.render_files(self.job.outdir, render_name, lyr.name, r.filter)
@@ -225,6 +230,8 @@ class Ascend:
         if r.transparency is not None and render_name == "main":
             alpha = layout.write_png(layout.transparency_png(self.job.outdir, lyr.name, r.filter),
                                      np.dstack([r.image, r.transparency])).name
+        if negative is not None:
+            negative = layout.write_png(layout.negative_png(self.job.outdir, lyr.name, r.filter), negative.image).name
         layout.write_png(png_path, r.image)
         k = self.kernels
         return FilterRecord(
@@ -236,7 +243,7 @@ class Ascend:
             inputs=circuits.inputs(k, lyr, r.filter), outputs=circuits.outputs(k, lyr, r.filter),
             scorecard=card,
             kernel=circuits.rgb_kernel(k, r.filter, resolved.preprocess) if lyr.index == 0 else None,
-            transparency=alpha,
+            transparency=alpha, negative=negative,
         ).write(json_path)  # last: a record means its images are complete
 
 

@@ -43,12 +43,12 @@ def find_examples(e: settings.Examples) -> Path:
 def write_layer(e: settings.Examples, found: examples.Scan, lyr: vgg16.ConvLayer, filters: list[int]) -> None:
     """Each filter's mosaic (a square: a layer page can show it as a tile) and its JSON."""
     columns = int(np.ceil(np.sqrt(e.top)))
-    got = examples.crops(found, lyr, filters, e.side)
+    got = examples.crops(found, lyr, filters, e.side, e.top)
     for f in filters:
         lists = examples.listed(found, lyr.name, f, e.top, got)
         webp, meta = layout.example_files(e.outdir, lyr.name, f)
         layout.write_webp(webp, examples.mosaic([got.tiles["examples", f, r] for r in range(e.top)
                                                  if ("examples", f, r) in got.tiles], columns))
         FilterExamples(lyr.name, f, e.source, e.side, columns, lists["examples"],
-                       lists.get("negative", [])).write(meta)
+                       lists.get("negative", []), lists["more"], lists["weakest"]).write(meta)
     say(f"examples: {lyr.name}: {len(filters)} mosaics written")

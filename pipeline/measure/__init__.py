@@ -5,4 +5,7 @@
 - ``circuits``   each filter's strongest inputs and outputs, from the weights alone
 - ``twins``      filters that answer each other's pictures rotated or mirrored
 - ``examples``   the real image patches that excite each filter most (dataset examples)
+- ``trust``      MIS (natural and synthetic) and the processing path: the arithmetic
+- ``lpips``      the perceptual distance MIS scores with (LPIPS-VGG, or a user's model)
+- ``interpretability``  the trust scores measured with the network
 """

@@ -9,6 +9,11 @@ equal.
 
 Each kept position is shown as the crop of the layer's receptive field around it, clipped to
 the image: the pixels that unit can see.
+
+Beyond the top K shown, each filter keeps a pool for its trust scores (``measure/trust.py``):
+the next strongest images up to :func:`pool_size`, and as many of the weakest (the images whose
+strongest position is the lowest), with their positions, so the trust job reruns with new
+images and never needs a second pass over the folder.
 """
 
 from __future__ import annotations
@@ -29,6 +34,11 @@ from ..optvis import backend
 from ..output.record import TILE, Example
 
 GREY = 40  # what a clipped crop's tile and an empty mosaic show
+
+
+def pool_size(top: int) -> int:
+    """Images kept a side for the trust tasks: K references and K more as queries."""
+    return 2 * top
 
 
 class TopK:
@@ -56,7 +66,8 @@ class Scan:
     """What one pass over the images found."""
 
     sources: tuple[folder.Source, ...]
-    best: dict[str, TopK]
+    best: dict[str, TopK]            # the strongest, pool_size(k) of them
+    weakest: dict[str, TopK]         # the weakest by their strongest position, as many
     worst: dict[str, TopK] | None
     skipped: list[str]
     refused: int
@@ -65,12 +76,13 @@ class Scan:
 
 class Scanner:
     """Streams images through the all-convs ``model`` and keeps each filter's running top (and,
-    with ``negative``, bottom) ``k``."""
+    with ``negative``, most negative) ``k``, and its trust pool."""
 
     def __init__(self, model, preprocess_mode: str, k: int, negative: bool, batch: int = 8):
         self.batch = batch
         self.forward = backend.compile(lambda x: model(preprocess(x, preprocess_mode)))
-        self.best = {l.name: TopK(l.filters, k) for l in LAYERS}
+        self.best = {l.name: TopK(l.filters, pool_size(k)) for l in LAYERS}
+        self.weakest = {l.name: TopK(l.filters, pool_size(k)) for l in LAYERS}
         self.worst = {l.name: TopK(l.filters, k) for l in LAYERS} if negative else None
 
     def measure(self, group: list[tuple[int, np.ndarray]]) -> None:
@@ -81,7 +93,9 @@ class Scanner:
             m = np.asarray(m).reshape(len(group), -1, lyr.filters)
             for (index, _), flat in zip(group, m):
                 at = flat.argmax(0)
-                self.best[lyr.name].add(index, flat.max(0), np.stack([at // width, at % width], 1))
+                peak, spot = flat.max(0), np.stack([at // width, at % width], 1)
+                self.best[lyr.name].add(index, peak, spot)
+                self.weakest[lyr.name].add(index, -peak, spot)  # the lowest peaks: the top of their negation
                 if self.worst is not None:  # the most negative: the top k of the negated map
                     at = flat.argmin(0)
                     self.worst[lyr.name].add(index, -flat.min(0), np.stack([at // width, at % width], 1))
@@ -109,7 +123,7 @@ class Scanner:
         if skipped:
             print(f"examples: skipped {len(skipped)} unreadable or truncated files "
                   f"(first: {', '.join(skipped[:3])})", file=log, flush=True)
-        return Scan(found, self.best, self.worst, skipped, refused, time.perf_counter() - t0)
+        return Scan(found, self.best, self.weakest, self.worst, skipped, refused, time.perf_counter() - t0)
 
 
 def decoded(found, side: int, ahead_most: int):
@@ -163,15 +177,17 @@ def mosaic(tiles: list[np.ndarray], columns: int) -> np.ndarray:
 
 @dataclass
 class Crops:
-    """One layer's crops: ``tiles[kind, filter, rank]`` and the box each came from, in the
-    original image's pixels. ``kind`` is "examples" (the top k) or "negative"."""
+    """One layer's crops: ``tiles[kind, filter, rank]`` of the shown ranks and the box each
+    kept position came from, in the original image's pixels (``boxes``, every rank). ``kind``
+    is "examples" (the strongest), "weakest", or "negative"."""
 
     tiles: dict
     boxes: dict
 
 
-def crops(found: Scan, lyr: ConvLayer, filters: list[int], side: int) -> Crops:
-    """The crops of ``filters``' kept positions; each image opened once for the whole layer."""
+def crops(found: Scan, lyr: ConvLayer, filters: list[int], side: int, shown: int) -> Crops:
+    """The crops of ``filters``' kept positions; each image opened once for the whole layer.
+    Only the ``shown`` strongest (and most negative) get a tile; the pool gets its boxes."""
     wanted: dict[int, list] = {}  # image index -> the crops it gives
     for kind, top in kinds(found, lyr.name):
         for f in filters:
@@ -183,22 +199,30 @@ def crops(found: Scan, lyr: ConvLayer, filters: list[int], side: int) -> Crops:
         image, scale = folder.load(found.sources[index], side)
         for kind, f, rank, y, x in todo:
             left, top_, right, bottom = box(lyr, y, x, *image.shape[:2])
-            out.tiles[kind, f, rank] = tile(image[top_:bottom, left:right])
+            if kind != "weakest" and rank < shown:
+                out.tiles[kind, f, rank] = tile(image[top_:bottom, left:right])
             out.boxes[kind, f, rank] = [round(left / scale[0]), round(top_ / scale[1]),
                                         round(right / scale[0]), round(bottom / scale[1])]
     return out
 
 
 def kinds(found: Scan, layer: str) -> list[tuple[str, TopK]]:
-    return [("examples", found.best[layer])] + ([("negative", found.worst[layer])] if found.worst else [])
+    return ([("examples", found.best[layer]), ("weakest", found.weakest[layer])]
+            + ([("negative", found.worst[layer])] if found.worst else []))
 
 
 def listed(found: Scan, layer: str, f: int, k: int, got: Crops) -> dict[str, list[Example]]:
-    """A filter's examples (and negatives) as the record lists them, strongest first."""
+    """A filter's lists as the record holds them, each strongest (or weakest) first:
+    "examples" and "negative" the ``k`` shown, "more" the rest of the strong pool, "weakest"
+    the weak pool."""
     lists = {}
     for kind, top in kinds(found, layer):
-        sign = -1.0 if kind == "negative" else 1.0
+        sign = 1.0 if kind == "examples" else -1.0
         lists[kind] = [Example(found.sources[int(top.image[f, r])].name, top.where[f, r].tolist(),
                                got.boxes[kind, f, r], round(sign * float(top.value[f, r]), 4))
-                       for r in range(k) if (kind, f, r) in got.tiles]
+                       for r in range(top.value.shape[1]) if (kind, f, r) in got.boxes]
+    lists["more"] = lists["examples"][k:]
+    lists["examples"] = lists["examples"][:k]
+    if "negative" in lists:
+        lists["negative"] = lists["negative"][:k]
     return lists

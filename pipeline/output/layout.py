@@ -59,6 +59,11 @@ def transparency_png(outdir, layer: str, index: int) -> str:
     return f"{outdir}/filters/{layer}/{_n(index)}.alpha.png"
 
 
+def negative_png(outdir, layer: str, index: int) -> str:
+    """The negative picture: the filter's activation minimised (the ``negative`` setting)."""
+    return f"{outdir}/filters/{layer}/{_n(index)}.negative.png"
+
+
 def classic_png(outdir, layer: str, index: int) -> str:
     return f"{outdir}/classic/{layer}/{_n(index)}.png"
 
@@ -122,6 +127,16 @@ def caricature_files(outdir, layer: str, index: int) -> tuple[str, str, str]:
 def caricatures_manifest(outdir, layer: str) -> str:
     """What one layer's caricatures job wrote; its declared output (see rules/measure.smk)."""
     return f"{outdir}/manifests/caricatures/{layer}.json"
+
+
+def trust_json(outdir, layer: str, index: int) -> str:
+    """A filter's trust scores (``measure/trust.py``)."""
+    return f"{outdir}/trust/{layer}/{_n(index)}.json"
+
+
+def trust_manifest(outdir, layer: str) -> str:
+    """What one layer's trust job wrote; its declared output (see rules/measure.smk)."""
+    return f"{outdir}/manifests/trust/{layer}.json"
 
 
 def examples_manifest(outdir) -> str:

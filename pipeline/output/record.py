@@ -81,12 +81,19 @@ class FilterExamples(Written):
     columns: int               # the mosaic's tiles per row
     examples: list[Example]    # strongest first; the mosaic's tiles in the same order, row by row
     negative: list[Example]    # the most negative, with examples_negative
+    # The trust tasks' pool (measure/trust.py): the strong pool is examples + more.
+    more: list[Example] = field(default_factory=list)     # the next strongest, not shown
+    weakest: list[Example] = field(default_factory=list)  # weakest first, by their strongest position
+
+    @property
+    def strong(self) -> list[Example]:
+        return self.examples + self.more
 
     @classmethod
     def read(cls, path: str | Path) -> FilterExamples:
         data = _load(path)
-        for key in ("examples", "negative"):
-            data[key] = [Example(**e) for e in data[key]]
+        for key in ("examples", "negative", "more", "weakest"):
+            data[key] = [Example(**e) for e in data.get(key, [])]
         return cls(**data)
 
 
@@ -107,6 +114,56 @@ class Caricature(Written):
     @classmethod
     def read(cls, path: str | Path) -> Caricature:
         return cls(**_load(path))
+
+
+@dataclass(frozen=True)
+class Mis:
+    """One machine interpretability score (``measure/trust.py``) with its 95% interval."""
+
+    mis: float        # mean probability of the right choice over the tasks
+    low: float        # 95% bootstrap interval over the tasks
+    high: float
+    accuracy: float   # share of tasks where the strong query is the nearer one (ties half)
+
+
+@dataclass(frozen=True)
+class PathPoint:
+    """Geirhos et al.'s processing path at one conv layer: mean Spearman correlations."""
+
+    layer: str
+    picture: float    # the picture against each of the top natural examples
+    natural: float    # the top natural examples against each other (the baseline)
+
+
+@dataclass(frozen=True)
+class Trust(Written):
+    """A filter's trust scores: the JSON ``trust/{layer}/{filter:04d}.json``.
+
+    Written by the trust job from what the ascent and examples jobs wrote, so new images
+    rerun it, never an ascent."""
+
+    layer: str
+    filter: int
+    similarity: str             # the perceptual distance: lpips-vgg, or a Keras embedding model's path
+    source: str                 # the examples folder the queries came from
+    pool: list[int]             # strong and weak images the tasks were drawn from
+    references: int             # natural references per side in each task
+    tasks: int
+    natural: Mis | None         # references: the filter's dataset examples
+    synthetic: Mis | None       # references: its pictures (None for a dead or silent filter)
+    synthetic_kind: str         # synthetic (negative pictures) | mixed (natural negatives)
+    path: float | None          # mean over layers of the picture's correlation
+    path_baseline: float | None  # mean over layers of the natural baseline
+    path_curve: list[PathPoint]
+    seconds: float              # this filter's share of the job's time
+
+    @classmethod
+    def read(cls, path: str | Path) -> Trust:
+        data = _load(path)
+        for key in ("natural", "synthetic"):
+            data[key] = Mis(**data[key]) if data.get(key) else None
+        data["path_curve"] = [PathPoint(**p) for p in data["path_curve"]]
+        return cls(**data)
 
 
 @dataclass(frozen=True)
@@ -136,6 +193,7 @@ class FilterRecord(Written):
     scorecard: Scorecard | None = None                  # None for a filter that never fired
     kernel: list | None = None  # block1_conv1 only: its 3x3 kernel as RGB colours (it reads pixels)
     transparency: str | None = None  # file name of the picture with its transparency map as alpha (maco)
+    negative: str | None = None  # file name of the negative picture (the filter minimised), with negative
 
     @classmethod
     def read(cls, path: str | Path) -> FilterRecord:

@@ -20,10 +20,10 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from ..config import settings
 from ..config.selection import ranges
 from ..errors import AtlasError
-from ..measure import scorecard
+from ..measure import scorecard, trust
 from ..model.vgg16 import BY_NAME, LAYERS, ConvLayer
 from ..output import layout
-from ..output.record import TILE, Caricature, FilterExamples, FilterRecord
+from ..output.record import TILE, Caricature, FilterExamples, FilterRecord, Trust
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "site_templates"
 TEMPLATE_STATIC = ("atlas.css", "atlas.js", "favicon.svg")
@@ -94,7 +94,9 @@ def environment() -> Environment:
     # site's root as the folder: layout.filter_png("../..", layer, 7) is a relative URL.
     env.globals["layout"] = layout
     env.globals["passes"] = scorecard.passes
+    env.globals["human"] = trust.HUMAN
     env.globals["setting"] = setting
+    env.globals["histogram"] = histogram
     return env
 
 
@@ -125,6 +127,7 @@ def render_layer(p: settings.Pages) -> Path:
         for f in d.filters:
             used_by.setdefault(f, []).append(d.name)
     common = {"title": p.title, "extra_pages": p.extra_pages, "network": LAYERS}
+    scores = {rec.filter: _trust(p, rec.filter) for rec in page.filters}
     tpl = env.get_template("filter.html")
     for i, rec in enumerate(page.filters):
         classic = _read_json(layout.classic_json(p.outdir, p.layer, rec.filter)) if p.compare_classic else None
@@ -135,16 +138,60 @@ def render_layer(p: settings.Pages) -> Path:
         html = tpl.render(root="../..", page=page, f=rec, classic=classic, curve=curve_points(rec.curve),
                           twins=[t for t in page.twins if t["filter"] == rec.filter], rendered=rendered,
                           thresholds=THRESHOLDS, examples=examples, caricature=caricature, tile=TILE,
+                          trust=scores[rec.filter], verdict=verdict(rec, scores[rec.filter]),
+                          path=path_points(scores[rec.filter]),
                           dreams=used_by.get(rec.filter, []), cite=cite(p.base_url, p.layer, rec.filter),
                           prev=page.filters[i - 1] if i else None,
                           next=page.filters[i + 1] if i + 1 < len(page.filters) else None, **common)
         layout.write_text(layout.filter_page(p.outdir, p.layer, rec.filter), html)
     layout.write_json(layout.layer_summary(p.outdir, p.layer),
                       {"layer": p.layer, "rendered": len(page.filters), "dead": page.dead,
-                       "silent": page.silent, "with_twins": page.with_twins, "twin_pairs": len(page.twins)})
-    html = env.get_template("layer.html").render(root="..", page=page, fails=scorecard.fails, examples=p.examples,
-                                                 **common)
+                       "silent": page.silent, "with_twins": page.with_twins, "twin_pairs": len(page.twins),
+                       "trust": distribution(scores.values())})
+    marks = {f: scorecard.fails(rec.scorecard) + ([] if trust.trusted(scores[f]) else ["MIS"])
+             for f, rec in ((r.filter, r) for r in page.filters)}
+    html = env.get_template("layer.html").render(root="..", page=page, marks=marks, examples=p.examples,
+                                                 scores=scores, **common)
     return layout.write_text(layout.layer_page(p.outdir, p.layer), html)
+
+
+def _trust(p: settings.Pages, f: int) -> Trust | None:
+    path = layout.trust_json(p.outdir, p.layer, f)
+    return Trust.read(path) if p.trust and Path(path).exists() else None
+
+
+def verdict(rec: FilterRecord, t: Trust | None) -> str:
+    """The scorecard's verdict with what the trust scores add (``trust.clause``)."""
+    words = [rec.scorecard.verdict] if rec.scorecard else []
+    words += [trust.clause(t)] if trust.clause(t) else []
+    return "; ".join(words)
+
+
+def path_points(t: Trust | None, width: int = 320, height: int = 120) -> dict | None:
+    """SVG polylines of the processing path, picture and baseline, on a -1..1 scale."""
+    if t is None or not t.path_curve:
+        return None
+    n = max(1, len(t.path_curve) - 1)
+
+    def line(values):
+        return " ".join(f"{i / n * width:.1f},{(1 - v) / 2 * height:.1f}" for i, v in enumerate(values))
+    return {"picture": line([p.picture for p in t.path_curve]), "natural": line([p.natural for p in t.path_curve]),
+            "layers": [p.layer for p in t.path_curve]}
+
+
+def distribution(scores) -> dict:
+    """A layer's natural and synthetic MIS and path, filter by filter, for the network page."""
+    got = [t for t in scores if t is not None]
+    return {"natural": [t.natural.mis for t in got if t.natural], "synthetic": [t.synthetic.mis for t in got if t.synthetic],
+            "kind": sorted({t.synthetic_kind for t in got}), "path": [t.path for t in got if t.path is not None]}
+
+
+def histogram(values: list[float], bins: int = 10) -> list[float]:
+    """Share of ``values`` in each of ``bins`` equal bins of 0..1 (the network page's bars)."""
+    counts = [0] * bins
+    for v in values:
+        counts[min(bins - 1, max(0, int(v * bins)))] += 1
+    return [c / max(1, len(values)) for c in counts]
 
 
 def render_network(s: settings.Site) -> Path:

@@ -1,0 +1,78 @@
+"""The perceptual distances MIS scores with (``measure/trust.py``).
+
+- ``lpips-vgg`` (Zhang et al. 2018, v0.1), the default. Its backbone is torchvision's VGG16,
+  the atlas' default weights; its linear heads ship in the same PyPI archive. The distance
+  between two images is, summed over relu1_2, relu2_2, relu3_3, relu4_3 and relu5_3, the
+  spatial mean of the head-weighted squared difference of channel-normalised features. That is
+  a squared Euclidean distance between one embedding per image (each layer's normalised
+  features times the square root of its head, over the square root of its positions), so each
+  image goes through the network once and every pair costs a dot product.
+  LPIPS' own input scaling, ``(x - shift) / scale`` on [-1, 1], is exactly torchvision's
+  mean/std normalisation, so the images go in as the atlas' default weights take them.
+- a Keras model file (``.keras``) that maps (n, 64, 64, 3) RGB pixels in [0, 255] to one
+  embedding per image, for a similarity whose weights the user supplies (an exported DreamSim,
+  say): the distance is DreamSim's, 1 - cosine similarity.
+
+Either way images are compared as :data:`SIDE` px squares: LPIPS was trained on 64 px patches.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import keras
+import numpy as np
+
+from ..model import weights as weights_files
+from ..model.vgg16 import preprocess
+from ..optvis import backend
+
+LPIPS = "lpips-vgg"
+SIDE = 64
+LAYERS = ("block1_conv2", "block2_conv2", "block3_conv3", "block4_conv3", "block5_conv3")
+
+
+class Similarity:
+    """Embeds images so that :meth:`distances` between embeddings is the perceptual distance."""
+
+    def __init__(self, setting: str, cache: Path, base_if_default=None):
+        self.setting = setting
+        if setting == LPIPS:
+            base = base_if_default
+            if base is None:  # the atlas studies other weights: LPIPS keeps its own backbone
+                default = weights_files.resolve(weights_files.DEFAULT, cache)
+                weights_files.ensure(default, weights_files.DEFAULT)
+                base = weights_files.load_base(default)
+            model = keras.Model(base.input, [base.get_layer(name).output for name in LAYERS])
+            self.scale = [np.sqrt(h)[None, None, None, :] for h in weights_files.lpips_heads(cache)]
+            self.cosine = False
+            self.forward = backend.compile(lambda x: model(preprocess(x, "torch")))
+        else:
+            model = keras.saving.load_model(setting, compile=False)
+            self.cosine = True
+            self.forward = backend.compile(lambda x: model(x))
+
+    def embed(self, images: np.ndarray, batch: int = 32) -> np.ndarray:
+        """(n, SIDE, SIDE, 3) uint8 -> (n, d) float32 embeddings."""
+        out = []
+        for i in range(0, len(images), batch):
+            x = np.asarray(images[i:i + batch], np.float32)
+            got = self.forward(x)
+            if self.cosine:
+                e = np.asarray(got, np.float32).reshape(len(x), -1)
+                out.append(e / (np.linalg.norm(e, axis=1, keepdims=True) + 1e-10))
+                continue
+            parts = []
+            for f, w in zip(got, self.scale):
+                f = np.asarray(f, np.float32)
+                f = f / (np.sqrt((f * f).sum(axis=-1, keepdims=True)) + 1e-10)
+                parts.append((f * w / np.sqrt(f.shape[1] * f.shape[2])).reshape(len(x), -1))
+            out.append(np.concatenate(parts, axis=1))
+        return np.concatenate(out) if out else np.zeros((0, 1), np.float32)
+
+    def distances(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        """(len(a), len(b)) distances between embeddings."""
+        if self.cosine:
+            return 1.0 - a @ b.T
+        sq = (a * a).sum(1)[:, None] + (b * b).sum(1)[None, :] - 2.0 * a @ b.T
+        return np.maximum(sq, 0.0)

@@ -55,7 +55,7 @@ def cost(atlas: Path, layer: str, filters: list[int], base, resolved, similarity
 
     def score(f, picture):
         found = FilterExamples.read(layout.example_files(atlas, layer, f)[1])
-        strong, weak = (loader.windows(p) for p in interpretability.pool(found, images, len(found.examples)))
+        strong, weak = (loader.windows(p) for p in interpretability.pool(found, images))
         scorer.score(strong, weak, [picture], [], len(found.examples), 0)
     score(filters[0], pictures[0])  # compile outside the timing, as the ascent's
     t0 = time.perf_counter()

@@ -133,7 +133,7 @@ def test_a_filters_own_picture_beats_another_filters_and_grey_noise(atlas, base)
         own, other, grey = [], [], []
         for f in range(4):
             found = FilterExamples.read(layout.example_files(atlas, layer, f)[1])
-            strong, weak = (loader.windows(p) for p in interpretability.pool(found, 13, 9))
+            strong, weak = (loader.windows(p) for p in interpretability.pool(found, 13))
 
             def scores(picture):
                 got = scorer.score(strong, weak, [picture], [], 9, 0)

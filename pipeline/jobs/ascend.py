@@ -125,6 +125,9 @@ class Ascend:
         model = network.cut_model(self.base, self.job.layer, DTYPES[rs.precision])
         batch_size = recipes.batch_size(rs.batch_size, self.layer, rs.size, self.pre.memory_bytes())
         renderer = render.for_filters(model, self.layer, rs, self.pre.weights.preprocess)
+        # The negative pictures: the same model, their own compiled loop.
+        descender = render.for_filters(model, self.layer, rs, self.pre.weights.preprocess, negative=True) \
+            if rs.negative else None
         measures = self.measures(model) if render_name == "main" else Measures(None, None, self.kernels)
         queue = self.resumable(render_name, rs, todo) + render.batches(
             [f for f in todo if f not in self.resuming], max(1, batch_size // rs.diversity))
@@ -137,16 +140,17 @@ class Ascend:
             f"{rs.size} px, in {len(queue)} batch{'es' if len(queue) > 1 else ''} of "
             f"{' and '.join(map(str, sizes))}{ready}")
         t0 = time.perf_counter()
-        self.batches(renderer, measures, render_name, rs, queue, writer)
+        self.batches(renderer, descender, measures, render_name, rs, queue, writer)
         self.timings[render_name] = {"batches": self.fitted, "segments": renderer.timings}
         side = rs.size + 2 * rs.pad
         self.flops += len(todo) * (rs.diversity + rs.negative) * estimate.ascent_flops(self.job.layer, rs.steps, side)
         self.seconds += time.perf_counter() - t0
 
-    def batches(self, renderer, measures: Measures, render_name: str, rs: settings.Ascent,
+    def batches(self, renderer, descender, measures: Measures, render_name: str, rs: settings.Ascent,
                 queue: list[list[int]], writer) -> None:
-        """Render batch by batch; ``writer`` writes each batch while the next renders. Out of
-        memory, a batch is halved and the job goes on."""
+        """Render batch by batch (and with ``descender`` each batch's negative pictures after
+        it); ``writer`` writes each batch while the next renders. Out of memory, a batch is
+        halved and the job goes on."""
         pending, self.fitted = [], []  # the batch sizes that fitted, after any halving
         while queue:
             batch = queue.pop(0)
@@ -162,9 +166,10 @@ class Ascend:
                 queue[:0] = self.halved(batch, label)
                 continue
             # The negatives after the positives, uncheckpointed: a killed run redoes them.
-            negatives = renderer.render(batch, rs.steps, label=f"{label} negative", negative=True,
-                                        left=lambda steps: self.clock.left(len(batch) * (rs.diversity * rs.steps + steps))) \
-                if rs.negative else [None] * len(batch)
+            negatives = descender.render(
+                batch, rs.steps, label=f"{label} negative",
+                left=lambda steps: self.clock.left(len(batch) * (rs.diversity * rs.steps + steps))) \
+                if descender else [None] * len(batch)
             self.clock.done += work * rs.steps
             self.fitted.append(len(batch))
             images = np.stack([r.image for r in results])

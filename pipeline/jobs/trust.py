@@ -67,7 +67,7 @@ def score_layer(t: settings.Trust) -> Path:
         began = time.perf_counter()
         found, images = _examples(t, f)
         loader = loader or _prepared(t, scorer, found)
-        strong, weak = interpretability.pool(found, images, len(found.examples))
+        strong, weak = interpretability.pool(found, images)
         rec = FilterRecord.read(layout.filter_json(t.outdir, t.layer, f))
         pictures, negatives = _pictures(t, rec)
         got = scorer.score(loader.windows(strong), loader.windows(weak), pictures, negatives,
@@ -95,7 +95,7 @@ def score_images(s: settings.TrustImages) -> list[str]:
     lyr = vgg16.layer(t.layer)
     found, images = _examples(t, s.filter)
     loader = _prepared(t, scorer, found)
-    strong, weak = interpretability.pool(found, images, len(found.examples))
+    strong, weak = interpretability.pool(found, images)
     strong, weak = loader.windows(strong), loader.windows(weak)
     meta = Path(layout.filter_json(t.outdir, t.layer, s.filter))
     negatives = _pictures(t, FilterRecord.read(meta))[1] if meta.exists() else []

@@ -44,11 +44,9 @@ def window(image: np.ndarray, lyr: ConvLayer, y: int, x: int) -> np.ndarray:
 
 
 def picture_window(picture: np.ndarray, lyr: ConvLayer) -> np.ndarray:
-    """A picture's centre receptive field, or the whole picture where the field is larger."""
-    side = 2 * (lyr.receptive_field // 2) + 1
+    """A picture's centre receptive field, or its centre square where the field is larger."""
     h, w = picture.shape[:2]
-    if side >= min(h, w):
-        return picture
+    side = min(2 * (lyr.receptive_field // 2) + 1, h, w)
     top, left = (h - side) // 2, (w - side) // 2
     return picture[top:top + side, left:left + side]
 
@@ -58,7 +56,7 @@ def square(view: np.ndarray) -> np.ndarray:
     return np.asarray(Image.fromarray(view).resize((SIDE, SIDE), Image.LANCZOS if view.shape[0] > SIDE else Image.BICUBIC))
 
 
-def pool(found: FilterExamples, images: int, k: int) -> tuple[list[Example], list[Example]]:
+def pool(found: FilterExamples, images: int) -> tuple[list[Example], list[Example]]:
     """The tasks' pools: as many strong and weak images as the folder allows without overlap
     (at most 2K a side), strongest and weakest first."""
     n = min(len(found.strong), len(found.weakest), images // 2)
@@ -66,8 +64,8 @@ def pool(found: FilterExamples, images: int, k: int) -> tuple[list[Example], lis
 
 
 class Loader:
-    """Windows of the examples' images, each image opened once per layer (least recently
-    used images are let go)."""
+    """Windows of the examples' images, each image opened once per layer (past 256 held, the
+    earliest opened is let go)."""
 
     def __init__(self, source: str, side: int, lyr: ConvLayer):
         self.source, self.side, self.lyr = source, side, lyr

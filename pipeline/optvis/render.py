@@ -206,10 +206,11 @@ class Renderer:
     """
 
     def __init__(self, model, s: settings.Ascent, preprocess_mode: str, stream: int,
-                 objective: objectives.Objective, score: objectives.Objective):
+                 objective: objectives.Objective, score: objectives.Objective, negative: bool = False):
         self.model, self.seed, self.stream = model, s.seed, stream
         self.timings: list[tuple[int, float]] = []  # (steps, seconds) of every segment run: the first compiles
-        self.diversity = s.diversity
+        self.negative = negative  # its objective minimises: one picture a target, from its own draw
+        self.diversity = 1 if negative else s.diversity
         self.method = m = METHODS[s.method](s)
         self.mode = preprocess_mode
         # A filter's spatial mean needs only the target conv's input (objectives.ConvMeanHead):
@@ -220,26 +221,25 @@ class Renderer:
             # The pools before the layer shrink the (padded) image by the layer's stride.
             side = (s.size + 2 * m.pad) // _stride(model)
 
-        def per_item(params, rows, targets, signs, weight_map, probe=None):
+        def per_item(params, rows, targets, weight_map, probe=None):
             image = m.to_image(params)
             if probe is not None:  # zeros: its gradient is the gradient at the pixels
                 image = image + probe
             if m.moved:
                 image = transform.apply(image, rows, m.pad, m.canvas)
-            forward = objectives.Forward(step_model(preprocess(image, self.mode)), head, weight_map)
-            return signs * objective(forward, targets)
+            return objective(objectives.Forward(step_model(preprocess(image, self.mode)), head, weight_map), targets)
 
-        def segment(params, state, rows, targets, signs, first_step, total):
+        def segment(params, state, rows, targets, first_step, total):
             # Built here, outside the loop: it depends only on the targets, not on the image.
             weight_map = head.weight_map(targets, side, side) if head else None
 
             def step(i, row, carry):
                 if not m.transparent:
-                    value, grad = backend.gradient(lambda p: per_item(p, row, targets, signs, weight_map), carry[0])
+                    value, grad = backend.gradient(lambda p: per_item(p, row, targets, weight_map), carry[0])
                     return m.update(carry[0], grad, carry[1], first_step + i + 1, total), value
                 probe = ops.zeros((ops.shape(carry[0])[0], m.size, m.size, 3))
                 value, (grad, pixel_grad) = backend.gradient(
-                    lambda pq: per_item(pq[0], row, targets, signs, weight_map, pq[1]), (carry[0], probe))
+                    lambda pq: per_item(pq[0], row, targets, weight_map, pq[1]), (carry[0], probe))
                 params, state = m.update(carry[0], grad, carry[1], first_step + i + 1, total)
                 return (params, m.seen(state, pixel_grad)), value
             (params, state), acts = backend.step_loop(step, (params, state), rows)
@@ -260,10 +260,8 @@ class Renderer:
         return np.asarray(means), np.asarray(peaks)
 
     def render(self, targets: list[int], steps: int, segment: int | None = None, label: str = "",
-               log=sys.stderr, left=None, checkpoint: Checkpoint | None = None,
-               negative: bool = False) -> list[Rendered]:
-        """Ascend ``steps`` steps for every target in ``targets`` as one batch; with
-        ``negative``, descend instead: one picture per target that minimises it, from its own draw.
+               log=sys.stderr, left=None, checkpoint: Checkpoint | None = None) -> list[Rendered]:
+        """Ascend ``steps`` steps for every target in ``targets`` as one batch.
 
         A line goes to ``log`` after each segment of steps; with ``segment`` None the first
         segment's time sets the others' length, so that a line comes about every :data:`EVERY`
@@ -273,9 +271,10 @@ class Renderer:
         never stopped.
         """
         t0 = time.perf_counter()
-        k = 1 if negative else self.diversity
-        # Item 0 of each target draws exactly what it would without diversity.
-        starts = [self.method.start(np.random.default_rng([self.seed, self.stream, f, NEGATIVE]) if negative
+        k = self.diversity
+        # Item 0 of each target draws exactly what it would without diversity; a negative
+        # picture draws its own.
+        starts = [self.method.start(np.random.default_rng([self.seed, self.stream, f, NEGATIVE]) if self.negative
                                     else filter_seed(self.seed, self.stream, f) if i == 0 else
                                     np.random.default_rng([self.seed, self.stream, f, i]))
                   for f in targets for i in range(k)]
@@ -283,7 +282,6 @@ class Renderer:
         params = ops.convert_to_tensor(np.stack([p for p, _ in starts]))
         rows = np.stack([d(steps) for _, d in starts], axis=1)  # (steps, batch, 8)
         filt = np.asarray(targets, np.int32)
-        signs = np.full(len(targets), -1.0 if negative else 1.0, np.float32)
         state = self.method.state(params)
         initial, _ = self.measure(np.asarray(self._to_image(params)), filt)
         trace, lo, length = [], 0, segment or FIRST_SEGMENT
@@ -297,7 +295,7 @@ class Renderer:
             hi, began = min(steps, lo + length), time.perf_counter()
             # The step offset and the run's length go in as tensors: Python ints would
             # recompile every segment and every run length.
-            params, state, acts = self._segment(params, state, rows[lo:hi], filt, signs, np.int32(lo),
+            params, state, acts = self._segment(params, state, rows[lo:hi], filt, np.int32(lo),
                                                 np.int32(steps))
             trace.append(np.asarray(acts))
             self.timings.append((hi - lo, round(time.perf_counter() - began, 4)))
@@ -312,14 +310,14 @@ class Renderer:
         final, _ = self.measure(floats, filt)
         maps = self.method.transparency(state) if self.method.transparent else [None] * len(targets)
         return self._results(targets, floats, np.concatenate(trace, axis=0), initial, final,
-                             (time.perf_counter() - t0) / len(targets), maps, k)
+                             (time.perf_counter() - t0) / len(targets), maps)
 
-    def _results(self, targets, floats, trace, initial, final, each, maps, k) -> list[Rendered]:
+    def _results(self, targets, floats, trace, initial, final, each, maps) -> list[Rendered]:
         """One :class:`Rendered` per target; with diversity K its first item, the rest beside it.
 
-        ``trace`` is (steps, batch): the (signed) objective of every item at every step.
+        ``trace`` is (steps, batch): the objective of every item at every step.
         """
-        steps = len(trace)
+        k, steps = self.diversity, len(trace)
         picks = sorted(set(np.linspace(0, steps - 1, min(steps, CURVE_POINTS)).round().astype(int)))
         out = []
         for b, f in enumerate(targets):
@@ -335,10 +333,14 @@ class Renderer:
         return out
 
 
-def for_filters(model, layer: ConvLayer, s: settings.Ascent, preprocess_mode: str) -> Renderer:
+def for_filters(model, layer: ConvLayer, s: settings.Ascent, preprocess_mode: str,
+                negative: bool = False) -> Renderer:
     """A Renderer of ``layer``'s filters: each one's mean activation before its ReLU, plus
-    Lucid's diversity term when ``s.diversity`` is above 1."""
+    Lucid's diversity term when ``s.diversity`` is above 1; with ``negative``, that mean
+    minimised (the negative picture: one a filter)."""
     score = objectives.channel()
+    if negative:
+        return Renderer(model, s, preprocess_mode, layer.index, -score, score, negative=True)
     objective = score + s.diversity_weight * objectives.diversity() if s.diversity > 1 else score
     return Renderer(model, s, preprocess_mode, layer.index, objective, score)
 

@@ -148,8 +148,8 @@ def render_layer(p: settings.Pages) -> Path:
                       {"layer": p.layer, "rendered": len(page.filters), "dead": page.dead,
                        "silent": page.silent, "with_twins": page.with_twins, "twin_pairs": len(page.twins),
                        "trust": distribution(scores.values())})
-    marks = {f: scorecard.fails(rec.scorecard) + ([] if trust.trusted(scores[f]) else ["MIS"])
-             for f, rec in ((r.filter, r) for r in page.filters)}
+    marks = {rec.filter: scorecard.fails(rec.scorecard) + ([] if trust.trusted(scores[rec.filter]) else ["MIS"])
+             for rec in page.filters}
     html = env.get_template("layer.html").render(root="..", page=page, marks=marks, examples=p.examples,
                                                  scores=scores, **common)
     return layout.write_text(layout.layer_page(p.outdir, p.layer), html)

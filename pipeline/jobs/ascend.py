@@ -140,14 +140,14 @@ class Ascend:
             f"{rs.size} px, in {len(queue)} batch{'es' if len(queue) > 1 else ''} of "
             f"{' and '.join(map(str, sizes))}{ready}")
         t0 = time.perf_counter()
-        self.batches(renderer, descender, measures, render_name, rs, queue, writer)
+        self.batches(renderer, measures, render_name, rs, queue, writer, descender)
         self.timings[render_name] = {"batches": self.fitted, "segments": renderer.timings}
         side = rs.size + 2 * rs.pad
         self.flops += len(todo) * (rs.diversity + rs.negative) * estimate.ascent_flops(self.job.layer, rs.steps, side)
         self.seconds += time.perf_counter() - t0
 
-    def batches(self, renderer, descender, measures: Measures, render_name: str, rs: settings.Ascent,
-                queue: list[list[int]], writer) -> None:
+    def batches(self, renderer, measures: Measures, render_name: str, rs: settings.Ascent,
+                queue: list[list[int]], writer, descender=None) -> None:
         """Render batch by batch (and with ``descender`` each batch's negative pictures after
         it); ``writer`` writes each batch while the next renders. Out of memory, a batch is
         halved and the job goes on."""

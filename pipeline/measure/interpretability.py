@@ -3,7 +3,7 @@
 Every image is compared as what one unit of the layer sees: its receptive field. A natural
 image gives the window around the unit's strongest position, at the scale the examples were
 found at, with the ImageNet mean colour (zero to the network) where the window leaves the
-image, as the unit saw it there; a picture gives its centre window, or the whole picture where
+image, as the unit saw it there; a picture gives its centre window, or its centre square where
 the field is larger. MIS compares those windows as 64 px squares through LPIPS; the path runs
 them through the convs up to the layer at their own scale.
 """

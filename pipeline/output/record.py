@@ -149,8 +149,8 @@ class Trust(Written):
     pool: list[int]             # strong and weak images the tasks were drawn from
     references: int             # natural references per side in each task
     tasks: int
-    natural: Mis | None         # references: the filter's dataset examples
-    synthetic: Mis | None       # references: its pictures (None for a dead or silent filter)
+    natural: Mis | None         # references: the filter's dataset examples (None: one image a side)
+    synthetic: Mis | None       # references: its pictures (None: mixed, with one image a side)
     synthetic_kind: str         # synthetic (negative pictures) | mixed (natural negatives)
     path: float | None          # mean over layers of the picture's correlation
     path_baseline: float | None  # mean over layers of the natural baseline

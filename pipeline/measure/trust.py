@@ -38,8 +38,8 @@ import numpy as np
 from ..output.record import Mis, Trust
 
 # The logistic's slope. The paper fits it to IMI's human choices for DreamSim; with no human
-# data here it is fixed so that a query nearer its own references by 0.1 LPIPS (about a
-# tenth of the distance between unrelated 64 px patches) is chosen right 88% of the time.
+# data here it is fixed so that a query nearer its own references by 0.1 LPIPS (a seventh of
+# the median distance, 0.7, between random patches of the photos) is chosen right 88% of the time.
 ALPHA = 20.0
 BOOTSTRAP = 1000   # resamples of the tasks for a 95% interval
 # Borowski et al. 2021, people with 9 + 9 references: the points each MIS is shown beside.

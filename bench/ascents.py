@@ -26,6 +26,7 @@ class Job:
 
     layer: str
     backend: str
+    precision: str
     filters: int
     steps: int
     wall: float
@@ -36,6 +37,7 @@ class Job:
     flops: float
     device: str
     outdir: Path
+    log: str  # the job's first lines: what a user sees at its start
 
     @property
     def flop_rate(self) -> float:
@@ -58,6 +60,6 @@ def run(layer: str, filters: list[int], outdir: Path, overrides: dict, env: dict
     main = manifest["timings"]["main"]
     first, rest = main["segments"][0], main["segments"][1:]
     step = sum(s for _, s in rest) / max(1, sum(n for n, _ in rest)) if rest else first[1] / first[0]
-    return Job(layer, cfg["backend"], len(filters), job.main.steps, wall, manifest["setup_seconds"],
+    return Job(layer, cfg["backend"], cfg["precision"], len(filters), job.main.steps, wall, manifest["setup_seconds"],
                max(0.0, first[1] - first[0] * step), step, main["batches"], manifest["rate"]["flops"],
-               manifest["device"], outdir)
+               manifest["device"], outdir, "\n".join(proc.stderr.splitlines()[:12]))

@@ -4,6 +4,7 @@ weights: the same files, pictures as strong, activations within 15% of TensorFlo
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -92,13 +93,20 @@ def test_an_unknown_backend_is_the_usual_one_line(tmp_path):
 
 
 def test_the_gpu_check_runs_its_tiny_slice_on_the_cpu(tmp_path, real_weights):
-    """bench/gpu.py as a GPU box runs it, from float16 weights and no network, on the CPU."""
+    """bench/gpu.py as a GPU box runs it, from float16 weights and no network, on the CPU: both
+    precisions, the rerun and warm-cache checks and the other jobs, its JSON where OUT says."""
     packed = tmp_path / "vgg16-f16.npz"
     proc = run([sys.executable, "bench/gpu.py", "--pack-weights", str(packed)])
     assert proc.returncode == 0 and packed.stat().st_size < 30 * 2**20, proc.stderr[-2000:]
-    proc = run([sys.executable, "bench/gpu.py", "--cpu", "--weights-f16", str(packed)])
+    out = tmp_path / "out"
+    out.mkdir()
+    proc = run([sys.executable, "bench/gpu.py", "--cpu", "--weights-f16", str(packed)], env={**os.environ, "OUT": str(out)})
     assert proc.returncode == 0, proc.stderr[-3000:]
-    rows = [l for l in proc.stdout.splitlines() if l.startswith("| block")]
-    assert [r.split(" | ")[0] for r in rows] == ["| block1_conv2", "| block3_conv1"]
-    assert all(float(r.split(" | ")[4]) > 0 for r in rows)  # seconds per step, measured
+    rows = [l.split(" | ") for l in proc.stdout.splitlines() if l.startswith("| block")]
+    assert [(r[0], r[1]) for r in rows] == [("| block1_conv2", "float32"), ("| block1_conv2", "bfloat16")]
+    assert all(float(r[6]) > 0 for r in rows)  # seconds per step, measured
+    result = json.loads((out / "gpu-check.json").read_text())
+    assert result["checks"]["rerun_identical"] == {"same": 2, "of": 2}  # a new process, the same bytes
+    assert all(result["checks"][kind]["ok"] for kind in ("examples", "twins", "trust")), result["checks"]
+    assert set(result["projection_seconds"]) == {"float32", "bfloat16"}
     assert "Projection of the whole default atlas" in proc.stdout

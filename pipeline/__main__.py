@@ -13,11 +13,13 @@ import importlib
 import os
 import sys
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Callable
 
 from . import config, quiet
 from .config import selection, settings
 from .errors import AtlasError
+from .images import photos
 from .jobs import device, lifetime
 from .model import vgg16
 from .output import layout
@@ -52,6 +54,7 @@ class Command:
     flags: tuple[str, ...] = ()
     outdir: bool = True
     positional: tuple[str, ...] = ()
+    claims: bool = True     # by hand, it writes into the atlas (the trust scorer only reads it)
 
 
 def _dream(cfg: dict, args) -> settings.DreamJob:
@@ -62,13 +65,31 @@ def _dream(cfg: dict, args) -> settings.DreamJob:
 
 
 def _trust(cfg: dict, args) -> settings.TrustImages:
+    """The scorer typed by hand, checked before TensorFlow loads: one line for each way it can
+    be wrong (no image, not one filter, a filter the atlas lacks, no examples, an unreadable image)."""
     if not args.images:
         raise AtlasError("trust: give LAYER FILTER IMAGE..., e.g. "
                          "python -m pipeline trust --outdir atlas block4_conv2 7 lucid.png")
     chosen = cfg["filters"][args.layer]
     if len(chosen) != 1:
         raise AtlasError(f"trust: FILTER = {args.filters!r} is not one filter; expected one index, e.g. 7")
-    return settings.TrustImages(settings.trust(cfg, args.layer), chosen[0], list(args.images))
+    out, layer, f = cfg["outdir"], args.layer, chosen[0]
+    if not Path(layout.filter_json(out, layer, f)).exists():
+        rendered = layout.rendered_filters(out, layer)
+        have = f"rendered there: {selection.ranges(rendered)}" if rendered else f"no filter of {layer} is rendered there"
+        raise AtlasError(f"trust: {layer} filter {f} is not in the atlas {out!r} ({have}); render it first, "
+                         "or give --outdir")
+    if not Path(layout.example_files(out, layer, f)[1]).exists():
+        raise AtlasError(f"trust: the atlas {out!r} has no dataset examples for {layer} filter {f}; render it "
+                         "with examples (e.g. examples=skimage, or a folder of photos) first")
+    for name in args.images:
+        photos.check(name, "trust: IMAGE")
+        try:
+            photos.open_image(name)
+        except (OSError, ValueError, SyntaxError) as exc:
+            raise AtlasError(f"trust: IMAGE = {name!r} cannot be read as an image ({exc}); expected a "
+                             "PNG, JPEG or any file Pillow reads") from None
+    return settings.TrustImages(settings.trust(cfg, layer), f, list(args.images))
 
 
 COMMANDS = {
@@ -89,7 +110,7 @@ COMMANDS = {
     "trust": Command("score IMAGEs as LAYER FILTER's positive explanation against this atlas' dataset "
                      "examples: one JSON line each, with mis and path (a Snakemake job: a layer's trust "
                      "scores, OUTDIR/trust/LAYER/{filter:04d}.json)", settings.Trust, _trust,
-                     "jobs.trust:trust", positional=("layer", "filters", "images")),
+                     "jobs.trust:trust", positional=("layer", "filters", "images"), claims=False),
     "pages": Command("a layer's page and its filters' pages", settings.Pages,
                      lambda c, a: settings.pages(c, a.layer), "site.pages:render_layer", ("layer",)),
     "site": Command("the network page, dreams and classes pages, static files", settings.Site,
@@ -152,7 +173,7 @@ def by_hand(cmd: Command, args) -> dict:
     if "layers" in overrides and isinstance(raw.get("filters"), dict):
         raw["filters"] = raw["filters"].get(layer, "all")  # keep only this layer's entry
     cfg = config.check(config.merge(raw, overrides))
-    if cmd.outdir and cmd.settings is not None:  # a command that writes into the atlas
+    if cmd.outdir and cmd.settings is not None and cmd.claims:  # a command that writes into the atlas
         layout.check_outdir(cfg["outdir"])
         layout.claim(cfg["outdir"])
     if layer and layer not in cfg["filters"]:

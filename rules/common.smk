@@ -51,7 +51,8 @@ def count_gpus() -> tuple[int, int]:
         sys.exit(f"error: {device.no_gpu_message(backend)}")
     if gpus and not usable:
         print(f"warning: {device.why_no_gpu(backend)}; running on the CPU instead, estimated "
-              f"{estimate.on_cpu(CFG, os.cpu_count())} for this config ({device.GPU_INSTALL[backend]})",
+              f"{estimate.on_cpu(CFG, os.cpu_count(), device.cpu_bfloat16())} for this config "
+              f"({device.GPU_INSTALL[backend]})",
               file=sys.stderr)
     return gpus, gpus if usable else 0
 
@@ -67,12 +68,18 @@ def job_json(layer: str, filters: list[int]) -> str:
 
 
 def run_device() -> estimate.Device:
-    """Where this run's ascents go, and the rate to plan on (the last run's, where measured)."""
+    """Where this run's ascents go, and the rate to plan on (the last run's, where measured), at
+    the backend and the precision they will run in."""
+    backend = CFG["backend"]
     if ON_CLUSTER and CFG["device"] != "cpu":
+        precision = estimate.planned_precision(CFG["precision"], 1, None)
         return estimate.Device("the cluster's GPUs", estimate.GPU_FLOPS, workflow.resource_settings.nodes or 1,
-                               "an H100's rate: an estimate")
+                               f"an H100's rate, {precision}: an estimate", {},
+                               estimate.speedups(backend, precision, True, CFG["precision"] == "auto"))
     gpus = USABLE_GPUS if workflow.local_exec else 0
-    return estimate.device(gpus, CORES, estimate.measured(OUT, gpu=bool(gpus)))
+    precision = estimate.planned_precision(CFG["precision"], gpus, device.cpu_bfloat16())
+    return estimate.device(gpus, CORES, estimate.measured(OUT, bool(gpus), precision, backend), backend, precision,
+                           CFG["precision"] == "auto")
 
 
 DEVICE = run_device()

@@ -147,3 +147,44 @@ def test_pages_and_grids_before_rendering_say_so(tmp_path, command):
                 "--outdir", str(tmp_path / "a")])
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
     assert "is missing" in last_line(proc.stderr) and "render the filters first" in last_line(proc.stderr)
+
+
+def test_precision_auto_follows_the_processors_own_bfloat16():
+    """Simulated both ways: a CPU that lists AVX512_BF16 (or AMX, or Arm's BF16) gets bfloat16
+    under auto, one without gets float32; a GPU decides by its tensor cores (the job asks)."""
+    from pipeline.config import estimate
+    from pipeline.jobs import device
+
+    with_flag = "processor: 0\nflags\t\t: fpu sse avx2 avx512f avx512_bf16 amx_tile\n"
+    without = "processor: 0\nflags\t\t: fpu sse avx2 avx512f\n"
+    arm = "processor: 0\nFeatures\t: fp asimd sve bf16\n"
+    assert device.cpu_bfloat16(with_flag) == "avx512_bf16" and device.cpu_bfloat16(arm) == "bf16"
+    assert device.cpu_bfloat16(without) is None and device.cpu_bfloat16("") is None
+    assert estimate.planned_precision("auto", 0, "avx512_bf16") == "bfloat16"
+    assert estimate.planned_precision("auto", 0, None) == "float32"
+    assert estimate.planned_precision("float32", 0, "avx512_bf16") == "float32"
+
+
+def test_preflight_resolves_auto_on_the_machine_it_runs_on(monkeypatch, real_weights):
+    from pipeline.jobs import common, device
+
+    pre = common.Preflight("CPU", real_weights, 0.0)
+    monkeypatch.setattr(device, "cpu_bfloat16", lambda: "avx512_bf16")
+    assert pre.precision("auto") == ("bfloat16", "auto: this CPU computes bfloat16 natively (avx512_bf16)")
+    monkeypatch.setattr(device, "cpu_bfloat16", lambda: None)
+    assert pre.precision("auto")[0] == "float32" and pre.precision("bfloat16") == ("bfloat16", "as set")
+
+
+def test_the_estimate_uses_the_rate_of_the_backend_and_precision_in_use():
+    """JAX's CPU build measured 3.1-4.3 times slower than TensorFlow (docs/speed.md), bfloat16
+    faster where the CPU computes it: the estimate says so."""
+    from pipeline.config import estimate
+
+    cfg = config.load(overrides={"layers": ["block3_conv1"], "compare_classic": False})
+    tf32, jax32 = (estimate.device(0, 2, None, backend, "float32") for backend in ("tensorflow", "jax"))
+    bf16 = estimate.device(0, 2, None, "tensorflow", "bfloat16")
+    seconds = {name: estimate.job_seconds(cfg, "block3_conv1", 256, dev) for name, dev in
+               (("tf32", tf32), ("jax32", jax32), ("bf16", bf16))}
+    assert 3.0 < (seconds["jax32"] - 9.3) / (seconds["tf32"] - 9.3) < 4.5
+    assert seconds["bf16"] < seconds["tf32"] / 1.3
+    assert "float32, JAX" in jax32.basis and "bfloat16" in bf16.basis

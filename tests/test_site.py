@@ -69,6 +69,7 @@ def test_pages_exist_for_every_layer_and_filter(site):
     assert "<code>https://you.github.io/atlas/filters/block1_conv2/0001.html</code>" in page  # cite as
     assert '<table class="settings">' in page and "<th>schedule</th><td>cosine</td>" in page
     assert "the strongest of the 13 reference photos" in page
+    assert "<dt>precision</dt><dd>float32" in page or "<dt>precision</dt><dd>bfloat16" in page
 
 
 def test_crawler_finds_no_broken_or_external_link(site):
@@ -87,8 +88,19 @@ def test_crawler_finds_no_broken_or_external_link(site):
             assert target.exists(), f"{page}: broken link {link}"
             if target.suffix == ".html":
                 todo.append(target)
-    # index, dreams, 3 layer pages, 64 + 3 + 3 filter pages
-    assert len(seen) == 75
+    # index, the guide to the scores, dreams, 3 layer pages, 64 + 3 + 3 filter pages
+    assert len(seen) == 76
+
+
+def test_no_page_shows_nan_or_an_interval_of_no_width(site):
+    """13 photos stand behind these scores: every interval shows it, and nothing reads 'nan'."""
+    for page in site.rglob("*.html"):
+        assert not re.search(r"\bnan\b", page.read_text(), re.I), page
+    for path in (site / "trust").rglob("*.json"):
+        record = json.loads(path.read_text())
+        for key in ("natural", "synthetic", "specific"):
+            if record[key]:
+                assert record[key]["high"] - record[key]["low"] >= 0.02, (path, key, record[key])
 
 
 def test_hostile_title_is_text_not_markup(site):
@@ -154,9 +166,9 @@ def test_browse_the_atlas_like_a_person(site, server, browser, tmp_path):
     page.goto(f"{server}/index.html")
     assert page.title() == HOSTILE
     assert w.all_images_loaded() == 3
-    # Per layer, the distribution of natural and synthetic MIS.
+    # Per layer, the distribution of the specific scores and the natural MIS.
     bars = page.eval_on_selector_all(".mis-bars svg", "els => els.map(e => [e.dataset.kind, parseFloat(e.dataset.mean)])")
-    assert [k for k, _ in bars] == ["natural", "synthetic"] * 3 and all(0 < m < 1 for _, m in bars), bars
+    assert [k for k, _ in bars] == ["specific", "natural"] * 3 and all(0 < m < 1 for _, m in bars), bars
     page.click("text=block4_conv2")
     page.wait_for_url("**/layers/block4_conv2.html")
     assert w.all_images_loaded() == 3
@@ -169,7 +181,7 @@ def test_browse_the_atlas_like_a_person(site, server, browser, tmp_path):
     assert order() == [i for _, i in sorted(zip(acts, range(3)), reverse=True)]
     page.click("button[data-sort=index]")
     assert order() == [0, 1, 2]
-    for key in ("nmis", "smis", "path"):  # the trust scores, as a person sorts by them
+    for key in ("specific", "nmis", "path"):  # the trust scores, as a person sorts by them
         page.click(f"button[data-sort={key}]")
         shown = page.eval_on_selector_all("#tiles li", f"els => els.map(e => parseFloat(e.dataset.{key}))")
         assert shown == sorted(shown, reverse=True) and min(shown) > -1, (key, shown)
@@ -201,11 +213,19 @@ def test_browse_the_atlas_like_a_person(site, server, browser, tmp_path):
     page.click("#prev")
     page.wait_for_url("**/filters/block4_conv2/0000.html")
     assert page.locator("#scorecard").count() == 1
-    trust = page.inner_text("#scorecard")  # both MIS beside the people's figures, and the path
-    assert "natural MIS" in trust and "synthetic MIS (mixed)" in trust and "92%" in trust and "82%" in trust
+    trust = page.inner_text("#scorecard")  # the specific score, both MIS beside the people's figures, the path
+    assert "natural MIS (LPIPS)" in trust and "synthetic MIS (LPIPS)" in trust and "92%" in trust and "82%" in trust
+    assert "mixed" in trust and "specific score" in trust
+    # 13 photos: a demonstration, without a verdict, and it says why.
+    assert page.locator(".trust-verdict").get_attribute("data-verdict") == "demonstration"
+    assert "Only 6 strong and weak photos a side" in page.inner_text(".trust-verdict")
     shown = page.eval_on_selector_all("#scorecard .mis", "els => els.map(e => parseFloat(e.dataset.mis))")
     record = json.loads((site / "trust" / "block4_conv2" / "0000.json").read_text())
     assert shown == [record["natural"]["mis"], record["synthetic"]["mis"]]
+    assert float(page.locator("#scorecard .specific").get_attribute("data-mis")) == record["specific"]["mis"]
+    page.click("#scorecard a:text-is('specific score')")  # the jargon, in plain words
+    page.wait_for_url("**/trust.html#specific")
+    page.go_back()
     assert page.locator("svg.path-curve polyline").count() == 2
     assert page.locator("#circuits li").count() == 16  # 8 inputs, 8 outputs, none rendered
     assert page.locator("#circuits a").count() == 0     # block3/block4_conv3 are not in this atlas
@@ -231,6 +251,10 @@ def test_browse_the_atlas_like_a_person(site, server, browser, tmp_path):
     assert walked, "no input of block1_conv2 filter 2 lists it among its outputs"
 
     page.goto(f"{server}/layers/block1_conv1.html")
+    # A crossed tile says on hover what it failed and against which reference of this run.
+    # (4 steps: many pictures are still weaker than the strongest photo.)
+    crossed = page.locator("#tiles li.fails a")
+    assert crossed.count() >= 1 and "reference: the strongest of the photos" in crossed.first.get_attribute("title")
     robust = page.eval_on_selector_all("#tiles li", "els => els.map(e => parseFloat(e.dataset.robust))")
     page.click("button[data-sort=robust]")
     after = page.eval_on_selector_all("#tiles li", "els => els.map(e => parseFloat(e.dataset.robust))")

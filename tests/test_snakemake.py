@@ -57,6 +57,20 @@ def test_every_output_exists_and_decodes(atlas):
     assert (out / "benchmarks" / "ascend" / "block1_conv2-0000.tsv").exists()
 
 
+def test_precision_auto_is_decided_by_the_job_and_said(atlas):
+    """The default, ``precision: auto``: the job's settings say auto, its record and its log say
+    what this machine chose; a rerun here keeps every filter (test_nothing_to_do_when_unchanged)."""
+    from pipeline.jobs import device
+
+    chosen = "bfloat16" if device.cpu_bfloat16() else "float32"
+    meta = json.loads((atlas / "atlas" / "filters" / "block3_conv1" / "0000.json").read_text())
+    assert meta["precision"] == chosen
+    log = (atlas / "atlas" / "logs" / "ascend" / "block3_conv1-0000.log").read_text()
+    assert f"precision: {chosen} (auto: this CPU" in log
+    manifest = json.loads((atlas / "atlas" / "manifests" / "ascend" / "block3_conv1-0000.json").read_text())
+    assert manifest["rate"]["precision"] == chosen
+
+
 def test_nothing_to_do_when_unchanged(atlas):
     proc = snakemake(atlas, "-n", "--config", *SMALL)
     assert proc.returncode == 0 and "Nothing to be done" in proc.stdout + proc.stderr

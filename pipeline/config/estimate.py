@@ -41,13 +41,18 @@ def atlas_flops(cfg: dict) -> float:
 
 def trust_flops(cfg: dict, layer: str, filters: int, images: int) -> float:
     """One trust job (``measure/trust.py``): every pool image and picture through LPIPS' VGG16
-    at 64 px, and the top examples and the picture through the convs up to ``layer``, each at
-    the layer's receptive field (the job's calibration, a few dozen patches once, is left out)."""
+    at 64 px (a picture as 9 windows where the layer's receptive field is smaller than it), the
+    layer's comparison set of other pictures once, and the top examples and the picture through
+    the convs up to ``layer``, each at the layer's receptive field (the job's calibration, a few
+    dozen patches once, is left out)."""
     pool = min(2 * cfg["examples_top"], images // 2)
-    pictures = cfg["diversity"] + cfg["negative"]
+    windows = 9 if BY_NAME[layer].receptive_field < cfg["size"] else 1
+    pictures = (cfg["diversity"] + cfg["negative"]) * windows
     view = min(BY_NAME[layer].receptive_field, cfg["examples_side"])
-    return filters * ((2 * pool + pictures) * flops_to("block5_conv3", 64)
-                      + (min(cfg["examples_top"], pool) + 1) * flops_to(layer, view))
+    compared = min(filters, 33) * windows  # measure/interpretability.comparison_set, embedded once
+    return (filters * ((2 * pool + pictures) * flops_to("block5_conv3", 64)
+                       + (min(cfg["examples_top"], pool) + 1) * flops_to(layer, view))
+            + compared * flops_to("block5_conv3", 64))
 
 
 def duration(seconds: float) -> str:
@@ -59,8 +64,11 @@ def duration(seconds: float) -> str:
     return f"{seconds / 3600:.1f} h"
 
 
-def on_cpu(cfg: dict, cores: int) -> str:
-    return duration(atlas_flops(cfg) / (CPU_FLOPS_PER_CORE * max(1, cores)))
+def on_cpu(cfg: dict, cores: int, cpu_flag: str | None = None) -> str:
+    """The ascents of the whole config on this CPU, at the backend's and precision's speed."""
+    dev = device(0, cores, None, cfg["backend"], planned_precision(cfg["precision"], 0, cpu_flag),
+                 cfg["precision"] == "auto")
+    return duration(sum(chunk_flops(cfg, layer, len(fs)) / dev.ascent_rate(layer) for layer, fs in cfg["filters"].items()))
 
 
 # What a job costs beside its arithmetic, measured on the 2-core build machine
@@ -70,6 +78,33 @@ START, TRACE, TWINS, MOSAIC = 7.0, 2.3, 7.0, 0.02
 EXAMPLE_FLOPS = 53e9   # one 224 px image through all 13 convs (bench/examples.py)
 GPU_FLOPS = 400e12     # dense TF32 on one H100: an assumption until the atlas is timed on a GPU
 SLOW_GPU_FLOPS = 20e12  # what a cluster's time limit plans for: the slowest GPU it may land on
+# The ascents' speed against TensorFlow in float32, per block, on the 2-core build machine:
+# bfloat16 where the CPU computes it natively (bench/precision.py, one layer a block), and Keras
+# on JAX's CPU build (bench/backends.py, float32; its bfloat16 is not measured, so planned at
+# its float32 speed).
+BF16_CPU = {1: 0.97, 2: 1.28, 3: 1.87, 4: 1.81, 5: 1.56}
+JAX_CPU = {1: 1 / 3.09, 2: 1 / 3.7, 3: 1 / 4.32, 4: 1 / 4.26, 5: 1 / 4.21}
+BF16_GPU = 2.0  # bfloat16 tensor cores against TF32, as the datasheets give it: an estimate
+
+
+def planned_precision(setting: str, gpus: int, cpu_flag: str | None) -> str:
+    """The precision the ascents will run in, as far as parse time can tell: ``auto`` is
+    bfloat16 on a GPU (an estimate: the job decides on its own GPU) and on a CPU with native
+    bfloat16 (``cpu_flag``)."""
+    if setting != "auto":
+        return setting
+    return "bfloat16" if gpus or cpu_flag else "float32"
+
+
+def speedups(backend: str, precision: str, gpu: bool, auto: bool = False) -> dict[int, float]:
+    """Per block, the ascents' speed against TensorFlow's float32 on the same device; ``auto``:
+    bfloat16 came from ``precision: auto``, which keeps float32 in some blocks."""
+    bf16 = {block: precision == "bfloat16" and not (auto and block in recipes.AUTO_FLOAT32_BLOCKS)
+            for block in BF16_CPU}
+    if gpu:
+        return {block: BF16_GPU if bf16[block] else 1.0 for block in BF16_CPU}
+    out = {block: BF16_CPU[block] if bf16[block] and backend == "tensorflow" else 1.0 for block in BF16_CPU}
+    return {block: out[block] * (JAX_CPU[block] if backend == "jax" else 1.0) for block in out}
 
 
 @dataclass(frozen=True)
@@ -81,25 +116,33 @@ class Device:
     parallel: int     # jobs at once
     basis: str        # "the build machine's measured rate", "an H100's rate: an estimate"
     measured: dict = field(default_factory=dict)  # layer -> FLOP/s an earlier run reached there
+    speedup: dict = field(default_factory=dict)   # block -> the ascents' speed against ``rate``
+
+    def ascent_rate(self, layer: str) -> float:
+        """FLOP/s of ``layer``'s ascents: an earlier run's there, else the rate at this backend
+        and precision."""
+        return self.measured.get(layer) or self.rate * self.speedup.get(BY_NAME[layer].block, 1.0)
 
 
-def device(gpus: int, cores: int, measured: dict | None = None) -> Device:
+def device(gpus: int, cores: int, measured: dict | None = None, backend: str = "tensorflow",
+           precision: str = "float32", auto: bool = False) -> Device:
     """The device this run's jobs will use, and the rate to plan on: per layer, the rate an
-    earlier run reached there; elsewhere the build machine's (CPU) or an H100's (GPU, an
-    estimate)."""
+    earlier run reached there in this precision; elsewhere the build machine's (CPU) or an
+    H100's (GPU, an estimate), at the backend's and precision's measured speed."""
     measured = measured or {}
     also = f"; {len(measured)} layer{'s' if len(measured) != 1 else ''} at an earlier run's rate" if measured else ""
+    how = f", {precision}" + (", JAX" if backend == "jax" else "")
     if gpus:
         return Device(f"{gpus} GPU{'s' if gpus > 1 else ''}", GPU_FLOPS, gpus,
-                      f"an H100's rate: an estimate{also}", measured)
+                      f"an H100's rate{how}: an estimate{also}", measured, speedups(backend, precision, True, auto))
     return Device(f"this CPU ({cores} cores)", CPU_FLOPS_PER_CORE * max(1, cores), 1,
-                  f"the build machine's measured rate{also}", measured)
+                  f"the build machine's measured rate{how}{also}", measured, speedups(backend, precision, False, auto))
 
 
 def job_seconds(cfg: dict, layer: str, filters: int, dev: Device) -> float:
     """One ascent job, start-up and tracing included."""
     renders = 2 if cfg["compare_classic"] else 1
-    return START + TRACE * renders + chunk_flops(cfg, layer, filters) / dev.measured.get(layer, dev.rate)
+    return START + TRACE * renders + chunk_flops(cfg, layer, filters) / dev.ascent_rate(layer)
 
 
 def dream_flops(d: dict) -> float:
@@ -178,14 +221,16 @@ def ahead(cfg: dict, chunks: dict[tuple[str, int], list[int]], job_json) -> tupl
     return todo, extras
 
 
-def measured(outdir: str, gpu: bool) -> dict[str, float]:
+def measured(outdir: str, gpu: bool, precision: str = "float32", backend: str = "tensorflow") -> dict[str, float]:
     """Per layer, the FLOP/s the ascent jobs of an earlier run into ``outdir`` reached on this
-    kind of device (a layer's rate varies: the first layers are memory-bound)."""
+    kind of device, backend and precision (a layer's rate varies: the first layers are
+    memory-bound)."""
     totals: dict[str, list[float]] = {}
     for path in sorted(Path(outdir, "manifests", "ascend").glob("*.json")):
         done = _read(path) or {}
         rate = done.get("rate")
-        if rate and rate["seconds"] > 0 and rate["device"].startswith("GPU") == gpu:
+        same = rate and rate.get("precision", "float32") == precision and done.get("backend", "tensorflow") == backend
+        if same and rate["seconds"] > 0 and rate["device"].startswith("GPU") == gpu:
             t = totals.setdefault(done["layer"], [0.0, 0.0])
             t[0], t[1] = t[0] + rate["flops"], t[1] + rate["seconds"]
     return {layer: flops / seconds for layer, (flops, seconds) in totals.items()}

@@ -24,6 +24,16 @@ CLASSIC_STEPS = 20  # Chollet 2016's
 AUTO_SCHEDULE = {5: "wsd"}  # block -> schedule under 'auto'; every other block runs DEFAULT_SCHEDULE
 DEFAULT_SCHEDULE = "cosine"
 MAX_BATCH = 256
+# Blocks where ``precision: auto`` keeps float32 although the processor computes bfloat16
+# (bench/precision.py, docs/speed.md): block 5, where bfloat16's pictures moved robustness by
+# up to 0.045 against float32's (the guard allows 0.03); block 1, which is memory-bound, so
+# bfloat16 is no faster there (0.97x).
+AUTO_FLOAT32_BLOCKS: frozenset[int] = frozenset({1, 5})
+
+
+def auto_float32(layer: str) -> bool:
+    """Whether ``precision: auto`` keeps float32 for ``layer`` (see :data:`AUTO_FLOAT32_BLOCKS`)."""
+    return BY_NAME[layer].block in AUTO_FLOAT32_BLOCKS
 
 
 def schedule(name: str, layer: str | None) -> str:

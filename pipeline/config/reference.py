@@ -65,7 +65,15 @@ def _recipes() -> list[str]:
              "schedule sets what `auto` means for `steps` and the `fourier` settings; a value you give "
              "wins. The `classic` method's `auto` steps are "
              f"{recipes.CLASSIC_STEPS} (Chollet 2016). `chunk_size: auto` is a whole layer; "
-             f"`batch_size: auto` is what fits in a quarter of the job's memory, at most {recipes.MAX_BATCH}.", "",
+             f"`batch_size: auto` is what fits in a quarter of the job's memory, at most {recipes.MAX_BATCH}. "
+             "`precision: auto` is decided by each ascent job on the machine it runs on: bfloat16 where "
+             "its processor computes it natively (a CPU with AVX512_BF16, AMX or Arm's BF16; a GPU of "
+             "compute capability 8.0 or newer), float32 elsewhere and in block"
+             f"{'s' if len(recipes.AUTO_FLOAT32_BLOCKS) > 1 else ''} "
+             + " and ".join(map(str, sorted(recipes.AUTO_FLOAT32_BLOCKS)))
+             + ", where bfloat16 did not pay (docs/speed.md); the job's log and the record say what "
+             "it chose, so a login node decides nothing for the GPU nodes and a rerun on the same "
+             "machine keeps every filter. The classic comparison stays float32.", "",
              "| schedule | " + " | ".join(f"`{k}`" for k in keys) + " |",
              "|---|" + "---|" * len(keys)]
     for name, values in recipes.RECIPES.items():

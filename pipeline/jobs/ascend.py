@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -19,7 +19,7 @@ from .. import __version__
 from ..config import estimate, recipes, settings
 from ..errors import AtlasError
 from ..images import photos
-from ..measure import circuits
+from ..measure import circuits, scorecard
 from ..measure.probe import Probe
 from ..model import network, vgg16
 from ..model.weights import WeightsFile
@@ -48,11 +48,11 @@ class Clock:
 
 @dataclass
 class Measures:
-    """What a render measures beside the ascent: the scorecard's probe and the photos' activations
-    (the main render only), and the kernels the circuits are read from."""
+    """What a render measures beside the ascent: the scorecard's probe and the photos it judges
+    pictures against (the main render only), and the kernels the circuits are read from."""
 
     probe: Probe | None
-    photo_acts: np.ndarray | None
+    photos: scorecard.Photos | None
     kernels: dict
 
 
@@ -61,8 +61,9 @@ class Ascend:
     the writer that saves each batch while the next one renders."""
 
     def __init__(self, job: settings.AscentJob, threads: int | None = None):
-        self.job, self.layer = job, vgg16.layer(job.layer)
+        self.layer, self.asked = vgg16.layer(job.layer), job  # as Snakemake handed it: its digest
         self.pre = preflight(job.main.device, job.main.weights, threads)
+        self.job = resolved(job, self.pre)
         self.base = self.pre.base()
         self.kernels = circuits.kernels(self.base)
         self.setup: float | None = None  # seconds from the process' start to the first step
@@ -88,8 +89,9 @@ class Ascend:
         born = self.pre.born
         manifest.update(started=round(born, 3), finished=round(time.time(), 3),
                         seconds=round(time.time() - born, 3), setup_seconds=round(self.setup or 0.0, 3),
-                        job=estimate.digest(settings.to_json(job)),
-                        rate={"flops": self.flops, "seconds": round(self.seconds, 3), "device": self.pre.where},
+                        job=estimate.digest(settings.to_json(self.asked)),
+                        rate={"flops": self.flops, "seconds": round(self.seconds, 3), "device": self.pre.where,
+                              "precision": job.main.precision},
                         timings=self.timings, backend=backend.NAME)
         say(f"{job.layer}: {len(job.filters)} filters done, {estimate.duration(manifest['seconds'])} "
             "since the job started")
@@ -174,7 +176,7 @@ class Ascend:
             self.fitted.append(len(batch))
             images = np.stack([r.image for r in results])
             png_means, png_peaks = renderer.measure(images, batch)
-            cards = measures.probe.scorecards(images, batch, measures.photo_acts) if measures.probe \
+            cards = measures.probe.scorecards(images, batch, measures.photos) if measures.probe \
                 else [None] * len(batch)
             pending += [writer.submit(self.write, render_name, rs, r, float(m), float(p), card, neg)
                         for r, m, p, card, neg in zip(results, png_means, png_peaks, cards, negatives)]
@@ -208,10 +210,10 @@ class Ascend:
         """The scorecard's probe, with the photos measured once for the whole render."""
         probe = Probe(model, self.pre.weights.preprocess)
         shots = photos.scorecard_photos(self.job.main.size)
-        photo_acts = probe.activations(shots)
+        refs = probe.photos(shots)
         for n in (3, 2):  # two shapes make the compiled function trace a general one: now, not in a batch
             probe.own(shots[:n], [0] * n)
-        return Measures(probe, photo_acts, self.kernels)
+        return Measures(probe, refs, self.kernels)
 
     @staticmethod
     def halved(batch: list[int], label: str) -> list[list[int]]:
@@ -250,6 +252,19 @@ class Ascend:
             kernel=circuits.rgb_kernel(k, r.filter, resolved.preprocess) if lyr.index == 0 else None,
             transparency=alpha, negative=negative,
         ).write(json_path)  # last: a record means its images are complete
+
+
+def resolved(job: settings.AscentJob, pre) -> settings.AscentJob:
+    """The job with ``precision: auto`` decided for this machine (``Preflight.precision``) and
+    said in its log: the records, the checkpoints and a rerun's comparison all see what was
+    used, so a rerun on the same machine keeps every filter."""
+    precision, why = pre.precision(job.main.precision)
+    if job.main.precision == "auto" and precision == "bfloat16" and recipes.auto_float32(job.layer):
+        precision, why = "float32", f"auto: float32 in this block, where bfloat16 does not pay ({why[6:]})"
+    say(f"precision: {precision} ({why})")
+    classic = job.classic and replace(job.classic, precision="float32" if job.classic.precision == "auto"
+                                      else job.classic.precision)
+    return replace(job, main=replace(job.main, precision=precision), classic=classic)
 
 
 def firing(kernels: dict, lyr: vgg16.ConvLayer, f: int, fired: bool, s: settings.Ascent,

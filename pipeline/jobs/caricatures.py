@@ -47,7 +47,12 @@ def caricatures(c: settings.Caricatures) -> Path:
     todo = []
     for f in c.filters:
         found = FilterExamples.read(layout.example_files(c.outdir, c.layer, f)[1])
-        got = photo_crop(found, c.size)
+        try:
+            got = photo_crop(found, c.size)
+        except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as error:
+            say(f"caricatures: {c.layer} filter {f}: skipping its top example {found.examples[0].image}: "
+                f"it cannot be read as an image ({error})")
+            continue
         if got is not None:
             todo.append((f, found.examples[0].image, *got))
     say(f"caricatures: {c.layer}, {len(todo)} filters, {c.steps} steps, tie {c.tie}, on {pre.where}")

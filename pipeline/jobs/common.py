@@ -44,6 +44,19 @@ class Preflight:
         with quiet.native():  # Keras' file utilities start TensorFlow where it is installed
             return weights.load_base(self.weights)
 
+    def precision(self, setting: str) -> tuple[str, str]:
+        """The precision a job computes in, and why. ``auto`` is decided here, on the machine
+        the job runs on: bfloat16 where its processor computes it natively, else float32."""
+        if setting != "auto":
+            return setting, "as set"
+        if self.where.startswith("CPU"):
+            flag = device.cpu_bfloat16()
+            return ("bfloat16", f"auto: this CPU computes bfloat16 natively ({flag})") if flag else \
+                ("float32", "auto: this CPU has no native bfloat16")
+        if backend.gpu_bfloat16():
+            return "bfloat16", "auto: this GPU has bfloat16 tensor cores"
+        return "float32", "auto: this GPU has no bfloat16 tensor cores"
+
     def memory_bytes(self) -> int:
         """Memory a batch may plan on: $VGG16_ATLAS_MEMORY_GB, else the GPU's free memory, else
         the host's."""

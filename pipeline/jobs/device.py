@@ -130,6 +130,26 @@ def choose(setting: str) -> None:
     os.environ.setdefault("XLA_PYTHON_CLIENT_PREALLOCATE", "false")  # JAX's memory growth
 
 
+# What says a processor computes bfloat16 natively: x86 flags (AVX512_BF16, AMX), Arm's BF16
+# feature, as Linux lists them in /proc/cpuinfo.
+BF16_FLAGS = ("avx512_bf16", "amx_bf16", "bf16")
+
+
+def cpu_bfloat16(cpuinfo: str | None = None) -> str | None:
+    """The flag by which this CPU computes bfloat16 natively (None where it does not, or where
+    the system does not say: then ``precision: auto`` keeps float32)."""
+    if cpuinfo is None:
+        try:
+            cpuinfo = Path("/proc/cpuinfo").read_text()
+        except OSError:
+            return None
+    flags = set()
+    for line in cpuinfo.splitlines():
+        if line.split(":")[0].strip() in ("flags", "Features"):
+            flags |= set(line.split(":", 1)[1].split())
+    return next((f for f in BF16_FLAGS if f in flags), None)
+
+
 BACKENDS = {"tensorflow": "TensorFlow", "jax": "JAX"}
 GPU_INSTALL = {"tensorflow": "install requirements-gpu.txt",
                "jax": "install JAX's CUDA build (pip install 'jax[cuda12]', as JAX documents)"}

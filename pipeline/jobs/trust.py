@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -15,6 +16,7 @@ from ..config import settings
 from ..errors import AtlasError
 from ..images import folder, photos
 from ..measure import interpretability
+from ..measure.trust import specificity
 from ..measure.lpips import LPIPS, Similarity
 from ..model import vgg16, weights
 from ..output import layout
@@ -49,12 +51,22 @@ def _pictures(t: settings.Trust, rec: FilterRecord) -> tuple[list[np.ndarray], l
 
 def _prepared(t: settings.Trust, scorer, found: FilterExamples) -> interpretability.Loader:
     """The layer's image loader, and the scorer calibrated on the examples' photos (the same
-    random patches for the job and for the command line)."""
+    random patches for the job and for the command line; never an image the examples job
+    could not read)."""
     lyr = vgg16.layer(t.layer)
-    loader = interpretability.Loader(found.source, found.side, lyr)
-    names = [s.name for s in folder.sources(found.source)[0]]
+    loader = interpretability.Loader(found.source, found.side, lyr, say)
+    manifest = json.loads(Path(layout.examples_manifest(t.outdir)).read_text())
+    skipped = set(manifest.get("skipped", []))
+    names = [s.name for s in folder.sources(found.source)[0] if s.name not in skipped]
     scorer.calibrate(loader, names, [t.seed, 401, lyr.index])
     return loader
+
+
+def _layer(t: settings.Trust, scorer, indices: list[int], pictures: list[np.ndarray],
+           size: int) -> interpretability.Layer:
+    """The layer's comparison set (``indices``, their ``pictures``) and grey noise, embedded."""
+    return interpretability.Layer(indices, scorer.embed(pictures),
+                                  scorer.embed([interpretability.grey_noise(size)]), scorer.embed([]))
 
 
 def score_layer(t: settings.Trust) -> Path:
@@ -62,56 +74,87 @@ def score_layer(t: settings.Trust) -> Path:
     pre, scorer = _scorer(t)
     lyr = vgg16.layer(t.layer)
     say(f"trust: {t.layer}, {len(t.filters)} filters, similarity {t.similarity}, on {pre.where}")
+    drawn = {f: _pictures(t, FilterRecord.read(layout.filter_json(t.outdir, t.layer, f))) for f in t.filters}
+    indices = interpretability.comparison_set(t.filters, [t.seed, 402, lyr.index])
+    first = drawn[t.filters[0]][0][0]
+    layer = _layer(t, scorer, indices, [drawn[g][0][0] for g in indices], first.shape[0])
     loader, said = None, time.perf_counter()
     for done, f in enumerate(t.filters, 1):
         began = time.perf_counter()
         found, images = _examples(t, f)
         loader = loader or _prepared(t, scorer, found)
         strong, weak = interpretability.pool(found, images)
-        rec = FilterRecord.read(layout.filter_json(t.outdir, t.layer, f))
-        pictures, negatives = _pictures(t, rec)
-        got = scorer.score(loader.windows(strong), loader.windows(weak), pictures, negatives,
+        pictures, negatives = drawn[f]
+        own = replace(layer, negatives=scorer.embed(negatives))
+        got = scorer.score(loader.windows(strong), loader.windows(weak), pictures, own, {f},
                            len(found.examples), [t.seed, 400, lyr.index, f])
         Trust(t.layer, f, t.similarity, found.source, **got,
               seconds=round(time.perf_counter() - began, 4)).write(layout.trust_json(t.outdir, t.layer, f))
         if time.perf_counter() - said > 10 or done == len(t.filters):
             said = time.perf_counter()
-            syn, nat = got["synthetic"], got["natural"]
-            say(f"trust: {t.layer}: {done}/{len(t.filters)} filters; filter {f}: natural MIS "
-                f"{nat.mis if nat else float('nan'):.2f}, synthetic {syn.mis if syn else float('nan'):.2f} "
-                f"({got['synthetic_kind']}), path {got['path']}")
+            say(f"trust: {t.layer}: {done}/{len(t.filters)} filters; filter {f}: {summary(got)}")
     return layout.write_json(layout.trust_manifest(t.outdir, t.layer), {
         "layer": t.layer, "filters": t.filters, "similarity": t.similarity, "device": pre.where,
         "started": round(pre.born, 3), "finished": round(time.time(), 3), "seconds": round(time.time() - t0, 2)})
 
 
+def summary(got: dict) -> str:
+    """A filter's scores in one line of the log."""
+    parts = [f"{name} {got[name].mis:.2f}" for name in ("specific", "natural", "synthetic") if got.get(name)]
+    if got.get("null"):
+        parts.append(f"null {got['null'].median:.2f}, noise {got['null'].noise:.2f}")
+    return ", ".join(parts + [f"path {got['path']}"]) if parts else "too few images for a score"
+
+
 def score_images(s: settings.TrustImages) -> list[str]:
-    """Each image scored alone as the filter's positive explanation, against this atlas' pool
-    and negatives: one JSON line per image."""
+    """Each image scored alone as the filter's explanation, against this atlas' pool, its
+    negative pictures and the layer's other pictures: one JSON line per image. ``mis`` is the
+    score the page's verdict rests on, the specific score."""
     t = s.trust
-    for name in s.images:
-        photos.check(name, "trust: IMAGE")
     pre, scorer = _scorer(t)
     lyr = vgg16.layer(t.layer)
     found, images = _examples(t, s.filter)
     loader = _prepared(t, scorer, found)
     strong, weak = interpretability.pool(found, images)
     strong, weak = loader.windows(strong), loader.windows(weak)
-    meta = Path(layout.filter_json(t.outdir, t.layer, s.filter))
-    negatives = _pictures(t, FilterRecord.read(meta))[1] if meta.exists() else []
+    own = FilterRecord.read(layout.filter_json(t.outdir, t.layer, s.filter))
+    indices = _compared(t, s.filter)
+    pictures = [_pictures(t, FilterRecord.read(layout.filter_json(t.outdir, t.layer, g)))[0][0] for g in indices]
+    layer = replace(_layer(t, scorer, indices, pictures, own.size), negatives=scorer.embed(_pictures(t, own)[1]))
     lines = []
     for name in s.images:
         picture = np.asarray(photos.open_image(name))
-        got = scorer.score(strong, weak, [picture], negatives, len(found.examples),
+        # Scored as this filter's explanation, a picture is never its own negative reference.
+        same = {g for g, p in zip(indices, pictures) if np.array_equal(p, picture)}
+        got = scorer.score(strong, weak, [picture], layer, {s.filter} | same, len(found.examples),
                            [t.seed, 400, lyr.index, s.filter])
-        syn, nat = got["synthetic"], got["natural"]
-        lines.append(json.dumps({
-            "image": name, "layer": t.layer, "filter": s.filter, "similarity": t.similarity,
-            "mis": syn.mis if syn else None, "mis_low": syn.low if syn else None,
-            "mis_high": syn.high if syn else None, "kind": got["synthetic_kind"],
-            "natural_mis": nat.mis if nat else None, "path": got["path"],
-            "path_baseline": got["path_baseline"], "tasks": got["tasks"]}))
+        lines.append(json.dumps(line(name, t, s.filter, got)))
     return lines
+
+
+def _compared(t: settings.Trust, f: int) -> list[int]:
+    """The filters whose pictures a scored image is measured against: those the filter's trust
+    record used, or else the comparison set of every filter of the layer rendered in the atlas."""
+    path = Path(layout.trust_json(t.outdir, t.layer, f))
+    if path.exists():
+        record = Trust.read(path)
+        if record.null is not None:
+            return record.null.others
+    rendered = layout.rendered_filters(t.outdir, t.layer)
+    return [g for g in interpretability.comparison_set(rendered, [t.seed, 402, vgg16.layer(t.layer).index]) if g != f]
+
+
+def line(name: str, t: settings.Trust, f: int, got: dict) -> dict:
+    """One scored image as the command prints it."""
+    specific, nat, syn, null = got["specific"], got["natural"], got["synthetic"], got["null"]
+    return {"image": name, "layer": t.layer, "filter": f, "similarity": t.similarity,
+            "mis": specific.mis if specific else None, "mis_low": specific.low if specific else None,
+            "mis_high": specific.high if specific else None,
+            "null_median": null.median if null else None, "noise": null.noise if null else None,
+            "verdict": specificity(specific, null, got["pool"]),
+            "natural_mis": nat.mis if nat else None, "synthetic_mis": syn.mis if syn else None,
+            "synthetic_kind": got["synthetic_kind"], "path": got["path"], "path_baseline": got["path_baseline"],
+            "tasks": got["tasks"], "pool": got["pool"]}
 
 
 def trust(s: settings.Trust | settings.TrustImages) -> Path | list[str]:

@@ -22,6 +22,7 @@ from pathlib import Path
 
 import keras
 import numpy as np
+from keras import ops
 
 from ..model import weights as weights_files
 from ..model.vgg16 import preprocess
@@ -44,9 +45,17 @@ class Similarity:
                 weights_files.ensure(default, weights_files.DEFAULT)
                 base = weights_files.load_base(default)
             model = keras.Model(base.input, [base.get_layer(name).output for name in LAYERS])
-            self.scale = [np.sqrt(h)[None, None, None, :] for h in weights_files.lpips_heads(cache)]
+            scale = [np.sqrt(h).astype(np.float32) for h in weights_files.lpips_heads(cache)]
             self.cosine = False
-            self.forward = backend.compile(lambda x: model(preprocess(x, "torch")))
+
+            def embedding(x):  # one compiled pass: features, normalised, weighted, flattened
+                parts = []
+                for f, w in zip(model(preprocess(x, "torch")), scale):
+                    f = f / (ops.sqrt(ops.sum(f * f, axis=-1, keepdims=True)) + 1e-10)
+                    positions = ops.cast(ops.shape(f)[1] * ops.shape(f)[2], "float32")
+                    parts.append(ops.reshape(f * w / ops.sqrt(positions), (ops.shape(f)[0], -1)))
+                return ops.concatenate(parts, axis=1)
+            self.forward = backend.compile(embedding)
         else:
             model = keras.saving.load_model(setting, compile=False)
             self.cosine = True
@@ -56,18 +65,11 @@ class Similarity:
         """(n, SIDE, SIDE, 3) uint8 -> (n, d) float32 embeddings."""
         out = []
         for i in range(0, len(images), batch):
-            x = np.asarray(images[i:i + batch], np.float32)
-            got = self.forward(x)
+            e = np.asarray(self.forward(np.asarray(images[i:i + batch], np.float32)), np.float32)
             if self.cosine:
-                e = np.asarray(got, np.float32).reshape(len(x), -1)
-                out.append(e / (np.linalg.norm(e, axis=1, keepdims=True) + 1e-10))
-                continue
-            parts = []
-            for f, w in zip(got, self.scale):
-                f = np.asarray(f, np.float32)
-                f = f / (np.sqrt((f * f).sum(axis=-1, keepdims=True)) + 1e-10)
-                parts.append((f * w / np.sqrt(f.shape[1] * f.shape[2])).reshape(len(x), -1))
-            out.append(np.concatenate(parts, axis=1))
+                e = e.reshape(len(e), -1)
+                e = e / (np.linalg.norm(e, axis=1, keepdims=True) + 1e-10)
+            out.append(e)
         return np.concatenate(out) if out else np.zeros((0, 1), np.float32)
 
     def distances(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:

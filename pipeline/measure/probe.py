@@ -76,7 +76,14 @@ class Probe:
         moved = self.activations(copies(image[None], draws, seed))
         return float(moved[:, filter_index].mean() / own)
 
-    def scorecards(self, images: np.ndarray, filters: list[int], photo_acts: np.ndarray,
+    def photos(self, shots: np.ndarray, draws: int = scorecard.DRAWS) -> scorecard.Photos:
+        """The scorecard's references, once per job: every filter on each photo and on its
+        moved copies (the same moves as the pictures'), and each photo's spectral share."""
+        moved = self.activations(moves.moved_copies(shots, draws)).reshape(len(shots), draws, -1)
+        return scorecard.Photos.measured(photos.PHOTOS, self.activations(shots), moved,
+                                         [scorecard.spectral_share(s) for s in shots])
+
+    def scorecards(self, images: np.ndarray, filters: list[int], refs: scorecard.Photos,
                    draws: int = scorecard.DRAWS) -> list[Scorecard | None]:
         """Each picture's scorecard for its own filter, batched: two forward passes in all,
         the last conv computing only the filters asked for.
@@ -88,8 +95,8 @@ class Probe:
         moved = self.own(moves.moved_copies(images, draws), np.repeat(filters, draws)).reshape(len(images), draws)
         shares = [scorecard.spectral_share(image) for image in images]
         each = (time.perf_counter() - t0) / len(images)
-        return [scorecard.card(own[i], moved[i], photo_acts[:, f], shares[i], photos.PHOTOS, each)
-                if own[i] > 0 else None for i, f in enumerate(filters)]
+        return [scorecard.card(own[i], moved[i], refs, f, shares[i], each) if own[i] > 0 else None
+                for i, f in enumerate(filters)]
 
     def strength(self, image: np.ndarray, filter_index: int, photo_acts: np.ndarray) -> float:
         own = self.activations(image[None])[0, filter_index]

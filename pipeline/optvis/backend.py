@@ -107,6 +107,19 @@ def start(threads: int | None = None) -> int:
     return len(gpus)
 
 
+def gpu_bfloat16() -> bool:
+    """Whether the job's GPU has bfloat16 tensor cores: NVIDIA compute capability 8.0 or newer
+    (A100, H100, H200, L40S, ...)."""
+    if NAME == "jax":
+        caps = [getattr(d, "compute_capability", "") for d in jax.devices() if d.platform == "gpu"]
+        return bool(caps) and float(caps[0] or 0) >= 8.0
+    gpus = tf.config.list_physical_devices("GPU")
+    if not gpus:
+        return False
+    capability = tf.config.experimental.get_device_details(gpus[0]).get("compute_capability") or (0, 0)
+    return tuple(capability) >= (8, 0)
+
+
 def versions() -> dict:
     """What drew a picture: the backend, its version, and Keras'."""
     if NAME == "jax":

@@ -40,6 +40,12 @@ def filter_json(outdir, layer: str, index: int) -> str:
     return f"{outdir}/filters/{layer}/{_n(index)}.json"
 
 
+def rendered_filters(outdir, layer: str) -> list[int]:
+    """The filters of ``layer`` whose record is in the atlas (a record means its images are complete)."""
+    found = Path(filter_json(outdir, layer, 0)).parent.glob("[0-9][0-9][0-9][0-9].json")
+    return sorted(int(p.stem) for p in found)
+
+
 def filter_page(outdir, layer: str, index: int) -> str:
     return f"{outdir}/filters/{layer}/{_n(index)}.html"
 
@@ -166,9 +172,12 @@ def extra_pages(dreams: bool, classes: bool) -> list[str]:
     return (["dreams.html"] if dreams else []) + (["classes.html"] if classes else [])
 
 
+GUIDE = "trust.html"  # how to read the scorecard and the trust scores: every filter page links to it
+
+
 def site_files(outdir, dreams: bool, classes: bool) -> list[str]:
-    """The network page, the dreams and classes pages, and the static files."""
-    return ([f"{outdir}/index.html"] + [f"{outdir}/{page}" for page in extra_pages(dreams, classes)]
+    """The network page, the guide to the scores, the dreams and classes pages, and the static files."""
+    return ([f"{outdir}/index.html", f"{outdir}/{GUIDE}"] + [f"{outdir}/{page}" for page in extra_pages(dreams, classes)]
             + [f"{outdir}/static/{name}" for name in STATIC])
 
 

@@ -38,11 +38,17 @@ class Scorecard:
     """How far the picture can be trusted (``measure/scorecard.py``), and the line that says so."""
 
     strength: float        # own activation over the best photo's; above 1 beats every photo
-    best_photo: str        # the photo that excites the filter most
+    best_photo: str        # the photo that excites the filter most: strength's reference
     robustness: float      # moved copies (measure/moves.py) over the picture itself
     spectral_share: float  # power above half the Nyquist frequency
     verdict: str
     seconds: float         # what measuring cost, this filter's share
+    # The references the picture is judged against, measured in the same job on the photos
+    # that make the filter fire (measure/scorecard.py); None in records written before them.
+    robustness_error: float | None = None      # the standard error of robustness over its draws
+    robustness_reference: float | None = None  # the least any of those photos keeps when moved
+    spectral_reference: float | None = None    # the largest spectral share among the photos
+    robustness_reference_error: float | None = None  # that photo's standard error over its draws
 
 
 class Written:
@@ -121,7 +127,7 @@ class Mis:
     """One machine interpretability score (``measure/trust.py``) with its 95% interval."""
 
     mis: float        # mean probability of the right choice over the tasks
-    low: float        # 95% bootstrap interval over the tasks
+    low: float        # 95% bootstrap interval over the images (measure/trust.py's over_images)
     high: float
     accuracy: float   # share of tasks where the strong query is the nearer one (ties half)
 
@@ -133,6 +139,17 @@ class PathPoint:
     layer: str
     picture: float    # the picture against each of the top natural examples
     natural: float    # the top natural examples against each other (the baseline)
+
+
+@dataclass(frozen=True)
+class Null:
+    """What the specific score is measured against: the same score for pictures that are not
+    this filter's (``measure/trust.py``)."""
+
+    others: list[int]  # the layer's other filters whose pictures were the negatives
+    median: float      # their pictures' specific scores as this filter's explanation: the median
+    high: float        # and the 90th percentile
+    noise: float       # grey noise's specific score
 
 
 @dataclass(frozen=True)
@@ -152,6 +169,8 @@ class Trust(Written):
     natural: Mis | None         # references: the filter's dataset examples (None: one image a side)
     synthetic: Mis | None       # references: its pictures (None: mixed, with one image a side)
     synthetic_kind: str         # synthetic (negative pictures) | mixed (natural negatives)
+    specific: Mis | None        # the picture against the layer's other pictures (None: fewer than 2)
+    null: Null | None           # the layer's other pictures and grey noise scored the same way
     path: float | None          # mean over layers of the picture's correlation
     path_baseline: float | None  # mean over layers of the natural baseline
     path_curve: list[PathPoint]
@@ -160,8 +179,9 @@ class Trust(Written):
     @classmethod
     def read(cls, path: str | Path) -> Trust:
         data = _load(path)
-        for key in ("natural", "synthetic"):
+        for key in ("natural", "synthetic", "specific"):
             data[key] = Mis(**data[key]) if data.get(key) else None
+        data["null"] = Null(**data["null"]) if data.get("null") else None
         data["path_curve"] = [PathPoint(**p) for p in data["path_curve"]]
         return cls(**data)
 

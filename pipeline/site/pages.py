@@ -49,9 +49,6 @@ class LayerPage:
         return len({t["filter"] for t in self.twins})
 
 
-THRESHOLDS = {"strong": scorecard.STRONG, "robust": scorecard.ROBUST, "smooth": scorecard.SMOOTH}
-
-
 def _read_json(path: str) -> dict | None:
     try:
         with open(path) as fh:
@@ -94,7 +91,10 @@ def environment() -> Environment:
     # site's root as the folder: layout.filter_png("../..", layer, 7) is a relative URL.
     env.globals["layout"] = layout
     env.globals["passes"] = scorecard.passes
+    env.globals["reference"] = scorecard.reference
     env.globals["human"] = trust.HUMAN
+    env.globals["verdicts"] = trust.VERDICTS
+    env.globals["min_pool"] = trust.MIN_POOL
     env.globals["setting"] = setting
     env.globals["histogram"] = histogram
     return env
@@ -137,22 +137,39 @@ def render_layer(p: settings.Pages) -> Path:
         caricature = Caricature.read(drawn) if p.caricatures and Path(drawn).exists() else None
         html = tpl.render(root="../..", page=page, f=rec, classic=classic, curve=curve_points(rec.curve),
                           twins=[t for t in page.twins if t["filter"] == rec.filter], rendered=rendered,
-                          thresholds=THRESHOLDS, examples=examples, caricature=caricature, tile=TILE,
-                          trust=scores[rec.filter], verdict=verdict(rec, scores[rec.filter]),
+                          examples=examples, caricature=caricature, tile=TILE,
+                          trust=scores[rec.filter], trusted=trust.verdict(scores[rec.filter]),
+                          verdict=verdict(rec, scores[rec.filter]),
                           path=path_points(scores[rec.filter]),
                           dreams=used_by.get(rec.filter, []), cite=cite(p.base_url, p.layer, rec.filter),
                           prev=page.filters[i - 1] if i else None,
                           next=page.filters[i + 1] if i + 1 < len(page.filters) else None, **common)
         layout.write_text(layout.filter_page(p.outdir, p.layer, rec.filter), html)
+    marks = {rec.filter: crosses(rec, scores[rec.filter]) for rec in page.filters}
     layout.write_json(layout.layer_summary(p.outdir, p.layer),
                       {"layer": p.layer, "rendered": len(page.filters), "dead": page.dead,
                        "silent": page.silent, "with_twins": page.with_twins, "twin_pairs": len(page.twins),
-                       "trust": distribution(scores.values())})
-    marks = {rec.filter: scorecard.fails(rec.scorecard) + ([] if trust.trusted(scores[rec.filter]) else ["MIS"])
-             for rec in page.filters}
+                       "crossed": sum(1 for m in marks.values() if m), "trust": distribution(scores.values())})
     html = env.get_template("layer.html").render(root="..", page=page, marks=marks, examples=p.examples,
                                                  scores=scores, **common)
     return layout.write_text(layout.layer_page(p.outdir, p.layer), html)
+
+
+def crosses(rec: FilterRecord, t: Trust | None) -> list[str]:
+    """Why a tile is crossed: each measure its picture fails, with the reference it failed
+    against (a tile's hover says it)."""
+    out = [f"{name} ({reference_words(rec, name)})" for name in scorecard.fails(rec.scorecard)]
+    if trust.verdict(t) == "worse":
+        out.append(f"trust (specific score {t.specific.mis:.2f}, up to {t.specific.high:.2f}, below the "
+                   f"{t.null.median:.2f} of the layer's other pictures)")
+    return out
+
+
+def reference_words(rec: FilterRecord, measure: str) -> str:
+    card = rec.scorecard
+    shown = {"strength": f"{card.strength:.2f}×", "robustness": f"keeps {card.robustness:.0%}",
+             "spectral share": f"{card.spectral_share:.3f}"}[measure]
+    return f"{shown}; reference: {scorecard.reference(card, measure)}"
 
 
 def _trust(p: settings.Pages, f: int) -> Trust | None:
@@ -161,10 +178,10 @@ def _trust(p: settings.Pages, f: int) -> Trust | None:
 
 
 def verdict(rec: FilterRecord, t: Trust | None) -> str:
-    """The scorecard's verdict with what the trust scores add (``trust.clause``)."""
+    """The scorecard's verdict with what the trust scores say (``trust.VERDICTS``)."""
     words = [rec.scorecard.verdict] if rec.scorecard else []
-    words += [trust.clause(t)] if trust.clause(t) else []
-    return "; ".join(words)
+    key = trust.verdict(t)
+    return "; ".join(words + ([trust.VERDICTS[key]] if key else []))
 
 
 def path_points(t: Trust | None, width: int = 320, height: int = 120) -> dict | None:
@@ -180,10 +197,15 @@ def path_points(t: Trust | None, width: int = 320, height: int = 120) -> dict | 
 
 
 def distribution(scores) -> dict:
-    """A layer's natural and synthetic MIS and path, filter by filter, for the network page."""
+    """A layer's specific scores, natural and synthetic MIS and path, filter by filter, and how
+    many pictures each trust verdict went to, for the network page."""
     got = [t for t in scores if t is not None]
-    return {"natural": [t.natural.mis for t in got if t.natural], "synthetic": [t.synthetic.mis for t in got if t.synthetic],
-            "kind": sorted({t.synthetic_kind for t in got}), "path": [t.path for t in got if t.path is not None]}
+    verdicts: dict[str, int] = {}
+    for t in got:
+        verdicts[trust.verdict(t)] = verdicts.get(trust.verdict(t), 0) + 1
+    return {"specific": [t.specific.mis for t in got if t.specific], "natural": [t.natural.mis for t in got if t.natural],
+            "synthetic": [t.synthetic.mis for t in got if t.synthetic], "kind": sorted({t.synthetic_kind for t in got}),
+            "path": [t.path for t in got if t.path is not None], "verdicts": verdicts}
 
 
 def histogram(values: list[float], bins: int = 10) -> list[float]:
@@ -213,5 +235,6 @@ def render_network(s: settings.Site) -> Path:
     if classes:
         layout.write_text(out / "classes.html", env.get_template("classes.html").render(
             root=".", classes=classes, **common))
+    layout.write_text(out / layout.GUIDE, env.get_template("trust.html").render(root=".", **common))
     html = env.get_template("index.html").render(root=".", summaries=summaries, **common)
     return layout.write_text(out / "index.html", html)

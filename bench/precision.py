@@ -1,0 +1,103 @@
+"""bfloat16 against float32 at the default settings: the quality guard of ``precision: auto`` and
+its speed, per block, one after the other in one process.
+
+For one layer per block, filters drawn at random (``--seed``; not the filters anything was
+tuned on), each filter is rendered at the layer's default recipe in float32 and in bfloat16
+with the real renderer, both timed after a compile. Both saved pictures are then measured in
+float32, as the scorecard measures them: the activation each reaches on its saved 8-bit PNG,
+and its robustness under the scorecard's moves. The guard (docs/speed.md): bfloat16's
+activation at least 0.95 of float32's and robustness within 0.03, filter by filter. Last, the
+whole default atlas's ascents on this machine, from each block's seconds per filter times its
+filters: in float32, in bfloat16, and under ``precision: auto``.
+
+    python bench/precision.py                 # 3 filters a block, about 12 minutes on 2 cores
+    python bench/precision.py --filters 2 --seed 7   # a second draw
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import numpy as np  # noqa: E402
+
+from pipeline import config  # noqa: E402
+from pipeline.config import estimate, recipes, settings  # noqa: E402
+from pipeline.jobs.ascend import DTYPES  # noqa: E402
+from pipeline.jobs.common import prepare_weights  # noqa: E402
+from pipeline.measure.probe import Probe  # noqa: E402
+from pipeline.model import network, vgg16, weights  # noqa: E402
+from pipeline.optvis import render  # noqa: E402
+
+LAYERS = ("block1_conv2", "block2_conv2", "block3_conv3", "block4_conv3", "block5_conv3")
+QUIET = open(os.devnull, "w")
+
+
+def rendered(base, layer: str, filters: list[int], precision: str, mode: str) -> tuple[np.ndarray, float]:
+    """The saved pictures (8-bit) of ``filters`` and the seconds per filter, compiled first."""
+    s = settings.ascent(config.load(overrides={"precision": precision}), layer)
+    renderer = render.for_filters(network.cut_model(base, layer, DTYPES[precision]), vgg16.layer(layer), s, mode)
+    renderer.render(filters, 2, log=QUIET)
+    t0 = time.perf_counter()
+    images = np.stack([r.image for r in renderer.render(filters, s.steps, log=QUIET)])
+    return np.clip(np.rint(images), 0, 255).astype(np.uint8), (time.perf_counter() - t0) / len(filters)
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--filters", type=int, default=3)
+    p.add_argument("--seed", type=int, default=2912)
+    args = p.parse_args()
+    resolved = prepare_weights(settings.weights(config.load()))
+    base = weights.load_base(resolved)
+    rng = np.random.default_rng(args.seed)
+    rows, per_filter = [], {}
+    print("| layer | filters | float32 s/filter | bfloat16 s/filter | speed-up | activation bf16/f32 (min) "
+          "| robustness difference (largest) | guard |\n|---|---|---|---|---|---|---|---|", flush=True)
+    for layer in LAYERS:
+        lyr = vgg16.layer(layer)
+        filters = sorted(int(f) for f in rng.choice(lyr.filters, args.filters, replace=False))
+        (f32, t32), (b16, t16) = (rendered(base, layer, filters, prec, resolved.preprocess)
+                                  for prec in ("float32", "bfloat16"))
+        probe = Probe(network.cut_model(base, layer), resolved.preprocess)
+        act = probe.own(np.concatenate([f32, b16]).astype(np.float32), filters * 2)
+        ratio = act[len(filters):] / np.maximum(act[:len(filters)], 1e-9)
+        robust = np.array([[probe.robustness(img.astype(np.float32), f) for img in (a, b)]
+                           for a, b, f in zip(f32, b16, filters)])
+        diff = np.abs(robust[:, 1] - robust[:, 0])
+        ok = bool((ratio >= 0.95).all() and (np.nan_to_num(diff, nan=1.0) <= 0.03).all())
+        per_filter[lyr.block] = (t32, t16)
+        rows.append((layer, filters, t32, t16, ratio, diff, ok))
+        print(f"| {layer} | {', '.join(map(str, filters))} | {t32:.2f} | {t16:.2f} | {t32 / t16:.2f}× | "
+              f"{ratio.mean():.3f} ({ratio.min():.3f}) | {np.nanmean(diff):.3f} ({np.nanmax(diff):.3f}) | "
+              f"{'holds' if ok else 'FAILS'} |", flush=True)
+    print("\n" + projection(per_filter))
+    print("Speed-ups per block (estimate.BF16_CPU): "
+          + ", ".join(f"{b}: {t32 / t16:.2f}" for b, (t32, t16) in per_filter.items()))
+
+
+def projection(per_filter: dict[int, tuple[float, float]]) -> str:
+    """The whole default atlas's ascents on this machine from each block's measured seconds per
+    filter: the main render in float32, in bfloat16 everywhere, and under ``auto`` (float32 in
+    recipes.AUTO_FLOAT32_BLOCKS); each with the classic comparison, which stays float32 (its
+    seconds scaled from the main render's float32 ones by its steps)."""
+    cfg = config.load()
+    classic = sum(per_filter[lyr.block][0] * recipes.CLASSIC_STEPS / recipes.for_layer(cfg, lyr.name)[0] * lyr.filters
+                  for lyr in vgg16.LAYERS)
+    ways = {"float32": lambda block: per_filter[block][0], "bfloat16": lambda block: per_filter[block][1],
+            "auto": lambda block: per_filter[block][0 if block in recipes.AUTO_FLOAT32_BLOCKS else 1]}
+    whole = {name: sum(way(lyr.block) * lyr.filters for lyr in vgg16.LAYERS) + classic for name, way in ways.items()}
+    return ("The whole default atlas's ascents on this machine (the classic comparison included, in float32), "
+            "from each block's measured seconds per filter: "
+            + ", ".join(f"{name} {estimate.duration(t)}" for name, t in whole.items())
+            + f"; auto is {whole['float32'] / whole['auto']:.2f}x float32.")
+
+
+if __name__ == "__main__":
+    main()

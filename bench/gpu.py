@@ -213,8 +213,8 @@ def checks(check: Check, jobs: dict, overrides: dict, args) -> None:
         if again:
             res["rerun_identical"] = dict(zip(("same", "of"), same_pngs(root / "bfloat16", root / "again", first)))
     deep = next((lyr for lyr in SLICE if ("bfloat16", lyr) in jobs), None)  # the most telling
-    if deep:  # the same job once its compiled programs are in the cache
-        warm = check.ascend(deep, args.n, overrides["bfloat16"], "warm")
+    if deep:  # the same job once its compiled programs are in the cache (a GPU's question: not --cpu)
+        warm = None if args.cpu else check.ascend(deep, args.n, overrides["bfloat16"], "warm")
         if warm:
             cold = jobs[("bfloat16", deep)]
             res["warm_cache"] = {"layer": deep, "compile_cold": cold.compile, "compile_warm": warm.compile,

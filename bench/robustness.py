@@ -39,9 +39,14 @@ from pipeline.output import layout  # noqa: E402
 from pipeline.output.record import FilterRecord  # noqa: E402
 
 
+# The hand-set threshold the scorecard judged robustness by until it measured photo references
+# (docs/trust.md): what this bench's published table counts against.
+THRESHOLD = 0.8
+
+
 def holds(robustness: np.ndarray) -> int:
-    """How many reach the threshold at the precision the pages show (scorecard.passes)."""
-    return int((np.round(robustness, scorecard.SHOWN["robustness"]) >= scorecard.ROBUST).sum())
+    """How many reach :data:`THRESHOLD` at the precision the pages show."""
+    return int((np.round(robustness, scorecard.SHOWN["robustness"]) >= THRESHOLD).sum())
 
 
 def main() -> None:

@@ -80,7 +80,7 @@ def test_the_site_has_no_broken_link(full):
             checked += 1
             if target.suffix == ".html":
                 todo.append(target)
-    assert len(seen) == 1 + 13 + 4224, len(seen)  # the network page, 13 layers, every filter
+    assert len(seen) == 1 + 1 + 13 + 4224, len(seen)  # the network page, the guide, 13 layers, every filter
 
 
 def test_figures_of_the_run(full):

@@ -76,15 +76,20 @@ def block4(base, real_weights):
     r = renderer(base, "block4_conv2", method="fourier", size=64)
     pictures = {f: res.image for f, res in zip((3, 50), r.render([3, 50], 24))}
     probe = Probe(network.cut_model(base, "block4_conv2"), real_weights.preprocess)
-    return pictures, probe, probe.activations(photos.scorecard_photos(64))
+    return pictures, probe, probe.photos(photos.scorecard_photos(64))
 
 
 def test_scorecard_is_sensible_and_favours_its_own_filter(block4):
-    pictures, probe, photo_acts = block4
-    own, other = probe.scorecards(np.stack([pictures[3], pictures[3]]), [3, 50], photo_acts)
+    """A picture's scorecard, each measure beside the reference measured on the photos."""
+    pictures, probe, refs = block4
+    own, other = probe.scorecards(np.stack([pictures[3], pictures[3]]), [3, 50], refs)
     assert own is not None and own.best_photo in photos.PHOTOS
-    assert own.strength > 1 and 0.3 < own.robustness < 1.5 and 0 <= own.spectral_share < scorecard.SMOOTH
+    assert own.strength > 1 and 0.3 < own.robustness < 1.5 and 0 <= own.spectral_share < own.spectral_reference
+    assert 0 < own.robustness_error < 0.2 and 0 < own.robustness_reference < 2 and own.robustness_reference_error > 0
     assert "beats every photo" in own.verdict and own.seconds > 0
+    # The reference is the least robust photo that makes the filter fire, its error that photo's.
+    firing = refs.firing(3)
+    assert own.robustness_reference == pytest.approx(np.nanmin(refs.kept[firing, 3]), abs=1e-4)
     assert other is None or own.strength > other.strength  # A's picture speaks for A, not for B
 
 

@@ -131,7 +131,8 @@ def device(gpus: int, cores: int, measured: dict | None = None, backend: str = "
     H100's (GPU, an estimate), at the backend's and precision's measured speed."""
     measured = measured or {}
     also = f"; {len(measured)} layer{'s' if len(measured) != 1 else ''} at an earlier run's rate" if measured else ""
-    how = f", {precision}" + (", JAX" if backend == "jax" else "")
+    how = (f", {precision} where it pays (precision auto)" if auto and precision == "bfloat16" else f", {precision}") \
+        + (", JAX" if backend == "jax" else "")
     if gpus:
         return Device(f"{gpus} GPU{'s' if gpus > 1 else ''}", GPU_FLOPS, gpus,
                       f"an H100's rate{how}: an estimate{also}", measured, speedups(backend, precision, True, auto))

@@ -1,7 +1,9 @@
 """What every ``auto`` setting means: the one place it is resolved.
 
 ``steps`` and the ``fourier.*`` settings follow the layer's schedule; ``chunk_size`` is a whole
-layer; ``batch_size`` is what fits in the memory the job finds. Every recipe number lives in
+layer; ``batch_size`` is what fits in the memory the job finds; ``precision`` is bfloat16 where
+the job's processor computes it natively (decided by the job: ``jobs/common.py``), but in the
+blocks :data:`AUTO_FLOAT32_BLOCKS` names. Every recipe number lives in
 :data:`RECIPES` and nowhere else: the schema's descriptions and docs/configuration.md name them
 from here.
 """

@@ -19,7 +19,9 @@ from .common import preflight, say
 
 def find_examples(e: settings.Examples) -> Path:
     pre = preflight(e.device, e.weights)
-    scanner = examples.Scanner(network.all_convs_model(pre.base()), pre.weights.preprocess, e.top, e.negative)
+    deepest = max(e.filters, key=lambda name: vgg16.layer(name).index)  # no conv deeper is computed
+    scanner = examples.Scanner(network.all_convs_model(pre.base(), deepest), pre.weights.preprocess, e.top,
+                               e.negative)
     say(f"examples: from {e.source!r}, shorter side {e.side} px, top {e.top} per filter, on {pre.where}")
     found = scanner.scan(e.source, e.side)
     t0 = time.perf_counter()

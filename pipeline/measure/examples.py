@@ -80,15 +80,17 @@ class Scanner:
 
     def __init__(self, model, preprocess_mode: str, k: int, negative: bool, batch: int = 8):
         self.batch = batch
+        self.layers = LAYERS[:len(model.outputs)]  # the model's outputs: every conv up to its deepest
         self.forward = backend.compile(lambda x: model(preprocess(x, preprocess_mode)))
-        self.best = {l.name: TopK(l.filters, pool_size(k)) for l in LAYERS}
-        self.weakest = {l.name: TopK(l.filters, pool_size(k)) for l in LAYERS}
-        self.worst = {l.name: TopK(l.filters, k) for l in LAYERS} if negative else None
+        self.best = {l.name: TopK(l.filters, pool_size(k)) for l in self.layers}
+        self.weakest = {l.name: TopK(l.filters, pool_size(k)) for l in self.layers}
+        self.worst = {l.name: TopK(l.filters, k) for l in self.layers} if negative else None
 
     def measure(self, group: list[tuple[int, np.ndarray]]) -> None:
         """One forward pass over images of one shape; every layer's top K updated."""
         maps = self.forward(np.stack([img for _, img in group]).astype(np.float32))
-        for lyr, m in zip(LAYERS, maps):
+        maps = maps if isinstance(maps, (list, tuple)) else [maps]  # one output: a tensor alone
+        for lyr, m in zip(self.layers, maps):
             width = int(m.shape[2])
             m = np.asarray(m).reshape(len(group), -1, lyr.filters)
             for (index, _), flat in zip(group, m):

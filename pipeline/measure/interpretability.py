@@ -246,16 +246,16 @@ class Scorer:
         plan = trust.tasks(ns, len(queries) - ns, k)
         out = {"references": len(plan[0].positives), "tasks": len(plan),
                "synthetic_kind": "synthetic" if negatives.shape[1] else "mixed", "natural": None, "synthetic": None}
-        if not plan[0].positives:  # a pool of one a side leaves no reference beside the queries
+        if negatives.shape[1]:  # both references synthetic: no natural one is needed
+            synthetic = trust.evidence(own, negatives, plan, False, False, ns)
+            out["synthetic"] = trust.score(trust.as_matrix(synthetic, ns), seed)
+        if not plan[0].positives:  # a pool of one a side leaves no natural reference beside the queries
             return out
         strong_refs, weak_refs = d[:, :ns], d[:, ns:]
-        natural = trust.evidence(strong_refs, weak_refs, plan, True, True, ns)
-        if negatives.shape[1]:
-            synthetic = trust.evidence(own, negatives, plan, False, False, ns)
-        else:
+        out["natural"] = trust.score(trust.as_matrix(trust.evidence(strong_refs, weak_refs, plan, True, True, ns), ns), seed)
+        if not negatives.shape[1]:
             synthetic = trust.evidence(own, weak_refs, plan, False, True, ns)
-        out.update(natural=trust.score(trust.as_matrix(natural, ns), seed),
-                   synthetic=trust.score(trust.as_matrix(synthetic, ns), seed))
+            out["synthetic"] = trust.score(trust.as_matrix(synthetic, ns), seed)
         return out
 
     def specificity(self, queries: np.ndarray, own: np.ndarray, layer: Layer, exclude: set[int], ns: int,

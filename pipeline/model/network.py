@@ -97,8 +97,9 @@ def below_last(model: keras.Model) -> keras.Model:
     return keras.Model(model.input, model.layers[-1].input)
 
 
-def all_convs_model(base: keras.Model) -> keras.Model:
-    """One model whose outputs are all 13 convs' outputs before their ReLU."""
+def all_convs_model(base: keras.Model, upto: str | None = None) -> keras.Model:
+    """One model whose outputs are the convs' outputs before their ReLU, every one up to and
+    including ``upto`` (all 13 by default): nothing deeper than a scan needs is computed."""
     inputs = keras.Input(shape=(None, None, 3))
     x, outs = inputs, []
     for lyr in base.layers[1:]:
@@ -109,6 +110,8 @@ def all_convs_model(base: keras.Model) -> keras.Model:
             x = conv(x)
             conv.set_weights(lyr.get_weights())
             outs.append(x)
+            if lyr.name == upto:
+                break
             x = keras.ops.relu(x)
         else:
             x = lyr(x)

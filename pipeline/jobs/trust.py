@@ -1,6 +1,7 @@
-"""The trust job: each filter's MIS, natural and synthetic, and its processing path
-(``measure/trust.py``), from the pictures the ascent jobs drew and the pool the examples job
-kept. New images rerun it and the pages, never an ascent. Also the scorer for any picture:
+"""The trust job: each filter's specific score against its layer's other pictures, its MIS,
+natural and synthetic, and its processing path (``measure/trust.py``), from the pictures the
+ascent jobs drew and the pool the examples job kept. New images rerun it and the pages, never
+an ascent. Also the scorer for any picture:
 ``python -m pipeline trust --outdir ATLAS LAYER FILTER IMAGE...``."""
 
 from __future__ import annotations
@@ -16,8 +17,8 @@ from ..config import settings
 from ..errors import AtlasError
 from ..images import folder, photos
 from ..measure import interpretability
-from ..measure.trust import specificity
 from ..measure.lpips import LPIPS, Similarity
+from ..measure.trust import specificity
 from ..model import vgg16, weights
 from ..output import layout
 from ..output.record import FilterExamples, FilterRecord, Trust

@@ -160,8 +160,8 @@ def crosses(rec: FilterRecord, t: Trust | None) -> list[str]:
     against (a tile's hover says it)."""
     out = [f"{name} ({reference_words(rec, name)})" for name in scorecard.fails(rec.scorecard)]
     if trust.verdict(t) == "worse":
-        out.append(f"trust (specific score {t.specific.mis:.2f}, up to {t.specific.high:.2f}, below the "
-                   f"{t.null.median:.2f} of the layer's other pictures)")
+        out.append(f"trust (specific score {t.specific.mis:.2f}, at most {t.specific.high:.2f} in its interval; "
+                   f"reference: the layer's other pictures score {t.null.median:.2f} here)")
     return out
 
 

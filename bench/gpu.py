@@ -225,7 +225,7 @@ def checks(check: Check, jobs: dict, overrides: dict, args) -> None:
                                      "compare_classic": False, "dreams": [], **overrides["bfloat16"],
                                      **({"examples_side": 64} if args.cpu else {})})
         cfg["filters"] = {deep: list(range(args.n or BY_NAME[deep].filters))}
-        if check.stage("examples", settings.examples(cfg), root).get("ok"):
+        if check.stage("examples", settings.examples(cfg, [deep]), root).get("ok"):
             check.stage("twins", settings.twins(cfg, deep), root)
             check.stage("trust", settings.trust(cfg, deep), root)
 

@@ -53,7 +53,7 @@ def cost(atlas: Path, layer: str, filters: list[int], base, resolved, similarity
     pictures = [r.image for r in renderer.render(filters, s.steps, log=open(os.devnull, "w"))]
     ascent = (time.perf_counter() - t0) / len(filters)
     scorer = interpretability.Scorer(base, lyr, resolved.preprocess, similarity)
-    images = json.loads(Path(layout.examples_manifest(atlas)).read_text())["images"]
+    images = json.loads(Path(layout.examples_manifest(atlas, layer)).read_text())["images"]
     found = FilterExamples.read(layout.example_files(atlas, layer, filters[0])[1])
     loader = interpretability.Loader(found.source, found.side, lyr)
     scorer.calibrate(loader, [x.name for x in folder.sources(found.source)[0]], 0)
@@ -81,7 +81,7 @@ def subsets(atlas: Path, layer: str, base, resolved, similarity, sizes=(3, 4, 6,
     noise."""
     lyr = vgg16.layer(layer)
     scorer = interpretability.Scorer(base, lyr, resolved.preprocess, similarity)
-    images = json.loads(Path(layout.examples_manifest(atlas)).read_text())["images"]
+    images = json.loads(Path(layout.examples_manifest(atlas, layer)).read_text())["images"]
     records = [Trust.read(p) for p in sorted(Path(atlas, "trust", layer).glob("*.json"))]
     loader, given, held, embedded = None, {n: [] for n in sizes}, {n: [] for n in sizes}, {}
     for t in records:

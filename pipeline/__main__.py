@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import importlib.util
 import os
 import sys
 from dataclasses import dataclass
@@ -27,7 +28,8 @@ from .output import layout
 # Each flag a command may take beyond --config, --settings and --outdir.
 FLAGS = {
     "layer": dict(help="e.g. block5_conv1 (in a job's --settings already)"),
-    "filters": dict(help="'all', 'A:B' (B excluded), '3,7,9' or '0-7,12' (default: the config's)"),
+    "filters": dict(help="'all', 'A:B' (B excluded), '3,7,9' or '0-7,12' (default: ascend, the config's; "
+                         "grid, twins, caricatures, pages, those rendered in the atlas)"),
     "steps": dict(type=int), "size": dict(type=int), "seed": dict(type=int),
     "method": dict(help="fourier, classic or maco"),
     "weights": dict(help="torchvision-imagenet, keras-imagenet or a .weights.h5 path"),
@@ -55,6 +57,7 @@ class Command:
     outdir: bool = True
     positional: tuple[str, ...] = ()
     claims: bool = True     # by hand, it writes into the atlas (the trust scorer only reads it)
+    rendered: bool = False  # by hand, the layer's filters default to those rendered in the atlas
 
 
 def _dream(cfg: dict, args) -> settings.DreamJob:
@@ -98,21 +101,25 @@ COMMANDS = {
                       lambda c, a: settings.ascent_job(c, a.layer, c["filters"][a.layer]), "jobs.ascend:ascend",
                       ("layer", "filters", "steps", "size", "seed", "method", "weights", "threads")),
     "grid": Command("stitch a layer's rendered filters into OUTDIR/grids/LAYER.png", settings.Grid,
-                    lambda c, a: settings.grid(c, a.layer), "jobs.grid:stitch_grid", ("layer",)),
+                    lambda c, a: settings.grid(c, a.layer), "jobs.grid:stitch_grid", ("layer", "filters"),
+                    rendered=True),
     "twins": Command("find a layer's rotation twins among its rendered filters", settings.Twins,
-                     lambda c, a: settings.twins(c, a.layer), "jobs.twins:find_twins", ("layer",)),
+                     lambda c, a: settings.twins(c, a.layer), "jobs.twins:find_twins", ("layer", "filters"),
+                     rendered=True),
     "examples": Command("the image patches of the examples folder that excite each filter most: "
                         "OUTDIR/examples/LAYER/{filter:04d}.webp + .json", settings.Examples,
-                        lambda c, a: settings.examples(c), "jobs.examples:find_examples"),
+                        lambda c, a: settings.examples(c, list(c["filters"])), "jobs.examples:find_examples"),
     "caricatures": Command("each filter's top dataset example accentuated towards it: "
                            "OUTDIR/caricatures/LAYER/{filter:04d}.png + .photo.png + .json", settings.Caricatures,
-                           lambda c, a: settings.caricatures(c, a.layer), "jobs.caricatures:caricatures", ("layer",)),
+                           lambda c, a: settings.caricatures(c, a.layer), "jobs.caricatures:caricatures",
+                           ("layer", "filters"), rendered=True),
     "trust": Command("score IMAGEs as LAYER FILTER's positive explanation against this atlas' dataset "
                      "examples: one JSON line each, with mis and path (a Snakemake job: a layer's trust "
                      "scores, OUTDIR/trust/LAYER/{filter:04d}.json)", settings.Trust, _trust,
                      "jobs.trust:trust", positional=("layer", "filters", "images"), claims=False),
     "pages": Command("a layer's page and its filters' pages", settings.Pages,
-                     lambda c, a: settings.pages(c, a.layer), "site.pages:render_layer", ("layer",)),
+                     lambda c, a: settings.pages(c, a.layer), "site.pages:render_layer", ("layer", "filters"),
+                     rendered=True),
     "site": Command("the network page, dreams and classes pages, static files", settings.Site,
                     lambda c, a: settings.site(c), "site.pages:render_network"),
     "dream": Command("dream a configured photo: OUTDIR/dreams/NAME.png", settings.DreamJob, _dream,
@@ -176,6 +183,12 @@ def by_hand(cmd: Command, args) -> dict:
     if cmd.outdir and cmd.settings is not None and cmd.claims:  # a command that writes into the atlas
         layout.check_outdir(cfg["outdir"])
         layout.claim(cfg["outdir"])
+    if layer and cmd.rendered and not args.filters:  # what an ascend by hand drew, not the config's "all"
+        drawn = layout.rendered_filters(cfg["outdir"], layer)
+        if not drawn:
+            raise AtlasError(f"{args.command}: no filter of {layer} is rendered in {cfg['outdir']!r}; "
+                             f"render some first (python -m pipeline ascend --layer {layer} --filters 0:8)")
+        cfg["filters"] = {layer: drawn}
     if layer and layer not in cfg["filters"]:
         raise AtlasError(f"{args.command}: the config selects no filter of {layer} "
                          f"(filters = {raw.get('filters')!r}); give --filters")
@@ -196,6 +209,10 @@ def _run(cmd: Command, args) -> int:
     module, function = cmd.run.split(":")
     with quiet.native():  # the job's module starts TensorFlow, which says a screenful natively
         job = getattr(importlib.import_module(f"{__package__}.{module}"), function)
+        if os.environ.get("KERAS_BACKEND") == "jax" and importlib.util.find_spec("tensorflow"):
+            # Keras on JAX still imports TensorFlow where installed, later (serialising a layer's
+            # config), and its native chatter would land mid-log: start it here, quietly.
+            importlib.import_module("tensorflow")
     if cmd.settings is None:
         result = job(*s, args.branch, not args.no_push)
     elif "threads" in cmd.flags:

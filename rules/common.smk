@@ -23,6 +23,7 @@ except AtlasError as exc:
 
 OUT = CFG["outdir"]
 CHUNKS = settings.chunks(CFG)
+EXAMPLES_TODO = settings.examples_todo(CFG)  # the layers the examples job scans this run
 WEIGHTS = weights.resolve(CFG["weights"], weights.cache_dir(CFG["cache"]), CFG["preprocess"])
 # The converted cache file is shared by every atlas on the machine: converting it again (for
 # another folder) must not rerun this one. A user's own weights file keeps its timestamp.
@@ -91,7 +92,7 @@ if workflow.is_main_process:  # every run says at its start what it will do, and
 
 def gpu_job_threads(wildcards) -> int:
     """On the CPU one ascent owns every core (fastest there); with N GPUs the cores split N
-    ways, so N jobs run at once, each on its own GPU (pipeline/device.py). A SLURM profile
+    ways, so N jobs run at once, each on its own GPU (pipeline/jobs/device.py). A SLURM profile
     sets threads itself."""
     return max(1, CORES // GPUS) if GPUS else CORES
 

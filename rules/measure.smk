@@ -26,22 +26,24 @@ rule twins:
         "python -m pipeline twins --layer {wildcards.layer} --settings {params.settings:q} > {log:q} 2>&1"
 
 
-if CFG["examples"] != "none":
+if EXAMPLES_TODO:
 
-    # One pass over the examples images for every layer at once (pipeline/measure/examples.py). The
-    # folder's listing is in the params: new or changed images rerun this job and the pages,
-    # never an ascent.
+    # One pass over the examples images for the layers whose examples are missing or were found
+    # with other settings (pipeline/measure/examples.py; common.smk's EXAMPLES_TODO): the whole
+    # selection on a first run, a layer added later alone. The folder's listing is in the
+    # settings: new or changed images rerun this job, trust, caricatures and the pages, never an
+    # ascent. The other layers' manifests are plain inputs, and what reads them stays as it is.
     rule examples:
         input:
             WEIGHTS_INPUT,
         output:
-            layout.examples_manifest(OUT),
+            [layout.examples_manifest(OUT, layer) for layer in EXAMPLES_TODO],
         log:
             layout.log(OUT, "examples", "examples"),
         benchmark:
             layout.benchmark(OUT, "examples", "examples")
         params:
-            settings=settings.to_json(settings.examples(CFG)),
+            settings=settings.to_json(settings.examples(CFG, EXAMPLES_TODO)),
         threads: gpu_job_threads
         resources:
             gpu=GPU_PER_JOB,
@@ -60,7 +62,7 @@ if CFG["caricatures"]:
     rule caricatures:
         input:
             WEIGHTS_INPUT,
-            layout.examples_manifest(OUT),
+            layout.examples_manifest(OUT, "{layer}"),
         output:
             layout.caricatures_manifest(OUT, "{layer}"),
         log:
@@ -89,7 +91,7 @@ if settings.trusting(CFG):
         input:
             WEIGHTS_INPUT,
             chunk_manifests,
-            layout.examples_manifest(OUT),
+            layout.examples_manifest(OUT, "{layer}"),
         output:
             layout.trust_manifest(OUT, "{layer}"),
         log:

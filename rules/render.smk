@@ -24,7 +24,8 @@ if CFG["weights"] in weights.NAMES:
 # main method and the classic comparison in one process: a job's start-up is most of a small
 # job's time on a GPU. The declared output is the chunk's manifest, so Snakemake's bookkeeping
 # grows with jobs, not with files; the job writes each filter's PNG and record atomically and,
-# when rerun after a kill or a settings change, keeps the filters already done.
+# when rerun after a kill or a settings change, keeps the filters already done. Its log file
+# has every line; the terminal (the job's stdout) its start, its end and about a line a minute.
 rule ascend:
     input:
         WEIGHTS_INPUT,
@@ -47,7 +48,7 @@ rule ascend:
     conda:
         "../envs/atlas.yaml"
     shell:
-        "python -m pipeline ascend --threads {threads} --settings {params.settings:q} > {log:q} 2>&1"
+        "python -m pipeline ascend --threads {threads} --settings {params.settings:q} 2> {log:q}"
 
 
 rule dream:

@@ -30,7 +30,7 @@ rule pages:
         layout.grid_thumb(OUT, "{layer}"),
         layout.twins_json(OUT, "{layer}"),
         neighbour_thumbs,
-        [layout.examples_manifest(OUT)] if CFG["examples"] != "none" else [],
+        [layout.examples_manifest(OUT, "{layer}")] if CFG["examples"] != "none" else [],
         [layout.caricatures_manifest(OUT, "{layer}")] if CFG["caricatures"] else [],
         [layout.trust_manifest(OUT, "{layer}")] if settings.trusting(CFG) else [],
         templates=TEMPLATES,
@@ -60,6 +60,7 @@ rule site:
         templates=TEMPLATES,
     output:
         final_outputs(),
+        layout.site_manifest(OUT),
     log:
         layout.log(OUT, "site", "site"),
     benchmark:

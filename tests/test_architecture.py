@@ -4,6 +4,7 @@ how big a function may grow (docs/architecture.md)."""
 from __future__ import annotations
 
 import ast
+import re
 import shutil
 import subprocess
 import sys
@@ -87,3 +88,49 @@ def test_no_import_cycle_inside_the_package():
               and not graph.find_children(a) and not graph.find_children(b)
               and graph.chain_exists(a, b) and graph.chain_exists(b, a)]
     assert not cycles, cycles
+
+
+def named_in_docstring(package: Path) -> set[str]:
+    """The modules and sub-packages a package's docstring lists (``- ``name`` ...``) or names
+    inline (````name````, where it is one word)."""
+    doc = ast.get_docstring(ast.parse((package / "__init__.py").read_text())) or ""
+    return {m for m in re.findall(r"``(\w+)``", doc)}
+
+
+def test_every_module_a_package_docstring_names_exists_and_every_module_is_named():
+    for package in [PACKAGE, *sorted(p.parent for p in PACKAGE.glob("*/__init__.py"))]:
+        present = {p.stem for p in package.glob("*.py") if p.stem != "__init__"} | \
+                  {p.parent.name for p in package.glob("*/__init__.py")}
+        named = named_in_docstring(package)
+        listed = named & present
+        # Words that are not modules: config's "what every ``auto`` means", Lucid's ``optvis``.
+        assert named - present <= {"auto", "optvis"}, (package.name, named - present)
+        assert present == listed, (package.name, present - listed)
+
+
+def test_parse_time_starts_no_tensorflow_with_classes_set(tmp_path):
+    """A real `snakemake -n` with classes and a full-network weights file (its classifier is
+    found with h5py): an import hook in the Snakemake process says if Keras or TensorFlow load."""
+    import h5py
+
+    weights = tmp_path / "full.weights.h5"
+    with h5py.File(weights, "w") as fh:
+        fh.create_group("layers/dense_2")  # what weights.has_classifier looks for
+    hook = tmp_path / "hook"
+    hook.mkdir()
+    (hook / "sitecustomize.py").write_text(
+        "import sys\n"
+        "class Watch:\n"
+        "    def find_spec(self, name, path=None, target=None):\n"
+        "        if name in ('tensorflow', 'keras', 'jax'):\n"
+        "            print(f'IMPORTED {name}', file=sys.stderr)\n"
+        "sys.meta_path.insert(0, Watch())\n")
+    import os
+
+    proc = run([sys.executable, "-m", "snakemake", "-s", str(REPO / "Snakefile"), "-d", str(tmp_path), "-n",
+                "--cores", "2", "--config", "layers=[block1_conv1]", "filters=1", f"weights={weights}",
+                "classes=[{name: goldfish, class: 1}]", "dreams=[]"],
+               env={**os.environ, "PYTHONPATH": str(hook)})
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "rule classes" in proc.stdout or "classes" in proc.stdout
+    assert "IMPORTED" not in proc.stderr, [l for l in proc.stderr.splitlines() if "IMPORTED" in l]

@@ -45,6 +45,19 @@ def test_the_same_files_drawn_by_each_backend(both):
     assert "backend: jax " in (both["jax"] / "logs" / "ascend" / "block1_conv2-0000.log").read_text()
 
 
+NATIVE = ("WARNING: All log messages", "I0000", "W0000", "E0000", "oneDNN", "cuda drivers", "cuInit")
+
+
+def test_every_job_log_is_quiet_from_its_first_line(both):
+    """TensorFlow's and XLA's native start-up lines stay out of every job's log, on both backends."""
+    for name, atlas in both.items():
+        logs = sorted((atlas / "logs").rglob("*.log"))
+        assert len(logs) >= 5, logs  # ascents, twins, grids, pages, site
+        for log in logs:
+            noisy = [line for line in log.read_text().splitlines() if any(n in line for n in NATIVE)]
+            assert not noisy, (name, log.name, noisy[:2])
+
+
 def test_jax_pictures_are_as_strong_as_tensorflows(both):
     tf, jax = records(both["tensorflow"]), records(both["jax"])
     for name, rec in jax.items():

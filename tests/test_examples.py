@@ -46,7 +46,7 @@ def test_planted_picture_comes_out_first_and_its_box_covers_it(tmp_path, base, r
     Image.fromarray(host).save(folder / "planted.png")
     e = settings.Examples(str(tmp_path / "atlas"), str(folder), "x", 224, 3, False, {layer_name: [f]},
                           "cpu", "tensorflow", settings.WeightsSetting("torchvision-imagenet", None, "auto"))
-    manifest = json.loads(find_examples(e).read_text())
+    manifest = json.loads(find_examples(e)[0].read_text())
     assert manifest["images"] == 7 and manifest["skipped"] == []
     found = FilterExamples.read(layout.example_files(e.outdir, layer_name, f)[1])
     first = found.examples[0]
@@ -66,7 +66,7 @@ def run_examples(tmp_path: Path, folder: Path) -> dict:
     path.write_text(yaml.safe_dump(cfg))
     proc = run([sys.executable, "-m", "pipeline", "examples", "--config", str(path)])
     assert proc.returncode == 0, proc.stderr[-2000:]
-    return json.loads(Path(layout.examples_manifest(cfg["outdir"])).read_text()) | {"log": proc.stderr}
+    return json.loads(Path(layout.examples_manifest(cfg["outdir"], "block5_conv3")).read_text()) | {"log": proc.stderr}
 
 
 def test_streaming_keeps_memory_flat(tmp_path):

@@ -211,3 +211,35 @@ def test_objectives_compose_like_numbers():
     want = channel + 0.5 * np.asarray(objectives.gram_dissimilarity(acts, targets))
     np.testing.assert_allclose(np.asarray(combo(fwd, targets)), want, rtol=1e-5)
     assert "diversity" in combo.description and "channel mean" in combo.description
+
+
+def test_a_resumed_jobs_time_left_counts_only_this_runs_pace(monkeypatch):
+    """60 of 100 filter-steps done, 50 of them brought by a killed run's saved state, 10 s since
+    this run began: 40 to go at 1 a second, not at 6 a second."""
+    from pipeline.jobs import ascend
+
+    clock = ascend.Clock(100)
+    monkeypatch.setattr(ascend.time, "perf_counter", lambda: clock.t0 + 10.0)
+    assert clock.left(60, 50) == "job about 40 s left"
+    assert clock.left(60) == "job about 7 s left"  # a fresh batch: all 60 were this run's
+    clock.left(60, 50)
+    clock.finished(60)  # the resumed batch ends; its inherited steps stay out of the pace
+    assert clock.left(0) == "job about 40 s left"
+
+
+def test_the_terminal_hears_from_a_job_about_once_a_minute(monkeypatch, capsys):
+    """Progress lines every 30 s: all into the log (stderr), every other one to the terminal
+    (stdout); a job's start and end always."""
+    from pipeline.jobs import ascend
+
+    now = [0.0]
+    monkeypatch.setattr(ascend.time, "monotonic", lambda: now[0])
+    terminal = ascend.Terminal()
+    terminal.say("start")
+    for i in range(1, 7):
+        now[0] = 30.0 * i
+        print(f"step {i}", file=terminal)
+    terminal.say("done")
+    out, err = capsys.readouterr()
+    assert err.splitlines() == ["start", *[f"step {i}" for i in range(1, 7)], "done"]
+    assert out.splitlines() == ["start", "step 2", "step 4", "step 6", "done"]

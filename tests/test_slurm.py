@@ -76,7 +76,7 @@ def test_two_gpu_jobs_ran_at_once_on_different_gpus(on_slurm):
     workdir, _ = on_slurm
     atlas = workdir / "atlas"
     manifests = [json.loads(p.read_text()) for p in sorted((atlas / "manifests" / "ascend").glob("*.json"))]
-    manifests.append(json.loads(Path(layout.examples_manifest(atlas)).read_text()))
+    manifests.append(json.loads(Path(layout.examples_manifest(atlas, "block1_conv2")).read_text()))
     assert all("from SLURM" in m["device"] for m in manifests), [m["device"] for m in manifests]
     gpu = [re.search(r"CUDA_VISIBLE_DEVICES=(\d)", m["device"]).group(1) for m in manifests]
     overlapping = [(i, j) for i in range(len(manifests)) for j in range(i + 1, len(manifests))

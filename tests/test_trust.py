@@ -172,7 +172,7 @@ def atlas(tmp_path_factory, real_weights) -> Path:
 
 
 def test_a_bad_file_in_the_folder_is_skipped_and_named(atlas):
-    manifest = json.loads(Path(layout.examples_manifest(atlas)).read_text())
+    manifest = json.loads(Path(layout.examples_manifest(atlas, LAYER)).read_text())
     assert sorted(manifest["skipped"]) == ["broken.jpg", "notes.png"] and manifest["images"] == 266
     log = Path(layout.log(atlas, "trust", LAYER)).read_text()
     assert "Traceback" not in log

@@ -5,6 +5,7 @@
 - ``recipes``    what every ``auto`` means: the one place it is resolved
 - ``settings``   each job's settings, typed, built once from the checked config
 - ``estimate``   how long an atlas takes, from its FLOPs
+- ``reference``  docs/configuration.md, written from the schema
 
 Nothing here starts TensorFlow: the Snakefile reads all of it at parse time.
 """

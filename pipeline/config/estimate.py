@@ -12,10 +12,9 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..images import folder
 from ..model.vgg16 import BY_NAME, flops_to
 from ..output import layout
-from . import recipes
+from . import recipes, settings
 
 CPU_FLOPS_PER_CORE = 95e9  # float32, measured on the 2-core build machine at depth (190 GFLOP/s)
 
@@ -177,9 +176,11 @@ def plan(cfg: dict, todo: dict[tuple[str, int], list[int]], dev: Device, extras:
     jobs = [job_seconds(cfg, layer, len(fs), dev) for (layer, _), fs in todo.items()]
     jobs += [START + TWINS for _ in {layer for layer, _ in todo}]
     jobs += [START + dream_flops(d) / dev.rate for d in cfg["dreams"] if extras.get(f"dream:{d['name']}")]
-    if extras.get("examples"):
-        selected = sum(len(fs) for fs in cfg["filters"].values())
-        jobs.append(START + images * EXAMPLE_FLOPS / dev.rate + MOSAIC * selected)
+    scanned = [layer for layer in cfg["filters"] if extras.get(f"examples:{layer}")]
+    if scanned:  # one pass, up to the deepest layer it scans
+        deepest = max(scanned, key=lambda name: BY_NAME[name].index)
+        share = flops_to(deepest, 224) / flops_to("block5_conv3", 224)
+        jobs.append(START + images * EXAMPLE_FLOPS * share / dev.rate + MOSAIC * sum(len(cfg["filters"][n]) for n in scanned))
     jobs += [START + len(fs) * ascent_flops(layer, cfg["caricatures_steps"], cfg["size"]) / dev.rate
              for layer, fs in cfg["filters"].items() if extras.get(f"caricatures:{layer}")]
     rerun = {layer for layer, _ in todo}
@@ -208,17 +209,16 @@ def ahead(cfg: dict, chunks: dict[tuple[str, int], list[int]], job_json) -> tupl
         if not done or done.get("job", now) != now:
             todo[(layer, first)] = fs
     extras = {f"dream:{d['name']}": not Path(layout.dream_files(out, d["name"])[0]).exists() for d in cfg["dreams"]}
-    if cfg["examples"] != "none":
-        done = _read(layout.examples_manifest(out))
-        extras["examples"] = not done or done.get("fingerprint") != folder.fingerprint(cfg["examples"])
+    scanned = settings.examples_todo(cfg)
+    extras |= {f"examples:{layer}": True for layer in scanned}
     if cfg["caricatures"]:
         for layer in cfg["filters"]:
             missing = not Path(layout.caricatures_manifest(out, layer)).exists()
-            extras[f"caricatures:{layer}"] = missing or extras["examples"]
+            extras[f"caricatures:{layer}"] = missing or layer in scanned
     if cfg["trust"] and cfg["examples"] != "none":  # also rerun with the layer's ascents: plan() adds those
         for layer in cfg["filters"]:
             missing = not Path(layout.trust_manifest(out, layer)).exists()
-            extras[f"trust:{layer}"] = missing or extras["examples"]
+            extras[f"trust:{layer}"] = missing or layer in scanned
     return todo, extras
 
 

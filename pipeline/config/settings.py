@@ -12,10 +12,11 @@ import json
 import types
 import typing
 from dataclasses import dataclass
+from pathlib import Path
 
 from ..images import folder
 from ..model.vgg16 import BY_NAME, LAYERS
-from ..output.layout import extra_pages
+from ..output import layout
 from . import recipes
 
 
@@ -157,7 +158,8 @@ class Twins:
 
 @dataclass(frozen=True)
 class Examples:
-    """One pass over the examples images for every selected layer (``examples*`` in the config)."""
+    """One pass over the examples images for the layers whose examples are missing or out of
+    date (``examples*`` in the config; :func:`examples_todo`)."""
 
     outdir: str
     source: str                      # a folder, or skimage
@@ -310,7 +312,7 @@ def pages(cfg: dict, layer: str) -> Pages:
     used = [d for d in dreams(cfg) if d.layer == layer]
     return Pages(cfg["outdir"], cfg["title"], layer, cfg["filters"][layer], cfg["compare_classic"],
                  neighbours(cfg, layer), cfg["examples"] != "none", cfg["caricatures"], trusting(cfg), used,
-                 extra_pages(bool(cfg["dreams"]), bool(cfg["classes"])),
+                 layout.extra_pages(bool(cfg["dreams"]), bool(cfg["classes"])),
                  cfg["base_url"])
 
 
@@ -331,10 +333,36 @@ def twins(cfg: dict, layer: str) -> Twins:
     return Twins(cfg["outdir"], layer, cfg["filters"][layer], cfg["device"], cfg["backend"], weights(cfg))
 
 
-def examples(cfg: dict) -> Examples:
+def examples(cfg: dict, layers: list[str]) -> Examples:
+    """The scan that finds the dataset examples of ``layers``, in one pass."""
     return Examples(cfg["outdir"], cfg["examples"], folder.fingerprint(cfg["examples"]), cfg["examples_side"],
-                    cfg["examples_top"], cfg["examples_negative"], cfg["filters"], cfg["device"], cfg["backend"],
-                    weights(cfg))
+                    cfg["examples_top"], cfg["examples_negative"], {name: cfg["filters"][name] for name in layers},
+                    cfg["device"], cfg["backend"], weights(cfg))
+
+
+def examples_layer(e: Examples, layer: str) -> dict:
+    """What decides one layer's dataset examples: a scan's settings, narrowed to that layer.
+    Its manifest keeps them, and :func:`examples_todo` compares them."""
+    return dataclasses.asdict(dataclasses.replace(e, filters={layer: e.filters[layer]}))
+
+
+def examples_todo(cfg: dict) -> list[str]:
+    """The selected layers whose dataset examples are missing or were found with other settings
+    (new images, another side or top, other filters), in network order. One scan finds them
+    all; a layer added later is scanned alone, and the others' examples, with everything that
+    reads them (trust, caricatures, pages), stay as they are."""
+    if cfg["examples"] == "none":
+        return []
+    scan = examples(cfg, list(cfg["filters"]))
+    return [name for name in cfg["filters"]
+            if _read_json(layout.examples_manifest(cfg["outdir"], name)).get("settings") != examples_layer(scan, name)]
+
+
+def _read_json(path: str) -> dict:
+    try:
+        return json.loads(Path(path).read_text())
+    except (OSError, ValueError):
+        return {}
 
 
 def caricatures(cfg: dict, layer: str) -> Caricatures:

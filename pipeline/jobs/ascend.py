@@ -8,6 +8,7 @@ half-way resumes, and a changed classic setting redoes only the classic images.
 from __future__ import annotations
 
 import json
+import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, replace
@@ -32,18 +33,53 @@ DTYPES = {"float32": "float32", "bfloat16": "mixed_bfloat16"}
 
 
 class Clock:
-    """The job's work in filter-steps, done and ahead: each progress line's time left."""
+    """The job's work in filter-steps, done and ahead: each progress line's time left, at the
+    pace of this process (a batch resumed from a killed run's state brings steps it did not
+    compute)."""
 
     def __init__(self, total: int):
         self.total, self.done, self.t0 = max(1, total), 0, time.perf_counter()
+        self.inherited = 0     # filter-steps of finished batches an earlier run computed
+        self.resumed = 0       # those of the current batch
 
-    def left(self, now: int = 0) -> str:
-        """``now`` filter-steps of the current batch are done beside the finished batches."""
-        done = min(self.total, self.done + now)
-        elapsed = time.perf_counter() - self.t0
-        if not done:
+    def left(self, now: int = 0, before: int = 0) -> str:
+        """``now`` filter-steps of the current batch are done beside the finished batches,
+        ``before`` of them by an earlier run."""
+        done, self.resumed = min(self.total, self.done + now), before
+        worked = done - self.inherited - before
+        if worked <= 0:
             return "job time left unknown yet"
-        return f"job about {estimate.duration(elapsed * (self.total - done) / done)} left"
+        elapsed = time.perf_counter() - self.t0
+        return f"job about {estimate.duration(elapsed * (self.total - done) / worked)} left"
+
+    def finished(self, work: int) -> None:
+        """A batch of ``work`` filter-steps is done."""
+        self.done, self.inherited, self.resumed = self.done + work, self.inherited + self.resumed, 0
+
+
+class Terminal:
+    """The job's log: every line to stderr (the rule sends it to the log file), and at most one
+    every ``every`` seconds to stdout, which Snakemake shows in the terminal. Progress lines come
+    about every 30 s (optvis/render.EVERY), so the terminal hears from a running job about once
+    a minute."""
+
+    def __init__(self, every: float = 45.0):
+        self.every, self.last = every, -float("inf")
+
+    def write(self, text: str, always: bool = False) -> None:
+        sys.stderr.write(text)
+        if text.strip() and (always or time.monotonic() - self.last >= self.every):
+            self.last = time.monotonic()
+            sys.stdout.write(text if text.endswith("\n") else text + "\n")
+            sys.stdout.flush()
+
+    def say(self, line: str) -> None:
+        """A line the terminal always shows: the job's start and end."""
+        self.write(line + "\n", always=True)
+        self.flush()
+
+    def flush(self) -> None:
+        sys.stderr.flush()
 
 
 @dataclass
@@ -66,6 +102,7 @@ class Ascend:
         self.job = resolved(job, self.pre)
         self.base = self.pre.base()
         self.kernels = circuits.kernels(self.base)
+        self.terminal = Terminal()  # progress into the log, and about once a minute into the terminal
         self.setup: float | None = None  # seconds from the process' start to the first step
         self.flops = self.seconds = 0.0  # the ascents' arithmetic and time: the next run's rate
         self.clock = Clock(0)
@@ -93,8 +130,8 @@ class Ascend:
                         rate={"flops": self.flops, "seconds": round(self.seconds, 3), "device": self.pre.where,
                               "precision": job.main.precision},
                         timings=self.timings, backend=backend.NAME)
-        say(f"{job.layer}: {len(job.filters)} filters done, {estimate.duration(manifest['seconds'])} "
-            "since the job started")
+        self.terminal.say(f"{job.layer}: {len(job.filters)} filters done, "
+                          f"{estimate.duration(manifest['seconds'])} since the job started")
         return layout.write_json(layout.chunk_manifest(job.outdir, job.layer, job.filters[0]), manifest)
 
     def todo(self, render_name: str, rs: settings.Ascent) -> list[int]:
@@ -138,9 +175,9 @@ class Ascend:
         if self.setup is None:
             self.setup = time.time() - self.pre.born
             ready = f"; ready {self.setup:.0f} s after the job started (imports, weights, model)"
-        say(f"{self.job.layer} {render_name}: {len(todo)} filters, method {rs.method}, {rs.steps} steps, "
-            f"{rs.size} px, in {len(queue)} batch{'es' if len(queue) > 1 else ''} of "
-            f"{' and '.join(map(str, sizes))}{ready}")
+        self.terminal.say(f"{self.job.layer} {render_name}: {len(todo)} filters, method {rs.method}, "
+                          f"{rs.steps} steps, {rs.size} px, in {len(queue)} batch{'es' if len(queue) > 1 else ''} "
+                          f"of {' and '.join(map(str, sizes))}{ready}")
         t0 = time.perf_counter()
         self.batches(renderer, measures, render_name, rs, queue, writer, descender)
         self.timings[render_name] = {"batches": self.fitted, "segments": renderer.timings}
@@ -160,8 +197,9 @@ class Ascend:
             work = len(batch) * (rs.diversity + rs.negative)
             saved = self.checkpoint(render_name, rs, batch)
             try:
-                results = renderer.render(batch, rs.steps, label=label, checkpoint=saved,
-                                          left=lambda steps: self.clock.left(len(batch) * rs.diversity * steps))
+                results = renderer.render(batch, rs.steps, label=label, checkpoint=saved, log=self.terminal,
+                                          left=lambda steps, before=0: self.clock.left(
+                                              len(batch) * rs.diversity * steps, len(batch) * rs.diversity * before))
             except backend.OutOfMemory as error:
                 if not backend.out_of_memory(error):
                     raise
@@ -169,10 +207,10 @@ class Ascend:
                 continue
             # The negatives after the positives, uncheckpointed: a killed run redoes them.
             negatives = descender.render(
-                batch, rs.steps, label=f"{label} negative",
-                left=lambda steps: self.clock.left(len(batch) * (rs.diversity * rs.steps + steps))) \
+                batch, rs.steps, label=f"{label} negative", log=self.terminal,
+                left=lambda steps, before=0: self.clock.left(len(batch) * (rs.diversity * rs.steps + steps))) \
                 if descender else [None] * len(batch)
-            self.clock.done += work * rs.steps
+            self.clock.finished(work * rs.steps)
             self.fitted.append(len(batch))
             images = np.stack([r.image for r in results])
             png_means, png_peaks = renderer.measure(images, batch)

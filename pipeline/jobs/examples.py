@@ -1,5 +1,6 @@
-"""The examples job: one streaming pass over the examples images, then each selected filter's
-mosaic and JSON (``measure/examples.py``)."""
+"""The examples job: one streaming pass over the examples images for the layers whose examples
+are missing (``settings.examples_todo``), then each filter's mosaic and JSON, and a manifest
+per layer (``measure/examples.py``)."""
 
 from __future__ import annotations
 
@@ -17,29 +18,32 @@ from ..output.record import FilterExamples
 from .common import preflight, say
 
 
-def find_examples(e: settings.Examples) -> Path:
+def find_examples(e: settings.Examples) -> list[Path]:
     pre = preflight(e.device, e.weights)
     deepest = max(e.filters, key=lambda name: vgg16.layer(name).index)  # no conv deeper is computed
     scanner = examples.Scanner(network.all_convs_model(pre.base(), deepest), pre.weights.preprocess, e.top,
                                e.negative)
     say(f"examples: from {e.source!r}, shorter side {e.side} px, top {e.top} per filter, on {pre.where}")
     found = scanner.scan(e.source, e.side)
-    t0 = time.perf_counter()
-    for layer_name, filters in e.filters.items():
-        write_layer(e, found, vgg16.layer(layer_name), filters)
     images = len(found.sources) - len(found.skipped)
     rate = images / max(found.seconds, 1e-9)
-    say(f"examples: {images} images in {found.seconds:.1f} s ({rate:.1f} images/s), "
-        f"{len(found.skipped)} skipped, {found.refused} links outside the folder refused; "
-        f"crops and mosaics {time.perf_counter() - t0:.1f} s")
-    return layout.write_json(layout.examples_manifest(e.outdir), {
-        "source": e.source, "fingerprint": e.fingerprint, "images": images, "skipped": found.skipped,
-        "refused_links": found.refused, "seconds": round(found.seconds, 2),
-        "images_per_second": round(rate, 2), "layers": sorted(e.filters),
-        # Where and when it ran, as an ascent's manifest says it: a cluster run can be checked.
-        "device": pre.where, "started": round(pre.born, 3), "finished": round(time.time(), 3),
-        # Peak resident memory of the job (Linux reports KiB): flat in the folder's size.
-        "peak_memory_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)})
+    say(f"examples: {images} images in {found.seconds:.1f} s ({rate:.1f} images/s) up to {deepest}, "
+        f"{len(found.skipped)} skipped, {found.refused} links outside the folder refused")
+    written = []
+    for layer_name, filters in e.filters.items():  # each layer's manifest once its files are all written
+        t0 = time.perf_counter()
+        write_layer(e, found, vgg16.layer(layer_name), filters)
+        written.append(layout.write_json(layout.examples_manifest(e.outdir, layer_name), {
+            "settings": settings.examples_layer(e, layer_name), "source": e.source, "images": images,
+            "skipped": found.skipped, "refused_links": found.refused,
+            "scan": {"layers": list(e.filters), "deepest": deepest, "seconds": round(found.seconds, 2),
+                     "images_per_second": round(rate, 2)},
+            "crops_seconds": round(time.perf_counter() - t0, 2),
+            # Where and when it ran, as an ascent's manifest says it: a cluster run can be checked.
+            "device": pre.where, "started": round(pre.born, 3), "finished": round(time.time(), 3),
+            # Peak resident memory of the job (Linux reports KiB): flat in the folder's size.
+            "peak_memory_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)}))
+    return written
 
 
 def write_layer(e: settings.Examples, found: examples.Scan, lyr: vgg16.ConvLayer, filters: list[int]) -> None:

@@ -39,7 +39,7 @@ def _examples(t: settings.Trust, f: int) -> tuple[FilterExamples, int]:
     if not Path(meta).exists():
         raise AtlasError(f"trust: {meta} is missing; find the dataset examples first "
                          "(snakemake, or python -m pipeline examples)")
-    manifest = json.loads(Path(layout.examples_manifest(t.outdir)).read_text())
+    manifest = json.loads(Path(layout.examples_manifest(t.outdir, t.layer)).read_text())
     return FilterExamples.read(meta), int(manifest["images"])
 
 
@@ -56,7 +56,7 @@ def _prepared(t: settings.Trust, scorer, found: FilterExamples) -> interpretabil
     could not read)."""
     lyr = vgg16.layer(t.layer)
     loader = interpretability.Loader(found.source, found.side, lyr, say)
-    manifest = json.loads(Path(layout.examples_manifest(t.outdir)).read_text())
+    manifest = json.loads(Path(layout.examples_manifest(t.outdir, t.layer)).read_text())
     skipped = set(manifest.get("skipped", []))
     names = [s.name for s in folder.sources(found.source)[0] if s.name not in skipped]
     scorer.calibrate(loader, names, [t.seed, 401, lyr.index])

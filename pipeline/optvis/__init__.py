@@ -6,6 +6,8 @@
 - ``optimise``    the update rules (Chollet's normalised step, Adam) and Adam's schedules
 - ``render``      the render loop that combines them, many filters per batch
 - ``dream``       a photo ascended towards chosen filters (octaves)
+- ``caricature``  a photo accentuated towards a filter (Hamblin et al. 2024)
+- ``spectrum``    the natural magnitude spectrum MaCo holds fixed
 - ``deprocess``   float images to PNG-ready bytes
 - ``backend``     the few lines that depend on Keras' backend (TensorFlow): everything else
                   is ``keras.ops``

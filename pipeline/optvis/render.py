@@ -1,6 +1,6 @@
 """The render loop: gradient ascent on the input, many filters of one layer at once.
 
-Two methods share the loop and differ only in their parts:
+Three methods share the loop and differ only in their parts:
 
 - ``classic`` (Chollet 2016): pixels start as grey noise, each step adds the gradient
   L2-normalised (``g / (rms(g) + 1e-5)``) times ``step_size``, Chollet's deprocess at the end.
@@ -265,8 +265,8 @@ class Renderer:
 
         A line goes to ``log`` after each segment of steps; with ``segment`` None the first
         segment's time sets the others' length, so that a line comes about every :data:`EVERY`
-        seconds. ``left(done)``, given
-        the steps done, may add the job's time left to it. With a ``checkpoint`` the state is
+        seconds. ``left(done, resumed)``, given the steps done and how many of them a resumed
+        state brought, may add the job's time left to it. With a ``checkpoint`` the state is
         saved at each line, and a saved state that matches is resumed: the same images as a run
         never stopped.
         """
@@ -291,6 +291,7 @@ class Renderer:
             params = ops.convert_to_tensor(saved["params"])
             state = tuple(ops.convert_to_tensor(saved[f"state{i}"]) for i in range(len(state)))
             print(f"{label}: resuming from step {lo}/{steps}, saved by an earlier run", file=log, flush=True)
+        resumed = lo  # steps an earlier run did: the time left is at this run's pace
         while lo < steps:
             hi, began = min(steps, lo + length), time.perf_counter()
             # The step offset and the run's length go in as tensors: Python ints would
@@ -304,7 +305,8 @@ class Renderer:
             if checkpoint and hi < steps:
                 checkpoint.save(params, state, trace, hi, initial, list(dict.fromkeys(targets)))
             print(f"{label} step {hi}/{steps}: mean activation {float(np.mean(trace[-1][-1])):.3g}, "
-                  f"{time.perf_counter() - t0:.0f} s" + (f"; {left(hi)}" if left else ""), file=log, flush=True)
+                  f"{time.perf_counter() - t0:.0f} s" + (f"; {left(hi, resumed)}" if left else ""), file=log,
+                  flush=True)
             lo = hi
         floats = np.asarray(self._to_image(params))
         final, _ = self.measure(floats, filt)

@@ -145,14 +145,20 @@ def trust_manifest(outdir, layer: str) -> str:
     return f"{outdir}/manifests/trust/{layer}.json"
 
 
-def examples_manifest(outdir) -> str:
-    """What the examples job read and wrote; its declared output (see rules/measure.smk)."""
-    return f"{outdir}/manifests/examples.json"
+def examples_manifest(outdir, layer: str) -> str:
+    """What the examples job found for one layer, and with which settings; its declared output,
+    one per layer, so that a layer added later is scanned alone (see rules/measure.smk)."""
+    return f"{outdir}/manifests/examples/{layer}.json"
 
 
 def twins_json(outdir, layer: str) -> str:
     """A layer's rotation twins (``measure/twins.py``), for its pages."""
     return f"{outdir}/manifests/twins/{layer}.json"
+
+
+def site_manifest(outdir) -> str:
+    """What the network page shows (its layers, dreams and classes): what ``publish`` publishes."""
+    return f"{outdir}/manifests/site.json"
 
 
 def layer_page(outdir, layer: str) -> str:

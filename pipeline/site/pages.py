@@ -59,7 +59,7 @@ def _read_json(path: str) -> dict | None:
 
 def _record(path: str) -> FilterRecord:
     if not Path(path).exists():
-        raise AtlasError(f"site: {path} is missing; render the filters first "
+        raise AtlasError(f"pages: {path} is missing; render the filters first "
                          "(snakemake, or python -m pipeline ascend)")
     return FilterRecord.read(path)
 
@@ -221,8 +221,9 @@ def render_network(s: settings.Site) -> Path:
     env = environment()
     out = Path(s.outdir)
     summaries = {name: _read_json(layout.layer_summary(out, name)) for name in s.filters}
-    dreams = [_read_json(layout.dream_files(out, name)[2]) for name in s.dreams]
-    classes = [_read_json(layout.class_files(out, name)[1]) for name in s.classes]
+    # Run by hand (python -m pipeline site), a dream or class not rendered yet is left out.
+    dreams = [d for d in (_read_json(layout.dream_files(out, name)[2]) for name in s.dreams) if d]
+    classes = [c for c in (_read_json(layout.class_files(out, name)[1]) for name in s.classes) if c]
     rendered = {(name, f) for name, fs in s.filters.items() for f in fs}
     common = {"title": s.title, "extra_pages": layout.extra_pages(bool(dreams), bool(classes)),
               "network": LAYERS}
@@ -237,4 +238,6 @@ def render_network(s: settings.Site) -> Path:
             root=".", classes=classes, **common))
     layout.write_text(out / layout.GUIDE, env.get_template("trust.html").render(root=".", **common))
     html = env.get_template("index.html").render(root=".", summaries=summaries, **common)
+    layout.write_json(layout.site_manifest(out), {"layers": list(s.filters), "dreams": [d["name"] for d in dreams],
+                                                  "classes": [c["name"] for c in classes]})
     return layout.write_text(out / "index.html", html)

@@ -1,11 +1,17 @@
 """Publish a rendered atlas to a ``gh-pages`` branch with ghp-import, the ecosystem's tool.
 
-Logs, Snakemake benchmark files and job manifests stay behind: they are provenance for the
-person who ran the pipeline, not part of the site.
+What is published is the site the network page shows: its layers, dreams and classes
+(``manifests/site.json``). Layers rendered earlier and no longer in the config stay in the
+folder, untouched, but are not published: no page there would link to them. Logs, Snakemake's
+benchmark and bookkeeping files and the job manifests stay behind too: they are provenance for
+the person who ran the pipeline, not part of the site.
 """
 
 from __future__ import annotations
 
+import contextlib
+import json
+import os
 import shutil
 import subprocess
 import sys
@@ -17,7 +23,10 @@ import ghp_import
 from ..errors import AtlasError
 from ..output import layout
 
-LEFT_BEHIND = ("logs", "benchmarks", "manifests", "*.tmp", layout.MARKER)
+LEFT_BEHIND = ("logs", "benchmarks", "manifests", "*.tmp", ".snakemake_timestamp", layout.MARKER)
+# Who commits the gh-pages branch where git knows nobody (no user.name or user.email): said in
+# one line, and docs/outputs.md names it.
+FALLBACK_AUTHOR = ("VGG16 Atlas", "vgg16-atlas@localhost")
 
 
 def publish(outdir: str | Path, remote: str | None, branch: str = "gh-pages",
@@ -32,18 +41,84 @@ def publish(outdir: str | Path, remote: str | None, branch: str = "gh-pages",
     if push and not remote:
         raise AtlasError("publish: say where to push: --remote origin (or publish_remote in config.yaml); "
                          "--no-push only commits the gh-pages branch")
+    shown = _shown(outdir)
     where = f"and pushing it to {remote} ({_url(remote)})" if push else "without pushing (--no-push)"
     print(f"publish: committing {outdir} to branch {branch} {where}", file=sys.stderr, flush=True)
+    left = sorted(set(_layers_in(outdir)) - set(shown["layers"]))
+    if left:
+        print(f"publish: {', '.join(left)} rendered in {outdir} but not on its network page (not in the "
+              "config): kept there, not published", file=sys.stderr)
     with tempfile.TemporaryDirectory() as tmp:
         site = Path(tmp) / "site"
-        shutil.copytree(outdir, site, ignore=shutil.ignore_patterns(*LEFT_BEHIND))
+        shutil.copytree(outdir, site, ignore=_not_published(outdir, shown))
         try:
-            ghp_import.ghp_import(str(site), remote=remote, branch=branch, push=push, nojekyll=True,
-                                  mesg=message or f"Publish the VGG16 atlas from {outdir}")
+            with _author():
+                ghp_import.ghp_import(str(site), remote=remote, branch=branch, push=push, nojekyll=True,
+                                      mesg=message or f"Publish the VGG16 atlas from {outdir}")
         except ghp_import.GhpError as exc:
             raise AtlasError(f"publish: {exc.message.strip().splitlines()[-1]} (run it inside "
                              f"the git repository to publish from; remote {remote!r})") from None
     return outdir
+
+
+def _shown(outdir: Path) -> dict:
+    try:
+        return json.loads(Path(layout.site_manifest(outdir)).read_text())
+    except (OSError, ValueError):
+        raise AtlasError(f"publish: {layout.site_manifest(outdir)} is missing; render the network page again "
+                         "(snakemake --cores all)") from None
+
+
+def _layers_in(outdir: Path) -> list[str]:
+    return [p.name for p in Path(outdir, "filters").iterdir() if p.is_dir()] if Path(outdir, "filters").is_dir() else []
+
+
+def _not_published(outdir: Path, shown: dict):
+    """copytree's ignore: what stays behind (LEFT_BEHIND), and every file or folder named after
+    a layer, dream or class the network page does not show."""
+    others = set(_layers_in(outdir)) - set(shown["layers"])
+    named = {"dreams": set(shown["dreams"]), "classes": set(shown["classes"])}
+    behind = shutil.ignore_patterns(*LEFT_BEHIND)
+
+    def ignore(folder: str, names: list[str]) -> set[str]:
+        kind = Path(folder).name
+        out = set(behind(folder, names)) | {n for n in names if n.split(".")[0] in others}
+        if kind in named and Path(folder).parent == Path(outdir):
+            out |= {n for n in names if n.split(".")[0] not in named[kind]}
+        if Path(folder) == Path(outdir):  # dreams.html, classes.html: only with a dream or class shown
+            shown_pages = layout.extra_pages(bool(shown["dreams"]), bool(shown["classes"]))
+            out |= {n for n in layout.extra_pages(True, True) if n not in shown_pages}
+        return out
+
+    return ignore
+
+
+@contextlib.contextmanager
+def _author():
+    """Commit as git's identity where there is one, else as FALLBACK_AUTHOR, said in one line
+    (ghp-import reads GIT_COMMITTER_NAME and GIT_COMMITTER_EMAIL before git's config)."""
+    keys = ("GIT_COMMITTER_NAME", "GIT_COMMITTER_EMAIL")
+    saved = {key: os.environ.get(key) for key in keys}
+    name = saved["GIT_COMMITTER_NAME"] or _git_config("user.name")
+    email = saved["GIT_COMMITTER_EMAIL"] or _git_config("user.email")
+    if not (name and email):
+        name, email = name or FALLBACK_AUTHOR[0], email or FALLBACK_AUTHOR[1]
+        print(f"publish: git has no user.name or user.email here; committing as {name} <{email}> "
+              "(git config user.name/user.email to sign it yourself)", file=sys.stderr)
+    os.environ.update(zip(keys, (name, email)))
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+def _git_config(key: str) -> str:
+    out = subprocess.run(["git", "config", key], capture_output=True, text=True)
+    return out.stdout.strip() if out.returncode == 0 else ""
 
 
 def _url(remote: str) -> str:

@@ -354,3 +354,39 @@ def test_a_jax_run_is_estimated_at_jaxs_pace(tmp_path):
         line = estimate_line(proc.stderr)
         minutes[backend] = float(re.search(r"about (\d+) min in all", line)[1])
     assert 3.0 < minutes["jax"] / minutes["tensorflow"] < 4.5, minutes
+
+
+def figures() -> dict[str, str]:
+    """The README's and docs' estimated figures, computed here as a run's first line computes
+    them (rules/common.smk), for the default atlas on a 2-core CPU with and without bfloat16
+    units and on one and eight H100s: their one source is the code."""
+    from pipeline.config import estimate, settings
+
+    cfg = config.load(overrides={"outdir": "/nonexistent/atlas"})
+    todo, extras = estimate.ahead(cfg, settings.chunks(cfg),
+                                  lambda layer, fs: settings.to_json(settings.ascent_job(cfg, layer, fs)))
+
+    def seconds(gpus: int, precision: str) -> float:
+        dev = estimate.device(gpus, 2, None, "tensorflow", precision, precision == "bfloat16")
+        return estimate.plan(cfg, todo, dev, extras, 13).seconds
+
+    trust = {n: sum(estimate.trust_flops(cfg, layer, len(fs), n) for layer, fs in cfg["filters"].items()) / 1e15
+             for n in (13, 50_000)}
+    return {"pflop": f"{estimate.atlas_flops(cfg) / 1e15:.1f} PFLOP", "trust": f"{trust[13]:.2f} more",
+            "trust_imagenet": f"{trust[50_000]:.2f} with an ImageNet folder",
+            "cpu_auto": estimate.duration(seconds(0, "bfloat16")), "cpu_float32": estimate.duration(seconds(0, "float32")),
+            "h100": estimate.duration(seconds(1, "bfloat16")), "h100x8": estimate.duration(seconds(8, "bfloat16"))}
+
+
+def test_the_figures_in_the_readme_and_docs_are_the_codes():
+    f = figures()
+    readme = readme_section("The whole atlas")
+    for said in (f["pflop"], f["trust"], f["trust_imagenet"], f"about {f['cpu_auto']}`", f"{f['cpu_float32']} in float32",
+                 f"{f['h100']} on one H100, about {f['h100x8']} on eight"):
+        assert said in readme, (said, f)
+    table = (REPO / "docs" / "running.md").read_text()
+    for said in (f"| **{f['cpu_float32']}** |", f"| **{f['cpu_auto']}** |", f"| **{f['h100']}** |", f"| **{f['h100x8']}** |",
+                 f"about {f['cpu_auto']} in all on this", f"`precision=float32` {f['cpu_float32']}"):
+        assert said in table, (said, f)
+    speed = (REPO / "docs" / "speed.md").read_text()
+    assert f"is {f['cpu_auto']} (`precision=float32`: {f['cpu_float32']})" in speed, f

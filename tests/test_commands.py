@@ -12,7 +12,7 @@ import yaml
 from conftest import REPO, run
 
 SMALL = {"steps": 4, "size": 48, "layers": ["block5_conv1"], "filters": 8, "examples_side": 64,
-         "caricatures_steps": 3,
+         "caricatures": True, "caricatures_steps": 3,
          "dreams": [{"name": "cat", "photo": "skimage:chelsea", "layer": "block2_conv1", "filters": [1, 2],
                      "steps": 2, "size": 64, "octaves": 1}]}
 
@@ -42,7 +42,8 @@ def test_every_documented_command_works_as_written(tmp_path, real_weights):
         proc = run([*shlex.split(command), "--config", "small.yaml"], cwd=tmp_path, env=env())
         assert proc.returncode == 0, f"{command}: {proc.stderr[-2000:]}"
     atlas = tmp_path / "atlas"
-    assert (atlas / "grids" / "block5_conv1.png").exists() and (tmp_path / "mine" / "classic").is_dir()
+    assert (atlas / "grids" / "block5_conv1.png").exists()
+    assert (tmp_path / "mine" / "filters" / "block4_conv3" / "0100.png").exists()
     page = (atlas / "filters" / "block5_conv1" / "0007.html").read_text()
     assert "examples/block5_conv1/0007.webp" in page and "caricatures/block5_conv1/0007.png" in page
     assert "dreams.html" in (atlas / "index.html").read_text()

@@ -146,7 +146,8 @@ def test_pages_and_grids_before_rendering_say_so(tmp_path, command):
     proc = run([sys.executable, "-m", "pipeline", command, "--layer", "block1_conv1",
                 "--outdir", str(tmp_path / "a")])
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
-    assert "is missing" in last_line(proc.stderr) and "render the filters first" in last_line(proc.stderr)
+    assert "no filter of block1_conv1 is rendered in" in last_line(proc.stderr)
+    assert "render some first (python -m pipeline ascend --layer block1_conv1" in last_line(proc.stderr)
 
 
 def test_precision_auto_follows_the_processors_own_bfloat16():

@@ -87,6 +87,15 @@ class Layer:
     pictures: np.ndarray      # (windows, len(indices), d) their embeddings (Scorer.embed)
     noise: np.ndarray         # (windows, 1, d) grey noise's
     negatives: np.ndarray     # (windows, n, d) the filter's negative pictures' (none without ``negative``)
+    pictures_sq: np.ndarray | None = None  # the pictures' squared norms: filled in, kept by replace()
+
+    def __post_init__(self):
+        # Once a layer: every filter's specific score needs them, and working them out again
+        # per filter was a third of the trust job (at block 1, a 0.6 GB temporary a filter).
+        # The same expression on the same array: the same numbers.
+        if self.pictures_sq is None:
+            flat = self.pictures.reshape(-1, self.pictures.shape[-1])
+            object.__setattr__(self, "pictures_sq", (flat * flat).sum(1))
 
 
 def grey_noise(size: int) -> np.ndarray:
@@ -205,12 +214,13 @@ class Scorer:
         flat = self.similarity.embed(np.stack([square(v) for vs in views for v in vs]))
         return np.ascontiguousarray(flat.reshape(len(pictures), len(views[0]), -1).transpose(1, 0, 2))
 
-    def distances(self, queries: np.ndarray, pictures: np.ndarray) -> np.ndarray:
-        """(queries, pictures): each query's distance to each picture, the mean over its windows."""
+    def distances(self, queries: np.ndarray, pictures: np.ndarray, squared: np.ndarray | None = None) -> np.ndarray:
+        """(queries, pictures): each query's distance to each picture, the mean over its windows
+        (``squared``: the pictures' squared norms, where already known)."""
         windows, n = pictures.shape[:2]
         if not n:
             return np.zeros((len(queries), 0))
-        flat = self.similarity.distances(queries, pictures.reshape(windows * n, -1))  # one product for all
+        flat = self.similarity.distances(queries, pictures.reshape(windows * n, -1), squared)  # one product for all
         return flat.reshape(len(queries), windows, n).mean(axis=1)
 
     def score(self, strong: list[np.ndarray], weak: list[np.ndarray], pictures: list[np.ndarray],
@@ -265,7 +275,7 @@ class Scorer:
         keep = [i for i, g in enumerate(layer.indices) if g not in exclude][:trust.OTHERS]
         if len(keep) < 2:
             return {"specific": None, "null": None}
-        others = self.distances(queries, layer.pictures)[:, keep]
+        others = self.distances(queries, layer.pictures, layer.pictures_sq)[:, keep]
         nulls = trust.null(others, ns)
         noise = trust.right(trust.contrast(self.distances(queries, layer.noise)[:, 0], others, ns))
         return {"specific": trust.specific(own.mean(axis=1), others, ns, seed),

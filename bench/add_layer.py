@@ -41,7 +41,7 @@ def folder(root: Path) -> Path:
     out.mkdir(parents=True, exist_ok=True)
     source = Path(subprocess.run([sys.executable, str(REPO / "bench" / "photos.py")], capture_output=True,
                                  text=True, check=True).stdout.strip())
-    photos = sorted(p for p in source.iterdir() if p.suffix.lower() in (".png", ".jpg", ".jpeg", ".webp"))
+    photos = sorted(p for p in source.rglob("*") if p.suffix.lower() in (".png", ".jpg", ".jpeg", ".webp"))
     n = 0
     for variant in range(8):
         for p in photos:

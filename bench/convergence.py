@@ -38,9 +38,11 @@ from pipeline.images import photos  # noqa: E402
 from pipeline.jobs.common import prepare_weights  # noqa: E402
 from pipeline.measure import scorecard  # noqa: E402
 from pipeline.measure.probe import Probe  # noqa: E402
-from pipeline.model import network, vgg16  # noqa: E402
+from pipeline.model import description, network  # noqa: E402
 from pipeline.model import weights  # noqa: E402
 from pipeline.optvis import render  # noqa: E402
+
+VGG16 = description.of("vgg16", Path())  # the network these benches measure
 
 LAYERS = ("block1_conv2", "block2_conv2", "block3_conv2", "block4_conv2", "block5_conv2")
 LUCID = {"fourier": {"schedule": "lucid"}}  # Lucid's recipe by name: its steps, rate and canvas
@@ -49,8 +51,8 @@ QUIET = open(os.devnull, "w")
 
 def sample(layer: str, n: int, seed: int) -> list[int]:
     """``n`` filters of ``layer`` drawn at random: the bench must not be tuned on chosen ones."""
-    rng = np.random.default_rng([seed, vgg16.layer(layer).index])
-    return sorted(rng.choice(vgg16.layer(layer).filters, n, replace=False).tolist())
+    rng = np.random.default_rng([seed, VGG16.layer(layer).index])
+    return sorted(rng.choice(VGG16.layer(layer).filters, n, replace=False).tolist())
 
 
 def run_recipe(cut, lyr, filters, overrides: dict, mode: str, probe, photo_acts) -> dict:
@@ -68,7 +70,7 @@ def run_recipe(cut, lyr, filters, overrides: dict, mode: str, probe, photo_acts)
     images = [res.image for res in results]
     return {
         "steps": s.steps, "seconds": seconds,
-        "gflop": estimate.ascent_flops(lyr.name, s.steps, side) / 1e9,
+        "gflop": estimate.ascent_flops(VGG16, lyr.name, s.steps, side) / 1e9,
         "activation": [res.final for res in results],
         "strength": [probe.strength(im, res.filter, photo_acts) for im, res in zip(images, results)],
         "robustness": [probe.robustness(im, res.filter) for im, res in zip(images, results)],
@@ -97,11 +99,11 @@ def main() -> None:
 
     cfg = config.load()
     resolved = prepare_weights(settings.weights(cfg))
-    base = weights.load_base(resolved)
+    base = weights.load_base(resolved, VGG16)
     shots = photos.scorecard_photos(128)
     rows, tiles = [], {name: [] for name in recipes}
     for layer_name in args.layers:
-        lyr = vgg16.layer(layer_name)
+        lyr = VGG16.layer(layer_name)
         filters = sample(layer_name, args.filters, args.seed)
         cut = network.cut_model(base, layer_name)
         probe = Probe(cut, resolved.preprocess)

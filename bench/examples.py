@@ -32,8 +32,10 @@ from pipeline.config import settings  # noqa: E402
 from pipeline.images import folder  # noqa: E402
 from pipeline.jobs.common import prepare_weights  # noqa: E402
 from pipeline.measure import examples  # noqa: E402
-from pipeline.model import network, vgg16  # noqa: E402
+from pipeline.model import description, network  # noqa: E402
 from pipeline.model import weights  # noqa: E402
+
+VGG16 = description.of("vgg16", Path())  # the network these benches measure
 
 
 
@@ -57,7 +59,7 @@ def main() -> None:
 
     cfg = config.load()
     resolved = prepare_weights(settings.weights(cfg))
-    model = network.all_convs_model(weights.load_base(resolved))
+    model = network.all_convs_model(weights.load_base(resolved, VGG16), [l.name for l in VGG16.layers])
     with tempfile.TemporaryDirectory() as tmp:
         where = Path(tmp)
         t0 = time.perf_counter()
@@ -68,11 +70,11 @@ def main() -> None:
         sizes = [folder.load(s, args.side)[0].shape for s in found[:200]]
         decode = (time.perf_counter() - t0) / 200
         # Tracing (a few seconds, shapes generalise after the second) counts: a job pays it too.
-        result = examples.Scanner(model, resolved.preprocess, 9, False).scan(str(where), args.side)
+        result = examples.Scanner(model, list(VGG16.layers), resolved.preprocess, 9, False).scan(str(where), args.side)
     rate = len(found) / result.seconds
     pixels = float(np.mean([h * w for h, w, _ in sizes]))
     # Per image, forward only: each conv's multiply-adds per input pixel, over its stride squared.
-    flops = sum(2 * 9 * l.in_channels * l.filters * pixels / l.stride ** 2 for l in vgg16.LAYERS)
+    flops = sum(2 * 9 * l.in_channels * l.filters * pixels / l.stride ** 2 for l in VGG16.layers)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     cpu_50k = 50_000 / rate
     gpu_arith = 50_000 * flops / H100_FLOPS

@@ -43,7 +43,10 @@ from ascents import REPO, Job, run  # noqa: E402
 from pipeline import config  # noqa: E402
 from pipeline.config import estimate, settings  # noqa: E402
 from pipeline.model import weights  # noqa: E402
-from pipeline.model.vgg16 import BY_NAME, LAYERS  # noqa: E402
+from pipeline.model import description  # noqa: E402
+
+VGG16 = description.of("vgg16", Path())
+BY_NAME, LAYERS = VGG16.by_name, VGG16.layers
 
 PACKED = REPO / "bench" / ".gpu" / "vgg16-f16.npz"
 SLICE = ("block4_conv3", "block5_conv3", "block3_conv1", "block1_conv2")  # most telling first
@@ -74,9 +77,9 @@ print(json.dumps({"rates": rates, "devices": [str(d) for d in jax.devices()], "j
 
 def pack(path: Path) -> None:
     """The real conv weights as float16, read from the converted cache file."""
-    resolved = weights.resolve(weights.DEFAULT, weights.cache_dir())
-    weights.ensure(resolved, weights.DEFAULT)
-    pairs = weights.read_checkpoint(weights.lpips_checkpoint(resolved.file.parent / weights.LPIPS_ARCHIVE))
+    resolved = weights.resolve(weights.DEFAULT, weights.cache_dir(), "auto", VGG16)
+    weights.ensure(resolved, weights.DEFAULT, VGG16)
+    pairs = weights.read_checkpoint(weights.lpips_checkpoint(resolved.file.parent / weights.LPIPS_ARCHIVE, "vgg16"), VGG16)
     path.parent.mkdir(parents=True, exist_ok=True)
     np.savez(path, **{f"{i}_{k}": a.astype(np.float16) for i, pair in enumerate(pairs) for k, a in zip("kb", pair)})
     print(f"{path}: {path.stat().st_size / 2**20:.1f} MiB")
@@ -86,7 +89,7 @@ def unpack(path: Path, cache: Path) -> None:
     """The float16 copy upcast to float32, converted where the default weights are looked for."""
     with np.load(path) as packed:
         pairs = [(packed[f"{i}_k"].astype(np.float32), packed[f"{i}_b"].astype(np.float32)) for i in range(len(LAYERS))]
-    weights.convert(pairs, weights.resolve(weights.DEFAULT, cache).file)
+    weights.convert(pairs, weights.resolve(weights.DEFAULT, cache, "auto", VGG16).file, VGG16)
 
 
 def gpu_name() -> str:

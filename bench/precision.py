@@ -32,8 +32,10 @@ from pipeline.config import estimate, recipes, settings  # noqa: E402
 from pipeline.jobs.ascend import DTYPES  # noqa: E402
 from pipeline.jobs.common import prepare_weights  # noqa: E402
 from pipeline.measure.probe import Probe  # noqa: E402
-from pipeline.model import network, vgg16, weights  # noqa: E402
+from pipeline.model import description, network, weights  # noqa: E402
 from pipeline.optvis import render  # noqa: E402
+
+VGG16 = description.of("vgg16", Path())  # the network these benches measure
 
 LAYERS = ("block1_conv2", "block2_conv2", "block3_conv3", "block4_conv3", "block5_conv3")
 QUIET = open(os.devnull, "w")
@@ -42,7 +44,7 @@ QUIET = open(os.devnull, "w")
 def rendered(base, layer: str, filters: list[int], precision: str, mode: str) -> tuple[np.ndarray, float]:
     """The saved pictures (8-bit) of ``filters`` and the seconds per filter, compiled first."""
     s = settings.ascent(config.load(overrides={"precision": precision}), layer)
-    renderer = render.for_filters(network.cut_model(base, layer, DTYPES[precision]), vgg16.layer(layer), s, mode)
+    renderer = render.for_filters(network.cut_model(base, layer, DTYPES[precision]), VGG16.layer(layer), s, mode)
     renderer.render(filters, 2, log=QUIET)
     t0 = time.perf_counter()
     images = np.stack([r.image for r in renderer.render(filters, s.steps, log=QUIET)])
@@ -55,13 +57,13 @@ def main() -> None:
     p.add_argument("--seed", type=int, default=2912)
     args = p.parse_args()
     resolved = prepare_weights(settings.weights(config.load()))
-    base = weights.load_base(resolved)
+    base = weights.load_base(resolved, VGG16)
     rng = np.random.default_rng(args.seed)
     rows, per_filter = [], {}
     print("| layer | filters | float32 s/filter | bfloat16 s/filter | speed-up | activation bf16/f32 (min) "
           "| robustness difference (largest) | guard |\n|---|---|---|---|---|---|---|---|", flush=True)
     for layer in LAYERS:
-        lyr = vgg16.layer(layer)
+        lyr = VGG16.layer(layer)
         filters = sorted(int(f) for f in rng.choice(lyr.filters, args.filters, replace=False))
         (f32, t32), (b16, t16) = (rendered(base, layer, filters, prec, resolved.preprocess)
                                   for prec in ("float32", "bfloat16"))
@@ -85,14 +87,17 @@ def main() -> None:
 def projection(per_filter: dict[int, tuple[float, float]]) -> str:
     """The whole default atlas's ascents on this machine from each block's measured seconds per
     filter: the main render in float32, in bfloat16 everywhere, and under ``auto`` (float32 in
-    recipes.AUTO_FLOAT32_BLOCKS); each with the classic comparison, which stays float32 (its
+    recipes.auto_float32 at the layer's depth); each with the classic comparison, which stays float32 (its
     seconds scaled from the main render's float32 ones by its steps)."""
     cfg = config.load()
     classic = sum(per_filter[lyr.block][0] * recipes.CLASSIC_STEPS / recipes.for_layer(cfg, lyr.name)[0] * lyr.filters
-                  for lyr in vgg16.LAYERS)
+                  for lyr in VGG16.layers)
     ways = {"float32": lambda block: per_filter[block][0], "bfloat16": lambda block: per_filter[block][1],
-            "auto": lambda block: per_filter[block][0 if block in recipes.AUTO_FLOAT32_BLOCKS else 1]}
-    whole = {name: sum(way(lyr.block) * lyr.filters for lyr in vgg16.LAYERS) + classic for name, way in ways.items()}
+            "auto": lambda block, depth: per_filter[block][0 if recipes.auto_float32(depth) else 1]}
+    ways["float32"] = lambda block, depth: per_filter[block][0]
+    ways["bfloat16"] = lambda block, depth: per_filter[block][1]
+    whole = {name: sum(way(lyr.block, VGG16.depth(lyr.name)) * lyr.filters for lyr in VGG16.layers) + classic
+             for name, way in ways.items()}
     return ("The whole default atlas's ascents on this machine (the classic comparison included, in float32), "
             "from each block's measured seconds per filter: "
             + ", ".join(f"{name} {estimate.duration(t)}" for name, t in whole.items())

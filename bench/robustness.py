@@ -34,9 +34,11 @@ from pipeline.config import settings  # noqa: E402
 from pipeline.jobs.common import prepare_weights  # noqa: E402
 from pipeline.measure import moves, scorecard  # noqa: E402
 from pipeline.measure.probe import Probe, render_loop_copies  # noqa: E402
-from pipeline.model import network, vgg16, weights  # noqa: E402
+from pipeline.model import description, network, weights  # noqa: E402
 from pipeline.output import layout  # noqa: E402
 from pipeline.output.record import FilterRecord  # noqa: E402
+
+VGG16 = description.of("vgg16", Path())  # the network these benches measure
 
 
 # The hand-set threshold the scorecard judged robustness by until it measured photo references
@@ -56,12 +58,12 @@ def main() -> None:
     args = p.parse_args()
 
     resolved = prepare_weights(settings.weights(config.load()))
-    base = weights.load_base(resolved)
+    base = weights.load_base(resolved, VGG16)
     print("| layer | pictures | render-loop moves (mean, min) | photo editor (mean, min) | ratio | ≥ 0.8, before → now "
           "| strength (min) | spectral share (mean, max) |")
     print("|---|---|---|---|---|---|---|---|")
     every = {"before": [], "now": []}
-    for lyr in vgg16.LAYERS:
+    for lyr in VGG16.layers:
         found = sorted((args.atlas / "filters" / lyr.name).glob("[0-9][0-9][0-9][0-9].png"))
         if not found:
             continue

@@ -29,9 +29,11 @@ from pipeline.images import photos  # noqa: E402
 from pipeline.jobs.common import prepare_weights  # noqa: E402
 from pipeline.measure import scorecard  # noqa: E402
 from pipeline.measure.probe import Probe  # noqa: E402
-from pipeline.model import network, vgg16  # noqa: E402
+from pipeline.model import description, network  # noqa: E402
 from pipeline.model import weights  # noqa: E402
 from pipeline.optvis import render  # noqa: E402
+
+VGG16 = description.of("vgg16", Path())  # the network these benches measure
 
 SAMPLE = {"block1_conv2": [0, 33], "block2_conv2": [5, 77], "block3_conv3": [10, 200],
           "block4_conv3": [0, 7, 100], "block5_conv3": [0, 11]}
@@ -47,12 +49,12 @@ def main() -> None:
 
     cfg = config.load()
     resolved = prepare_weights(settings.weights(cfg))
-    base = weights.load_base(resolved)
+    base = weights.load_base(resolved, VGG16)
     shots = photos.scorecard_photos(args.size)
     photo_share = float(np.median([scorecard.spectral_share(ph) for ph in shots]))
     rows, tiles = [], {"classic": [], "fourier": []}
     for layer_name, filters in SAMPLE.items():
-        lyr = vgg16.layer(layer_name)
+        lyr = VGG16.layer(layer_name)
         cut = network.cut_model(base, layer_name)
         probe = Probe(cut, resolved.preprocess)
         photo_acts = probe.activations(shots)

@@ -46,9 +46,12 @@ import numpy as np  # noqa: E402
 from pipeline import config  # noqa: E402
 from pipeline.config import settings  # noqa: E402
 from pipeline.jobs.common import prepare_weights  # noqa: E402
-from pipeline.model import network, vgg16  # noqa: E402
+from pipeline.model import description, network  # noqa: E402
+from pipeline.model.preprocess import preprocess  # noqa: E402
 from pipeline.model import weights  # noqa: E402
 from pipeline.optvis import render  # noqa: E402
+
+VGG16 = description.of("vgg16", Path())  # the network these benches measure
 
 LAYERS = ("block1_conv2", "block2_conv2", "block3_conv3", "block4_conv3", "block5_conv3")
 QUIET = open(os.devnull, "w")
@@ -86,7 +89,7 @@ def chollet_loop(base, layer_name: str, knobs: dict, size: int, steps: int, mode
     def iterate(x, f):
         with tf.GradientTape() as tape:
             tape.watch(x)
-            loss = tf.reduce_mean(model(vgg16.preprocess(x, mode))[..., f])
+            loss = tf.reduce_mean(model(preprocess(x, mode))[..., f])
         g = tape.gradient(loss, x)
         return loss, g / (tf.sqrt(tf.reduce_mean(tf.square(g))) + 1e-5)
 
@@ -143,7 +146,7 @@ def main() -> None:
 
     cfg = config.load(overrides={"method": "classic", "size": args.size})
     resolved = prepare_weights(settings.weights(cfg))
-    base = weights.load_base(resolved)
+    base = weights.load_base(resolved, VGG16)
     knobs = cfg["classic"]
     filters = list(range(args.filters))
     peak, peak_bf16 = matmul_rate("float32"), matmul_rate("bfloat16")
@@ -156,8 +159,8 @@ def main() -> None:
           "| floor GFLOP/s | executed GFLOP/s | of matmul |")
     print("|---|---|---|---|---|---|---|---|---|---|")
     for layer_name in layers:
-        lyr = vgg16.layer(layer_name)
-        forward = vgg16.flops_to(layer_name, args.size) * len(filters)
+        lyr = VGG16.layer(layer_name)
+        forward = VGG16.flops_to(layer_name, args.size) * len(filters)
         flops = args.steps * 2 * forward
         # Ours skips the target conv in every step but runs the whole forward twice more to
         # measure the start and the result.

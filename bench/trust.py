@@ -35,24 +35,26 @@ from pipeline.images import folder  # noqa: E402
 from pipeline.jobs.common import prepare_weights  # noqa: E402
 from pipeline.measure import interpretability, trust  # noqa: E402
 from pipeline.measure.lpips import LPIPS, Similarity  # noqa: E402
-from pipeline.model import network, vgg16, weights  # noqa: E402
+from pipeline.model import description, network, weights  # noqa: E402
 from pipeline.optvis import render  # noqa: E402
 from pipeline.output import layout  # noqa: E402
 from pipeline.output.record import FilterExamples, FilterRecord, Null, Trust  # noqa: E402
 from pipeline.site import pages  # noqa: E402
 
+VGG16 = description.of("vgg16", Path())  # the network these benches measure
+
 
 def cost(atlas: Path, layer: str, filters: list[int], base, resolved, similarity) -> tuple[float, float]:
     """(ascent s/filter, trust s/filter) for ``filters`` of ``layer``, both timed here, both
     compiled first (a job compiles once; the layer's calibration is a job's, not a filter's)."""
-    lyr = vgg16.layer(layer)
+    lyr = VGG16.layer(layer)
     s = settings.ascent(config.load(overrides={"outdir": str(atlas)}), layer)
     renderer = render.for_filters(network.cut_model(base, layer), lyr, s, resolved.preprocess)
     renderer.render(filters[:1], 2, log=open(os.devnull, "w"))  # compile outside the timing
     t0 = time.perf_counter()
     pictures = [r.image for r in renderer.render(filters, s.steps, log=open(os.devnull, "w"))]
     ascent = (time.perf_counter() - t0) / len(filters)
-    scorer = interpretability.Scorer(base, lyr, resolved.preprocess, similarity)
+    scorer = interpretability.Scorer(base, VGG16, lyr.name, resolved.preprocess, similarity)
     images = json.loads(Path(layout.examples_manifest(atlas, layer)).read_text())["images"]
     found = FilterExamples.read(layout.example_files(atlas, layer, filters[0])[1])
     loader = interpretability.Loader(found.source, found.side, lyr)
@@ -79,8 +81,8 @@ def subsets(atlas: Path, layer: str, base, resolved, similarity, sizes=(3, 4, 6,
     gives a verdict at all ("specific" or "misleading"), and how often the whole pool (18 a
     side) agrees with the verdicts given: a verdict that the rest of the photos overturn is
     noise."""
-    lyr = vgg16.layer(layer)
-    scorer = interpretability.Scorer(base, lyr, resolved.preprocess, similarity)
+    lyr = VGG16.layer(layer)
+    scorer = interpretability.Scorer(base, VGG16, lyr.name, resolved.preprocess, similarity)
     images = json.loads(Path(layout.examples_manifest(atlas, layer)).read_text())["images"]
     records = [Trust.read(p) for p in sorted(Path(atlas, "trust", layer).glob("*.json"))]
     loader, given, held, embedded = None, {n: [] for n in sizes}, {n: [] for n in sizes}, {}
@@ -143,10 +145,10 @@ def main() -> None:
     p.add_argument("--subsets", action="store_true", help="how many images a verdict needs (pool subsets)")
     args = p.parse_args()
     only = {int(x) for x in args.only.split(",")} if args.only else None
-    layers = [lyr.name for lyr in vgg16.LAYERS if Path(args.atlas, "trust", lyr.name).is_dir()]
+    layers = [lyr.name for lyr in VGG16.layers if Path(args.atlas, "trust", lyr.name).is_dir()]
     if args.filters or args.subsets:
         resolved = prepare_weights(settings.weights(config.load()))
-        base = weights.load_base(resolved)
+        base = weights.load_base(resolved, VGG16)
         similarity = Similarity(LPIPS, weights.cache_dir(None), base)
     if args.subsets:
         print("Per subset size: verdicts given, and the share of them the whole pool agrees with (verdicts)")
@@ -161,7 +163,7 @@ def main() -> None:
         for layer in layers:
             chosen = sorted(int(p.stem) for p in Path(args.atlas, "trust", layer).glob("*.json"))[:args.filters]
             a, t = cost(args.atlas, layer, chosen, base, resolved, similarity)
-            share = vgg16.layer(layer).filters  # the whole layer's weight in the atlas
+            share = VGG16.layer(layer).filters  # the whole layer's weight in the atlas
             total[0], total[1] = total[0] + a * share, total[1] + t * share
             print(f"| {layer} | {a:.2f} | {t:.3f} | {t / a:.1%} |", flush=True)
         print(f"\nweighted by each layer's filters, the whole atlas: trust / ascent = {total[1] / total[0]:.1%}\n")

@@ -35,9 +35,11 @@ from pipeline.config import settings  # noqa: E402
 from pipeline.jobs.common import prepare_weights  # noqa: E402
 from pipeline.measure import twins  # noqa: E402
 from pipeline.measure.probe import Probe  # noqa: E402
-from pipeline.model import network, vgg16  # noqa: E402
+from pipeline.model import description, network  # noqa: E402
 from pipeline.model import weights  # noqa: E402
 from pipeline.optvis import render  # noqa: E402
+
+VGG16 = description.of("vgg16", Path())  # the network these benches measure
 
 LAYERS = ("block2_conv1", "block3_conv1", "block4_conv1", "block5_conv1")
 QUIET = open(os.devnull, "w")
@@ -59,11 +61,11 @@ def main() -> None:
 
     cfg = config.load()
     resolved = prepare_weights(settings.weights(cfg))
-    base = weights.load_base(resolved)
+    base = weights.load_base(resolved, VGG16)
     rows = []
     for layer_name in args.layers:
         t0 = time.perf_counter()
-        lyr = vgg16.layer(layer_name)
+        lyr = VGG16.layer(layer_name)
         s = settings.ascent(config.load(overrides={"layers": [layer_name]}), layer_name)
         cut = network.cut_model(base, layer_name)
         renderer, probe = render.for_filters(cut, lyr, s, resolved.preprocess), Probe(cut, resolved.preprocess)

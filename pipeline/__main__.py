@@ -22,7 +22,6 @@ from .config import selection, settings
 from .errors import AtlasError
 from .images import photos
 from .jobs import device, lifetime
-from .model import vgg16
 from .output import layout
 
 # Each flag a command may take beyond --config, --settings and --outdir.
@@ -144,6 +143,8 @@ def _parser() -> argparse.ArgumentParser:
         for name in cmd.positional:
             c.add_argument(name, **POSITIONAL[name])
         c.add_argument("--config", help="YAML config file (default: the repository's config.yaml)")
+        if name != "publish":
+            c.add_argument("--model", help="vgg16, alexnet or a .keras path (default: the config's model)")
         c.add_argument("--settings", help=argparse.SUPPRESS)  # the job's settings, from Snakemake
         if cmd.outdir:
             c.add_argument("--outdir", help="the atlas folder (default: the config's outdir)")
@@ -169,17 +170,18 @@ def by_hand(cmd: Command, args) -> dict:
         raise AtlasError(f"{args.command}: give LAYER FILTER IMAGE..., e.g. block4_conv2 7 picture.png")
     if "layer" in cmd.flags and not args.layer:
         raise AtlasError(f"{args.command}: --layer is required, e.g. --layer block5_conv1")
-    overrides = {k: getattr(args, k) for k in ("steps", "size", "seed", "method", "weights", "outdir")
+    overrides = {k: getattr(args, k) for k in ("steps", "size", "seed", "method", "weights", "outdir", "model")
                  if getattr(args, k, None) is not None}
     layer = getattr(args, "layer", None)
-    if layer:
-        overrides["layers"] = [layer]  # an unknown name gets the schema's one-line error
-        if getattr(args, "filters", None) and layer in vgg16.BY_NAME:
-            overrides["filters"] = {layer: selection.parse(args.filters, vgg16.layer(layer).filters)}
     raw = config.read_yaml(args.config or config.DEFAULT_FILE)
-    if "layers" in overrides and isinstance(raw.get("filters"), dict):
-        raw["filters"] = raw["filters"].get(layer, "all")  # keep only this layer's entry
+    if layer:
+        overrides["layers"] = [layer]  # an unknown name gets the check's one-line error
+        if isinstance(raw.get("filters"), dict):
+            raw["filters"] = raw["filters"].get(layer, "all")  # keep only this layer's entry
     cfg = config.check(config.merge(raw, overrides))
+    if layer and getattr(args, "filters", None):  # read against the layer the checked model has
+        overrides["filters"] = {layer: selection.parse(args.filters, cfg["network"].layer(layer).filters)}
+        cfg = config.check(config.merge(raw, overrides))
     if cmd.outdir and cmd.settings is not None and cmd.claims:  # a command that writes into the atlas
         layout.check_outdir(cfg["outdir"])
         layout.claim(cfg["outdir"])

@@ -24,10 +24,11 @@ except AtlasError as exc:
 OUT = CFG["outdir"]
 CHUNKS = settings.chunks(CFG)
 EXAMPLES_TODO = settings.examples_todo(CFG)  # the layers the examples job scans this run
-WEIGHTS = weights.resolve(CFG["weights"], weights.cache_dir(CFG["cache"]), CFG["preprocess"])
+NET = CFG["network"]  # the model's description (pipeline/model/description.py)
+WEIGHTS = weights.resolve(CFG["weights"], weights.cache_dir(CFG["cache"]), CFG["preprocess"], NET)
 # The converted cache file is shared by every atlas on the machine: converting it again (for
 # another folder) must not rerun this one. A user's own weights file keeps its timestamp.
-WEIGHTS_INPUT = ancient(str(WEIGHTS.file)) if CFG["weights"] in weights.NAMES else str(WEIGHTS.file)
+WEIGHTS_INPUT = ancient(str(WEIGHTS.file)) if weights.converted(CFG["weights"], NET) else str(WEIGHTS.file)
 TEMPLATES = sorted(str(p) for p in Path(REPO, "site_templates").iterdir())
 # Jobs run `python -m pipeline` with the interpreter that runs Snakemake, from the working
 # directory, which need not be this repository.
@@ -76,7 +77,7 @@ def run_device() -> estimate.Device:
         precision = estimate.planned_precision(CFG["precision"], 1, None)
         return estimate.Device("the cluster's GPUs", estimate.GPU_FLOPS, workflow.resource_settings.nodes or 1,
                                f"an H100's rate, {precision}: an estimate", {},
-                               estimate.speedups(backend, precision, True, CFG["precision"] == "auto"))
+                               estimate.Speed(backend, precision, True, CFG["precision"] == "auto"))
     gpus = USABLE_GPUS if workflow.local_exec else 0
     precision = estimate.planned_precision(CFG["precision"], gpus, device.cpu_bfloat16())
     return estimate.device(gpus, CORES, estimate.measured(OUT, bool(gpus), precision, backend), backend, precision,

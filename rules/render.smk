@@ -1,7 +1,7 @@
 # The ascents: weights, one job per chunk of filters, dreams and classes (GPU work).
 
 
-if CFG["weights"] in weights.NAMES:
+if weights.converted(CFG["weights"], NET):
 
     localrules:
         weights,
@@ -36,7 +36,7 @@ rule ascend:
     benchmark:
         layout.benchmark(OUT, "ascend", "{layer}-{first}")
     wildcard_constraints:
-        layer=r"block[1-5]_conv[1-3]",
+        layer="|".join(lyr.name for lyr in NET.layers),
         first=r"\d{4}",
     params:
         settings=ascent_settings,

@@ -1,4 +1,4 @@
-// VGG16 Atlas: search, sorting and keyboard navigation. Plain JS, no requests: the search
+// The atlas: search, sorting and keyboard navigation. Plain JS, no requests: the search
 // index is a script (static/atlas-index.js) because browsers refuse fetch() on file://.
 (function () {
   "use strict";
@@ -13,8 +13,13 @@
     });
   }
 
-  // "block4_conv2 117", "4_2/117", "b4c2 117", "block4_conv2/117" -> [layer, filter]
-  function parse(text) {
+  // "conv5 7", "block4_conv2/117": any layer's name, then a filter -> [layer, filter]; and
+  // VGG16's short forms "4_2/117", "b4c2 117".
+  function parse(text, names) {
+    var named = text.trim().match(/^(.*?)(?:\s*(?:[\s\/:#,]|filter)\s*)+(\d+)$/i);
+    for (var i = 0; named && i < names.length; i++) {
+      if (names[i].toLowerCase() === named[1].trim().toLowerCase()) return [names[i], parseInt(named[2], 10)];
+    }
     var m = text.trim().toLowerCase().match(/^(?:block)?\s*([1-5])\s*(?:_|\s|c|_conv|conv)\s*([1-3])\s*(?:[\s\/:#,]|filter)+\s*(\d+)$/);
     if (!m) m = text.trim().toLowerCase().match(/^b([1-5])c([1-3])\s*[\s\/:#,]\s*(\d+)$/);
     return m ? ["block" + m[1] + "_conv" + m[2], parseInt(m[3], 10)] : null;
@@ -25,9 +30,9 @@
     form.addEventListener("submit", function (ev) {
       ev.preventDefault();
       var msg = document.getElementById("search-msg");
-      var hit = parse(document.getElementById("q").value);
-      var atlas = window.ATLAS_INDEX || {layers: {}}, index = atlas.layers;
-      if (!hit) { msg.textContent = "Try e.g. block4_conv2 117 or 4_2/117"; return; }
+      var atlas = window.ATLAS_INDEX || {layers: {}}, index = atlas.layers, names = Object.keys(index);
+      var hit = parse(document.getElementById("q").value, names);
+      if (!hit) { msg.textContent = "Try e.g. " + (names[names.length - 1] || "block4_conv2") + " 7"; return; }
       var layer = index[hit[0]];
       if (!layer) { msg.textContent = hit[0] + " is not rendered in this atlas"; return; }
       if (hit[1] >= layer.filters) { msg.textContent = hit[0] + " has filters 0-" + (layer.filters - 1); return; }

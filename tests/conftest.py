@@ -14,6 +14,10 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from pipeline.model import description  # noqa: E402  (NumPy only: no TensorFlow at collection)
+
+VGG16 = description.of("vgg16", Path())  # VGG16's description, as every job is handed it
+
 
 def pytest_configure(config):
     config.addinivalue_line("markers", "slow: minutes each (a real SLURM, the whole atlas at full "
@@ -30,10 +34,15 @@ def real_weights():
 
 
 @pytest.fixture(scope="session")
+def vgg16():
+    return VGG16
+
+
+@pytest.fixture(scope="session")
 def base(real_weights):
     from pipeline.model import weights
 
-    return weights.load_base(real_weights)
+    return weights.load_base(real_weights, VGG16)
 
 
 def renderer(base, layer_name: str, method: str = "classic", size: int = 64, seed: int = 0,
@@ -42,13 +51,13 @@ def renderer(base, layer_name: str, method: str = "classic", size: int = 64, see
     from pipeline import config
     from pipeline.config import settings
     from pipeline.jobs.ascend import DTYPES
-    from pipeline.model import network, vgg16
+    from pipeline.model import network
     from pipeline.optvis import render
 
     cfg = config.load(overrides={"method": method, "size": size, "seed": seed, "precision": precision,
                                  "diversity": diversity, "diversity_weight": diversity_weight})
     model = network.cut_model(base, layer_name, DTYPES[precision])
-    return render.for_filters(model, vgg16.layer(layer_name), settings.ascent(cfg, layer_name), "torch")
+    return render.for_filters(model, cfg["network"].layer(layer_name), settings.ascent(cfg, layer_name), "torch")
 
 
 def run(args: list[str], cwd: Path | None = None, **kw) -> subprocess.CompletedProcess:

@@ -268,11 +268,14 @@ def test_gpu_jobs_ask_for_a_gpu_unless_device_is_cpu(tmp_path):
     ("filters=[0,7,600]", "filters = 600 is out of range for every selected layer"),
     ("compare_classic=maybe", "compare_classic = 'maybe' is not allowed"),
     ("'fourier={cutoff: 3}'", "fourier.cutoff = 3 is not allowed"),
-    ("'filters={block9_conv1: [1]}'", "unknown layer 'block9_conv1'"),
+    ("'filters={block9_conv1: [1]}'", "filters = 'block9_conv1' is not a conv layer of VGG16; did you mean 'block5_conv1'?"),
     ("'grid={tile: big}'", "grid.tile = 'big' is not allowed"),
     # A newcomer's typos get the word named and the closest valid one suggested.
-    ("layers=[block1_conv2,block4_cnv3]", "layers[1] = 'block4_cnv3' is not allowed; expected a VGG16 conv "
-     "layer name (block1_conv1 ... block5_conv3); did you mean 'block4_conv3'?"),
+    ("layers=[block1_conv2,block4_cnv3]", "layers = 'block4_cnv3' is not a conv layer of VGG16; did you mean "
+     "'block4_conv3'? expected one of block1_conv1 ... block5_conv3 (13 layers)"),
+    ("model=alexnet layers=[conv2,block5_conv3]", "layers = 'block5_conv3' is not a conv layer of AlexNet"),
+    ("model=alexnet size=48", "size = 48 is not allowed for AlexNet: its deepest layers need 63 px or more"),
+    ("model=vgg-19", "model = 'vgg-19' is not allowed; expected 'vgg16' (default), 'alexnet' or the path of a .keras file"),
     ("filter=16", "unknown setting 'filter' (did you mean 'filters'?); allowed: "),
     ("'fourier={cutof: 0.3}'", "unknown setting 'fourier.cutof' (did you mean 'cutoff'?); allowed in fourier: "),
     ("method=fourir", "method = 'fourir' is not allowed"),

@@ -77,7 +77,8 @@ def test_cli_bad_layer_one_line_and_nothing_written(tmp_path):
     proc = run([sys.executable, "-m", "pipeline", "ascend", "--layer", "block6_conv1",
                 "--filters", "0:2", "--outdir", str(out)])
     assert proc.returncode == 2
-    assert last_line(proc.stderr).startswith("error: config: layers[0] = 'block6_conv1' is not allowed")
+    assert last_line(proc.stderr) == ("error: config: layers = 'block6_conv1' is not a conv layer of VGG16; did you "
+                                      "mean 'block5_conv1'? expected one of block1_conv1 ... block5_conv3 (13 layers)")
     assert "Traceback" not in proc.stderr
     assert not out.exists()
 
@@ -95,6 +96,7 @@ def test_cli_filter_out_of_range(tmp_path):
     ("method=lucid", "method = 'lucid'"),
     ("weights=vgg-from-the-moon", "vgg-from-the-moon"),
     ("layers=[block1_conv1,nope]", "'nope'"),
+    ("model=resnet", "'resnet' is not allowed"),
 ])
 def test_snakemake_rejects_bad_config_before_any_job(tmp_path, arg, expect):
     proc = run([sys.executable, "-m", "snakemake", "-s", str(REPO / "Snakefile"), "-d", str(tmp_path),
@@ -106,14 +108,18 @@ def test_snakemake_rejects_bad_config_before_any_job(tmp_path, arg, expect):
     assert not (tmp_path / "site").exists()
 
 
-def test_schema_layers_are_vgg16s():
-    from pipeline.config.check import schema
-    from pipeline.model import vgg16
-
-    sch = schema()
-    names = [l.name for l in vgg16.LAYERS]
-    assert sch["properties"]["layers"]["oneOf"][1]["items"]["enum"] == names
-    assert sch["properties"]["dreams"]["items"]["properties"]["layer"]["enum"] == names
+def test_layer_names_are_checked_against_the_model_with_the_nearest_name():
+    """Layer names are the model's: checked against its description, with did-you-mean, for
+    ``layers``, ``filters`` and a dream's layer; 'last' is the deepest conv."""
+    with pytest.raises(AtlasError, match=r"^config: filters = 'block4_conv9' is not a conv layer of VGG16; "
+                                         r"did you mean 'block4_conv3'\?"):
+        config.load(None, {"layers": ["block4_conv1"], "filters": {"block4_conv9": 3}})
+    with pytest.raises(AtlasError, match=r"^config: dreams\[0\].layer = 'conv9' is not a conv layer of AlexNet; "
+                                         r"did you mean 'conv5'\? expected one of conv1 ... conv5 \(5 layers\)$"):
+        config.load(None, {"model": "alexnet", "dreams": [{"name": "d", "photo": "skimage:chelsea", "layer": "conv9"}]})
+    cfg = config.load(None, {"model": "alexnet"})
+    assert cfg["layers"] == ["conv1", "conv2", "conv3", "conv4", "conv5"] and cfg["dreams"][0]["layer"] == "conv5"
+    assert cfg["title"] == "AlexNet Atlas" and config.load()["title"] == "VGG16 Atlas"
 
 
 def test_config_yaml_holds_the_schemas_defaults_and_nothing_else():
@@ -169,7 +175,7 @@ def test_precision_auto_follows_the_processors_own_bfloat16():
 def test_preflight_resolves_auto_on_the_machine_it_runs_on(monkeypatch, real_weights):
     from pipeline.jobs import common, device
 
-    pre = common.Preflight("CPU", real_weights, 0.0)
+    pre = common.Preflight("CPU", config.load()["network"], real_weights, 0.0)
     monkeypatch.setattr(device, "cpu_bfloat16", lambda: "avx512_bf16")
     assert pre.precision("auto") == ("bfloat16", "auto: this CPU computes bfloat16 natively (avx512_bf16)")
     monkeypatch.setattr(device, "cpu_bfloat16", lambda: None)

@@ -11,7 +11,8 @@ from pipeline.config import settings
 from pipeline.images import photos
 from pipeline.jobs.classes import classes
 from pipeline.jobs.dream import dream
-from pipeline.model import network, vgg16
+from conftest import VGG16
+from pipeline.model import network
 from pipeline.optvis import dream as dreaming
 from pipeline.errors import AtlasError
 
@@ -49,8 +50,8 @@ def test_photo_modes_become_rgb(tmp_path, mode):
 
 def test_any_aspect_is_fitted_without_cropping():
     tall = np.zeros((300, 60, 3), np.uint8)
-    assert dreaming.fit(tall, 150).shape == (150, 32, 3)  # never below VGG16's 32 px
-    assert dreaming.fit(np.zeros((100, 400, 3), np.uint8), 200).shape == (50, 200, 3)
+    assert dreaming.fit(tall, 150, 32).shape == (150, 32, 3)  # never below VGG16's 32 px
+    assert dreaming.fit(np.zeros((100, 400, 3), np.uint8), 200, 32).shape == (50, 200, 3)
 
 
 def test_missing_and_unreadable_photos_are_named(tmp_path):
@@ -78,7 +79,7 @@ def full_weights(tmp_path_factory, base):
 
     keras.utils.set_random_seed(0)
     full = network.full_model(None)
-    for lyr in vgg16.LAYERS:
+    for lyr in VGG16.layers:
         full.get_layer(lyr.name).set_weights(base.get_layer(lyr.name).get_weights())
     path = tmp_path_factory.mktemp("full") / "vgg16-random-top.weights.h5"
     full.save_weights(str(path))
@@ -99,6 +100,6 @@ def test_class_probability_climbs_past_099(tmp_path, full_weights):
 
 
 def test_full_weights_file_also_serves_the_conv_atlas(full_weights, base):
-    conv = network.conv_base(full_weights)
+    conv = network.conv_base(VGG16, full_weights)
     np.testing.assert_array_equal(conv.get_layer("block5_conv3").get_weights()[0],
                                   base.get_layer("block5_conv3").get_weights()[0])

@@ -19,7 +19,7 @@ from urllib.parse import urldefrag
 
 import pytest
 
-from conftest import REPO, run
+from conftest import REPO, VGG16, run
 
 pytestmark = pytest.mark.slow
 TINY = ["steps=1", "size=32", "compare_classic=false", "dreams=[]", "examples=none"]
@@ -42,16 +42,15 @@ def benchmark(path: Path) -> dict:
 
 
 def test_every_filter_has_its_png_record_and_page(full):
-    from pipeline.model import vgg16
 
     out = full[0] / "atlas"
-    for lyr in vgg16.LAYERS:
+    for lyr in VGG16.layers:
         folder = out / "filters" / lyr.name
         for kind in ("png", "json", "html"):
             names = {p.stem for p in folder.glob(f"*.{kind}")}
             assert names == {f"{f:04d}" for f in range(lyr.filters)}, (lyr.name, kind)
         assert (out / "layers" / f"{lyr.name}.html").exists()
-    assert sum(1 for _ in (out / "filters").rglob("*.png")) == vgg16.TOTAL_FILTERS == 4224
+    assert sum(1 for _ in (out / "filters").rglob("*.png")) == VGG16.total_filters == 4224
 
 
 class Links(HTMLParser):
@@ -119,13 +118,12 @@ def test_figures_of_the_run(full):
 def test_one_step_makes_filters_silent_not_dead(full):
     """At 1 step many filters do not fire yet: they are silent after 1 step, not dead. Dead is
     kept for block1_conv1 filters that no image can fire (decided from the weights: none)."""
-    from pipeline.model import vgg16
     from pipeline.output import layout
     from pipeline.output.record import FilterRecord
 
     out = full[0] / "atlas"
     silent = {}
-    for lyr in vgg16.LAYERS:
+    for lyr in VGG16.layers:
         records = [FilterRecord.read(layout.filter_json(out, lyr.name, f)) for f in range(lyr.filters)]
         assert not any(r.dead for r in records), lyr.name
         assert all(r.silent == (r.activation.png_peak <= 0) for r in records), lyr.name

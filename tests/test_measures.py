@@ -6,20 +6,20 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from conftest import renderer
+from conftest import VGG16, renderer
 from pipeline import config
 from pipeline.config import settings
 from pipeline.images import photos
 from pipeline.measure import circuits, moves, scorecard, twins
 from pipeline.measure.probe import Probe
-from pipeline.model import network, vgg16
-from pipeline.model.vgg16 import IMAGENET_MEAN_RGB
+from pipeline.model import network
+from pipeline.model.preprocess import IMAGENET_MEAN, IMAGENET_MEAN_RGB, IMAGENET_STD, preprocess
 from pipeline.optvis import render, transform
 
 
 @pytest.fixture(scope="module")
 def kernels(base):
-    return circuits.kernels(base)
+    return circuits.kernels(base, VGG16)
 
 
 def numpy_ranking(kernel: np.ndarray, axis_other: int, f: int) -> list[tuple[int, str]]:
@@ -35,23 +35,23 @@ def numpy_ranking(kernel: np.ndarray, axis_other: int, f: int) -> list[tuple[int
 @pytest.mark.parametrize("layer_name,filters", [("block2_conv1", [0, 77]), ("block3_conv2", [5]),
                                                 ("block5_conv1", [3, 500])])
 def test_circuits_equal_a_plain_numpy_ranking(kernels, layer_name, filters):
-    lyr = vgg16.layer(layer_name)
-    prev, nxt = vgg16.LAYERS[lyr.index - 1], vgg16.LAYERS[lyr.index + 1]
+    lyr = VGG16.layer(layer_name)
+    prev, nxt = VGG16.layers[lyr.index - 1], VGG16.layers[lyr.index + 1]
     for f in filters:
         ins = circuits.inputs(kernels, lyr, f)
         assert {link.layer for link in ins} == {prev.name}
         assert [(link.filter, link.sign) for link in ins] == numpy_ranking(kernels[lyr.name][0], 2, f)
-        outs = circuits.outputs(kernels, lyr, f)
+        outs = circuits.outputs(kernels, VGG16, lyr, f)
         assert {link.layer for link in outs} == {nxt.name}
         assert [(link.filter, link.sign) for link in outs] == numpy_ranking(kernels[nxt.name][0], 3, f)
         assert [link.weight for link in ins] == sorted((link.weight for link in ins), reverse=True)
 
 
 def test_the_ends_of_the_chain(kernels):
-    first, last = vgg16.LAYERS[0], vgg16.LAYERS[-1]
-    assert circuits.inputs(kernels, first, 0) == [] and len(circuits.outputs(kernels, first, 0)) == 8
-    assert circuits.outputs(kernels, last, 0) == [] and len(circuits.inputs(kernels, last, 0)) == 8
-    colours = np.array(circuits.rgb_kernel(kernels, 0, "torch"))
+    first, last = VGG16.layers[0], VGG16.layers[-1]
+    assert circuits.inputs(kernels, first, 0) == [] and len(circuits.outputs(kernels, VGG16, first, 0)) == 8
+    assert circuits.outputs(kernels, VGG16, last, 0) == [] and len(circuits.inputs(kernels, last, 0)) == 8
+    colours = np.array(circuits.rgb_kernel(kernels, first, 0, "torch"))
     assert colours.shape == (3, 3, 3) and colours.min() >= 0 and colours.max() <= 255
 
 
@@ -60,15 +60,15 @@ def test_first_layer_can_fire_is_exact(base, kernels):
     a filter decided dead stays at or below zero there."""
     model = network.cut_model(base, "block1_conv1")
     weights, bias = kernels["block1_conv1"]
-    lo, hi = (0 - vgg16.IMAGENET_MEAN) / vgg16.IMAGENET_STD, (1 - vgg16.IMAGENET_MEAN) / vgg16.IMAGENET_STD
+    lo, hi = (0 - IMAGENET_MEAN) / IMAGENET_STD, (1 - IMAGENET_MEAN) / IMAGENET_STD
     for f in range(0, 64, 9):
         w = weights[:, :, :, f]
         best = bias[f] + np.maximum(w * lo, w * hi).sum()
         image = np.zeros((5, 5, 3), np.float32)
         image[1:4, 1:4] = np.where(w > 0, 255.0, 0.0)  # each pixel at the end its weight favours
-        reached = np.asarray(model(vgg16.preprocess(image[None], "torch")))[0, 2, 2, f]
+        reached = np.asarray(model(preprocess(image[None], "torch")))[0, 2, 2, f]
         assert reached == pytest.approx(best, rel=1e-4, abs=1e-4)
-        assert circuits.can_fire(kernels, f, "torch") == (best > 0)
+        assert circuits.can_fire(kernels, VGG16.layers[0], f, "torch") == (best > 0)
 
 
 @pytest.fixture(scope="module")
@@ -154,7 +154,7 @@ def test_a_planted_twin_is_found_at_90_degrees(base, real_weights):
     kernel[:, :, :, 9], bias[9] = np.rot90(kernel[:, :, :, 4], 1, axes=(0, 1)), bias[4]
     model.layers[-1].set_weights([kernel, bias])
     cfg = config.load(overrides={"size": 48})
-    r = render.for_filters(model, vgg16.layer("block1_conv1"), settings.ascent(cfg, "block1_conv1"), real_weights.preprocess)
+    r = render.for_filters(model, VGG16.layer("block1_conv1"), settings.ascent(cfg, "block1_conv1"), real_weights.preprocess)
     rendered = [4, 9, 20]
     images = np.stack([res.image for res in r.render(rendered, 64)])
     probe = Probe(model, real_weights.preprocess)

@@ -1,46 +1,75 @@
-"""The network facts, preprocessing, and the cut model."""
+"""The network's description, preprocessing, and the cut models."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import numpy as np
 import pytest
 
-from pipeline.model import network, vgg16
+from pipeline.model import describe, description, network
+from pipeline.model.preprocess import IMAGENET_MEAN, IMAGENET_STD, bounds, preprocess
 
 
-def test_thirteen_layers_4224_filters_and_keras_names():
+def test_thirteen_layers_4224_filters_and_keras_names(vgg16):
     import keras
 
-    assert len(vgg16.LAYERS) == 13 and vgg16.TOTAL_FILTERS == 4224
+    assert len(vgg16.layers) == 13 and vgg16.total_filters == 4224
     model = keras.applications.VGG16(include_top=False, weights=None)
     convs = [l for l in model.layers if l.name.endswith(tuple(f"conv{i}" for i in (1, 2, 3)))]
-    assert [l.name for l in convs] == [l.name for l in vgg16.LAYERS]
-    assert [l.count_params() for l in convs] == [l.params for l in vgg16.LAYERS]
+    assert [l.name for l in convs] == [l.name for l in vgg16.layers]
+    assert [l.count_params() for l in convs] == [l.params for l in vgg16.layers]
 
 
-def test_receptive_fields():
-    rf = {l.name: l.receptive_field for l in vgg16.LAYERS}
+def test_receptive_fields_blocks_and_reads(vgg16):
+    rf = {l.name: l.receptive_field for l in vgg16.layers}
     assert rf["block1_conv1"] == 3 and rf["block1_conv2"] == 5 and rf["block2_conv1"] == 10
     assert rf["block3_conv3"] == 40 and rf["block5_conv3"] == 196
+    assert [l.block for l in vgg16.layers] == [int(l.name[5]) for l in vgg16.layers]
+    assert [l.reads for l in vgg16.layers] == [""] + [l.name for l in vgg16.layers[:-1]]
+    assert vgg16.min_size == 32 and vgg16.input_size is None
 
 
-def test_flops_match_reference_figures():
+def test_flops_match_reference_figures(vgg16):
     # ../shared/REFERENCE.md: block1_conv2 1.26 G, block3_conv3 6.10 G, block5_conv3 10.02 G at 128 px
     assert vgg16.flops_to("block1_conv2", 128) / 1e9 == pytest.approx(1.26, abs=0.01)
     assert vgg16.flops_to("block3_conv3", 128) / 1e9 == pytest.approx(6.10, abs=0.01)
     assert vgg16.flops_to("block5_conv3", 128) / 1e9 == pytest.approx(10.02, abs=0.01)
 
 
+@pytest.mark.parametrize("model", description.BUILT_IN)
+def test_the_shipped_descriptions_are_what_keras_graph_gives(model):
+    """networks/*.json is a checked cache of ``describe`` on the Keras model: one home, Keras'."""
+    assert description.to_json(describe.built_in(model)) == (description.HERE / f"{model}.json").read_text()
+
+
+def test_alexnet_is_torchvisions_features():
+    net = description.of("alexnet", Path())
+    assert [(l.name, l.filters, l.kernel, l.stride, l.receptive_field) for l in net.layers] == [
+        ("conv1", 64, 11, 4, 11), ("conv2", 192, 5, 8, 51), ("conv3", 384, 3, 16, 99),
+        ("conv4", 256, 3, 16, 131), ("conv5", 256, 3, 16, 163)]
+    assert net.min_size == 63 and net.total_filters == 1152 and net.preprocess == "torch"
+
+
 def test_torch_preprocessing_is_imagenet_mean_std():
-    pixels = np.stack([vgg16.IMAGENET_MEAN * 255, (vgg16.IMAGENET_MEAN + vgg16.IMAGENET_STD) * 255])
-    out = np.asarray(vgg16.preprocess(pixels.reshape(1, 2, 1, 3).astype(np.float32), "torch"))
+    pixels = np.stack([IMAGENET_MEAN * 255, (IMAGENET_MEAN + IMAGENET_STD) * 255])
+    out = np.asarray(preprocess(pixels.reshape(1, 2, 1, 3).astype(np.float32), "torch"))
     np.testing.assert_allclose(out.reshape(2, 3), [[0, 0, 0], [1, 1, 1]], atol=1e-5)
 
 
 def test_caffe_preprocessing_is_bgr_minus_mean():
     rgb = np.array([10.0, 20.0, 30.0], np.float32).reshape(1, 1, 1, 3)
-    out = np.asarray(vgg16.preprocess(rgb, "caffe")).reshape(3)
+    out = np.asarray(preprocess(rgb, "caffe")).reshape(3)
     np.testing.assert_allclose(out, [30 - 103.939, 20 - 116.779, 10 - 123.68], atol=1e-4)
+
+
+@pytest.mark.parametrize("mode", ["torch", "caffe", "tf", "unit", "raw"])
+def test_every_scaling_maps_black_and_white_to_its_bounds(mode):
+    lo, hi = bounds(mode)
+    ends = np.array([[0.0] * 3, [255.0] * 3], np.float32).reshape(1, 2, 1, 3)
+    out = np.asarray(preprocess(ends, mode)).reshape(2, 3)
+    np.testing.assert_allclose(np.minimum(out[0], out[1]), lo, atol=1e-4)
+    np.testing.assert_allclose(np.maximum(out[0], out[1]), hi, atol=1e-4)
 
 
 def test_cut_model_is_pre_relu_of_the_real_layer(base):
@@ -52,3 +81,4 @@ def test_cut_model_is_pre_relu_of_the_real_layer(base):
     pre = cut(x)
     np.testing.assert_allclose(np.maximum(np.asarray(pre), 0), np.asarray(post), rtol=1e-4, atol=1e-4)
     assert np.asarray(pre).min() < 0  # really before the ReLU
+    assert [l.name for l in cut.layers][-1] == "block3_conv2" and len(cut.layers) == 9  # nothing past it

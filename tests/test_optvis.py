@@ -5,8 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from conftest import renderer
-from pipeline.model import network, vgg16
+from conftest import VGG16, renderer
+from pipeline.model import network
+from pipeline.model.preprocess import preprocess
 from pipeline.images import photos
 from pipeline.optvis import backend, deprocess, objectives, param, render, spectrum
 from pipeline.optvis.caricature import Caricaturist
@@ -99,8 +100,8 @@ def test_batches_are_near_equal():
 
 
 def test_auto_batch_size_shrinks_with_depth_and_size():
-    small = recipes.batch_size("auto", vgg16.layer("block5_conv3"), 224, 8 * 2**30)
-    large = recipes.batch_size("auto", vgg16.layer("block1_conv1"), 128, 8 * 2**30)
+    small = recipes.batch_size("auto", VGG16, VGG16.layer("block5_conv3"), 224, 8 * 2**30)
+    large = recipes.batch_size("auto", VGG16, VGG16.layer("block1_conv1"), 128, 8 * 2**30)
     assert 1 <= small < large <= 256
 
 
@@ -152,11 +153,11 @@ def test_collapsed_head_equals_the_full_layer(base, layer_name):
     # Not square, and not a multiple of the pools: the weight map must still line up.
     x = tf.constant(np.random.default_rng(1).uniform(0, 255, (3, 41, 36, 3)).astype(np.float32))
     idx = tf.constant([0, 5, 17], tf.int32)
-    stride = vgg16.layer(layer_name).stride
+    stride = VGG16.layer(layer_name).stride
     weight_map = head.weight_map(idx, 41 // stride, 36 // stride)
     values = {}
-    for name, fn in (("full", lambda x: objectives.filter_means(cut(vgg16.preprocess(x, "torch")), idx)),
-                     ("head", lambda x: head(trunk(vgg16.preprocess(x, "torch")), idx, weight_map))):
+    for name, fn in (("full", lambda x: objectives.filter_means(cut(preprocess(x, "torch")), idx)),
+                     ("head", lambda x: head(trunk(preprocess(x, "torch")), idx, weight_map))):
         v, g = backend.gradient(fn, x)
         values[name] = (np.asarray(v), np.asarray(g))
     np.testing.assert_allclose(values["head"][0], values["full"][0], rtol=1e-4, atol=1e-4)
@@ -174,7 +175,7 @@ def test_diversity_gives_distinct_images_that_still_excite_the_filter(base):
         means, _ = r.measure(images, [5, 5, 5])
         assert (means > res.initial + 1).all()  # every one of them still excites filter 5
         # Diversity is judged where it acts: Gram similarity of the target conv's input.
-        pre = network.cut_model(base, "block4_conv1")(vgg16.preprocess(images.astype(np.float32), "torch"))
+        pre = network.cut_model(base, "block4_conv1")(preprocess(images.astype(np.float32), "torch"))
         feats = np.maximum(np.asarray(pre), 0)  # block4_conv2 sees block4_conv1 after its ReLU
         penalty = np.asarray(objectives.gram_dissimilarity(feats, np.array([0, 0, 0], np.int32)))
         similarity[weight] = -penalty.mean()
@@ -193,7 +194,7 @@ def test_post_relu_objective_is_stuck_where_pre_relu_is_not(base):
     pre = network.cut_model(base, "block4_conv3")
     idx = tf.constant(filters, tf.int32)
     for model, stuck in ((post, True), (pre, False)):
-        _, g = backend.gradient(lambda im: objectives.filter_means(model(vgg16.preprocess(im, "torch")), idx), x)
+        _, g = backend.gradient(lambda im: objectives.filter_means(model(preprocess(im, "torch")), idx), x)
         per_item = np.abs(np.asarray(g)).max(axis=(1, 2, 3))
         assert ((per_item == 0) if stuck else (per_item > 0)).all()
 

@@ -5,13 +5,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from conftest import renderer
+from conftest import VGG16, renderer
 from pipeline import config
 from pipeline.config import estimate, settings
 from pipeline.images import photos
 from pipeline.measure import scorecard
 from pipeline.measure.probe import Probe, render_loop_copies
-from pipeline.model import network, vgg16
+from pipeline.model import network
 from pipeline.optvis import render
 
 
@@ -65,8 +65,8 @@ def render_recipe(base, layer_name: str, filters: list[int], overrides: dict):
     """Images and final activations of ``filters`` under the config's defaults plus ``overrides``."""
     cfg = config.load(overrides={"layers": [layer_name], **overrides})
     s = settings.ascent(cfg, layer_name)
-    r = render.for_filters(network.cut_model(base, layer_name), vgg16.layer(layer_name), s, "torch")
-    flops = estimate.ascent_flops(layer_name, s.steps, s.size + 2 * s.fourier.pad)
+    r = render.for_filters(network.cut_model(base, layer_name), VGG16.layer(layer_name), s, "torch")
+    flops = estimate.ascent_flops(VGG16, layer_name, s.steps, s.size + 2 * s.fourier.pad)
     return r.render(filters, s.steps), flops
 
 

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from conftest import REPO, last_line, run
+from conftest import REPO, VGG16, last_line, run
 from pipeline.measure import trust
 from pipeline.output import layout
 from pipeline.output.record import Null, Trust
@@ -109,7 +109,7 @@ def test_spearman_matches_scipy_with_ties():
 def test_lpips_is_its_formula_and_zero_for_the_same_image(base):
     from pipeline.measure import lpips
     from pipeline.model import weights
-    from pipeline.model.vgg16 import preprocess
+    from pipeline.model.preprocess import preprocess
 
     sim = lpips.Similarity(lpips.LPIPS, weights.cache_dir(None), base)
     rng = np.random.default_rng(0)
@@ -141,9 +141,8 @@ def drawn() -> tuple[str, list[int]]:
     """A layer of blocks 3 to 5 and 12 of its filters, drawn by this test (its own seed: not the
     draws the score was tuned or checked on, docs/trust.md), the same on every run."""
     rng = np.random.default_rng(20261204)
-    from pipeline.model import vgg16
 
-    deep = [lyr for lyr in vgg16.LAYERS if lyr.block >= 3]
+    deep = [lyr for lyr in VGG16.layers if lyr.block >= 3]
     lyr = deep[int(rng.integers(len(deep)))]
     return lyr.name, sorted(int(f) for f in rng.choice(lyr.filters, 12, replace=False))
 

@@ -24,8 +24,9 @@ import yaml
 
 from ..errors import AtlasError
 from ..images import folder, photos
-from ..model import weights
-from ..model.vgg16 import BY_NAME, LAYERS
+from ..model import description, weights
+from ..model.description import Network, unknown_layer
+from ..model.preprocess import MODES
 from .selection import filters_for, selection
 
 SCHEMA_FILE = Path(__file__).with_name("schema.yaml")
@@ -219,12 +220,15 @@ def check(raw: dict) -> dict:
     low, high = cfg["fourier"]["scale"]
     if low > high:
         raise AtlasError(f"config: fourier.scale = {[low, high]!r} is not allowed; expected [low, high] with low <= high")
+    net = cfg["network"] = _network(cfg, raw)
     if cfg["layers"] == "all":
-        cfg["layers"] = [lyr.name for lyr in LAYERS]
+        cfg["layers"] = [lyr.name for lyr in net.layers]
     else:  # network order, whatever order they were listed in
-        cfg["layers"] = [lyr.name for lyr in LAYERS if lyr.name in cfg["layers"]]
-    cfg["filters"] = selection(cfg["filters"], cfg["layers"])
-    _check_extras(cfg)
+        for name in cfg["layers"]:
+            net.by_name.get(name) or _fail(unknown_layer(net, name, "layers"))
+        cfg["layers"] = [lyr.name for lyr in net.layers if lyr.name in cfg["layers"]]
+    cfg["filters"] = selection(net, cfg["filters"], cfg["layers"])
+    _check_extras(cfg, net)
     _check_weights(cfg)
     if cfg["backend"] == "jax" and importlib.util.find_spec("jax") is None:
         raise AtlasError("config: backend = 'jax', but JAX is not installed here; install it with "
@@ -244,19 +248,52 @@ def check(raw: dict) -> dict:
     return cfg
 
 
+def _fail(message: str):
+    raise AtlasError(message)
+
+
+def _network(cfg: dict, raw: dict) -> Network:
+    """The description of the ``model`` setting, and the settings that depend on it checked:
+    ``preprocess`` (a file must say it), ``size`` (a fixed input takes its own), ``weights`` and
+    the default ``title``."""
+    net = description.of(cfg["model"], weights.cache_dir(cfg["cache"]))
+    if description.is_file(cfg["model"]):
+        if cfg["preprocess"] == "auto":
+            _fail(f"config: preprocess = 'auto' is not allowed with model = {cfg['model']!r}: only the built-in "
+                  "networks' is known; expected one of " + ", ".join(f"{k} ({v})" for k, v in MODES.items()))
+        if raw.get("weights", weights.DEFAULT) != weights.DEFAULT:
+            _fail(f"config: weights = {raw['weights']!r} is not allowed with model = {cfg['model']!r}: a .keras "
+                  "file carries its own weights; expected weights left unset")
+    cfg["size"] = net.input_size or cfg["size"]  # a fixed input size is the model's, not a choice
+    if net.input_size and cfg["dreams"]:
+        _fail(f"config: dreams are not allowed with model = {cfg['model']!r}: it takes {net.input_size} px "
+              "images only, and a dream grows a photo of its own size; expected dreams = []")
+    cfg["title"] = cfg["title"] or f"{net.name} Atlas"
+    if cfg["size"] < net.min_size:
+        _fail(f"config: size = {cfg['size']} is not allowed for {net.name}: its deepest layers need "
+              f"{net.min_size} px or more; expected {net.min_size} to 1024")
+    return net
+
+
 def _check_weights(cfg: dict) -> None:
-    spec = cfg["weights"]
-    resolved = weights.resolve(spec, weights.cache_dir(cfg["cache"]), cfg["preprocess"])
+    spec, net = cfg["weights"], cfg["network"]
+    if net.model == "alexnet" and spec == weights.KERAS:
+        _fail(f"config: weights = {spec!r} is not allowed with model = 'alexnet' (Keras has no AlexNet); "
+              f"expected {weights.DEFAULT!r} or a path to a .weights.h5 file")
+    resolved = weights.resolve(spec, weights.cache_dir(cfg["cache"]), cfg["preprocess"], net)
     if spec not in weights.NAMES and not resolved.file.exists():
         raise AtlasError(f"config: weights = {spec!r}: file does not exist; expected "
                          f"{weights.DEFAULT!r}, {weights.KERAS!r} or a path to a .weights.h5 file")
+    if cfg["classes"] and net.model != "vgg16":
+        _fail(f"config: classes are not allowed with model = {net.model!r}: class images need VGG16's "
+              "classifier; expected classes = [] (none)")
     if cfg["classes"] and spec != weights.KERAS:
         # No classifier in the default weights or in a conv-only file: one line, now. (Keras'
         # full download is checked when the classes job fetches it.)
         weights.classifier_file(resolved, spec)
 
 
-def _check_extras(cfg: dict) -> None:
+def _check_extras(cfg: dict, net: Network) -> None:
     """Dreams and classes: unique names, filters in range, photos that exist."""
     for section in ("dreams", "classes"):
         names = [item["name"] for item in cfg[section]]
@@ -264,7 +301,9 @@ def _check_extras(cfg: dict) -> None:
         if dup:
             raise AtlasError(f"config: {section} name {dup[0]!r} is used twice; names must be unique")
     for i, d in enumerate(cfg["dreams"]):
-        d["filters"] = filters_for(d["filters"], BY_NAME[d["layer"]], f"dreams[{i}].filters")
+        d["layer"] = net.layers[-1].name if d["layer"] == "last" else d["layer"]
+        lyr = net.by_name.get(d["layer"]) or _fail(unknown_layer(net, d["layer"], f"dreams[{i}].layer"))
+        d["filters"] = filters_for(d["filters"], lyr, f"dreams[{i}].filters")
         photos.check(d["photo"], f"config: dreams[{i}].photo")
 
 

@@ -12,24 +12,34 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..model.vgg16 import BY_NAME, flops_to
+from functools import lru_cache
+
+from ..model import description
+from ..model.description import Network
 from ..output import layout
 from . import recipes, settings
 
 CPU_FLOPS_PER_CORE = 95e9  # float32, measured on the 2-core build machine at depth (190 GFLOP/s)
 
 
-def ascent_flops(layer: str, steps: int, side: int) -> float:
-    return 2.0 * flops_to(layer, side) * steps
+def ascent_flops(net: Network, layer: str, steps: int, side: int) -> float:
+    return 2.0 * net.flops_to(layer, side) * steps
+
+
+@lru_cache(maxsize=1)
+def lpips_vgg() -> Network:
+    """VGG16, whose convs LPIPS measures with whatever network the atlas studies."""
+    return description.of("vgg16", Path())
 
 
 def chunk_flops(cfg: dict, layer: str, filters: int) -> float:
     """Executed FLOPs of one ascent job: ``filters`` of ``layer``, and their classic comparison."""
+    net = cfg["network"]
     steps, fourier = recipes.for_layer(cfg, layer)
     pad = 0 if cfg["method"] == "classic" else fourier["pad"]
-    total = filters * (cfg["diversity"] + cfg["negative"]) * ascent_flops(layer, steps, cfg["size"] + 2 * pad)
+    total = filters * (cfg["diversity"] + cfg["negative"]) * ascent_flops(net, layer, steps, cfg["size"] + 2 * pad)
     if cfg["compare_classic"]:
-        total += filters * ascent_flops(layer, recipes.default_steps("classic"), cfg["size"])
+        total += filters * ascent_flops(net, layer, recipes.default_steps("classic"), cfg["size"])
     return total
 
 
@@ -44,14 +54,14 @@ def trust_flops(cfg: dict, layer: str, filters: int, images: int) -> float:
     layer's comparison set of other pictures once, and the top examples and the picture through
     the convs up to ``layer``, each at the layer's receptive field (the job's calibration, a few
     dozen patches once, is left out)."""
+    net, lpips = cfg["network"], lpips_vgg().flops_to("block5_conv3", 64)
     pool = min(2 * cfg["examples_top"], images // 2)
-    windows = 9 if BY_NAME[layer].receptive_field < cfg["size"] else 1
+    windows = 9 if net.layer(layer).receptive_field < cfg["size"] else 1
     pictures = (cfg["diversity"] + cfg["negative"]) * windows
-    view = min(BY_NAME[layer].receptive_field, cfg["examples_side"])
+    view = min(net.layer(layer).receptive_field, cfg["examples_side"])
     compared = min(filters, 33) * windows  # measure/interpretability.comparison_set, embedded once
-    return (filters * ((2 * pool + pictures) * flops_to("block5_conv3", 64)
-                       + (min(cfg["examples_top"], pool) + 1) * flops_to(layer, view))
-            + compared * flops_to("block5_conv3", 64))
+    return (filters * ((2 * pool + pictures) * lpips + (min(cfg["examples_top"], pool) + 1) * net.flops_to(layer, view))
+            + compared * lpips)
 
 
 def duration(seconds: float) -> str:
@@ -67,17 +77,20 @@ def on_cpu(cfg: dict, cores: int, cpu_flag: str | None = None) -> str:
     """The ascents of the whole config on this CPU, at the backend's and precision's speed."""
     dev = device(0, cores, None, cfg["backend"], planned_precision(cfg["precision"], 0, cpu_flag),
                  cfg["precision"] == "auto")
-    return duration(sum(chunk_flops(cfg, layer, len(fs)) / dev.ascent_rate(layer) for layer, fs in cfg["filters"].items()))
+    net = cfg["network"]
+    return duration(sum(chunk_flops(cfg, layer, len(fs)) / dev.ascent_rate(layer, net.depth(layer))
+                        for layer, fs in cfg["filters"].items()))
 
 
 # What a job costs beside its arithmetic, measured on the 2-core build machine
 # (bench/jobs.py and a first run of one layer): start-up (TensorFlow, weights, model), tracing
 # the step loop per render, a twins search, and an examples job's crops and mosaics per filter.
 START, TRACE, TWINS, MOSAIC = 7.0, 2.3, 7.0, 0.02
-EXAMPLE_FLOPS = 53e9   # one 224 px image through all 13 convs (bench/examples.py)
+EXAMPLE_FLOPS = 53e9   # one 224 px image through all of VGG16's 13 convs (bench/examples.py)
 GPU_FLOPS = 400e12     # dense TF32 on one H100: an assumption until the atlas is timed on a GPU
 SLOW_GPU_FLOPS = 20e12  # what a cluster's time limit plans for: the slowest GPU it may land on
-# The ascents' speed against TensorFlow in float32, per block, on the 2-core build machine:
+# The ascents' speed against TensorFlow in float32, per VGG16 block, on the 2-core build machine
+# (another network's layer takes the block at its relative depth):
 # bfloat16 where the CPU computes it natively (bench/precision.py, one layer a block), and Keras
 # on JAX's CPU build (bench/backends.py, float32; its bfloat16 is not measured, so planned at
 # its float32 speed).
@@ -95,15 +108,26 @@ def planned_precision(setting: str, gpus: int, cpu_flag: str | None) -> str:
     return "bfloat16" if gpus or cpu_flag else "float32"
 
 
-def speedups(backend: str, precision: str, gpu: bool, auto: bool = False) -> dict[int, float]:
-    """Per block, the ascents' speed against TensorFlow's float32 on the same device; ``auto``:
-    bfloat16 came from ``precision: auto``, which keeps float32 in some blocks."""
-    bf16 = {block: precision == "bfloat16" and not (auto and block in recipes.AUTO_FLOAT32_BLOCKS)
-            for block in BF16_CPU}
-    if gpu:
-        return {block: BF16_GPU if bf16[block] else 1.0 for block in BF16_CPU}
-    out = {block: BF16_CPU[block] if bf16[block] and backend == "tensorflow" else 1.0 for block in BF16_CPU}
-    return {block: out[block] * (JAX_CPU[block] if backend == "jax" else 1.0) for block in out}
+VGG16_BLOCKS = (1, 1, 2, 2, 3, 3, 3, 4, 4, 4, 5, 5, 5)  # each conv's block, in order
+
+
+@dataclass(frozen=True)
+class Speed:
+    """The ascents' speed against TensorFlow's float32 on the same device, by relative depth;
+    ``auto``: bfloat16 came from ``precision: auto``, which keeps float32 at some depths."""
+
+    backend: str = "tensorflow"
+    precision: str = "float32"
+    gpu: bool = False
+    auto: bool = False
+
+    def at(self, depth: float) -> float:
+        block = VGG16_BLOCKS[round(depth * (len(VGG16_BLOCKS) - 1))]
+        bf16 = self.precision == "bfloat16" and not (self.auto and recipes.auto_float32(depth))
+        if self.gpu:
+            return BF16_GPU if bf16 else 1.0
+        out = BF16_CPU[block] if bf16 and self.backend == "tensorflow" else 1.0
+        return out * (JAX_CPU[block] if self.backend == "jax" else 1.0)
 
 
 @dataclass(frozen=True)
@@ -115,12 +139,12 @@ class Device:
     parallel: int     # jobs at once
     basis: str        # "the build machine's measured rate", "an H100's rate: an estimate"
     measured: dict = field(default_factory=dict)  # layer -> FLOP/s an earlier run reached there
-    speedup: dict = field(default_factory=dict)   # block -> the ascents' speed against ``rate``
+    speed: Speed = field(default_factory=Speed)   # the ascents' speed against ``rate``
 
-    def ascent_rate(self, layer: str) -> float:
-        """FLOP/s of ``layer``'s ascents: an earlier run's there, else the rate at this backend
-        and precision."""
-        return self.measured.get(layer) or self.rate * self.speedup.get(BY_NAME[layer].block, 1.0)
+    def ascent_rate(self, layer: str, depth: float) -> float:
+        """FLOP/s of ``layer``'s ascents (at relative ``depth``): an earlier run's there, else
+        the rate at this backend and precision."""
+        return self.measured.get(layer) or self.rate * self.speed.at(depth)
 
 
 def device(gpus: int, cores: int, measured: dict | None = None, backend: str = "tensorflow",
@@ -134,22 +158,22 @@ def device(gpus: int, cores: int, measured: dict | None = None, backend: str = "
         + (", JAX" if backend == "jax" else "")
     if gpus:
         return Device(f"{gpus} GPU{'s' if gpus > 1 else ''}", GPU_FLOPS, gpus,
-                      f"an H100's rate{how}: an estimate{also}", measured, speedups(backend, precision, True, auto))
+                      f"an H100's rate{how}: an estimate{also}", measured, Speed(backend, precision, True, auto))
     return Device(f"this CPU ({cores} cores)", CPU_FLOPS_PER_CORE * max(1, cores), 1,
-                  f"the build machine's measured rate{how}{also}", measured, speedups(backend, precision, False, auto))
+                  f"the build machine's measured rate{how}{also}", measured, Speed(backend, precision, False, auto))
 
 
 def job_seconds(cfg: dict, layer: str, filters: int, dev: Device) -> float:
     """One ascent job, start-up and tracing included."""
     renders = 2 if cfg["compare_classic"] else 1
-    return START + TRACE * renders + chunk_flops(cfg, layer, filters) / dev.ascent_rate(layer)
+    return START + TRACE * renders + chunk_flops(cfg, layer, filters) / dev.ascent_rate(layer, cfg["network"].depth(layer))
 
 
-def dream_flops(d: dict) -> float:
+def dream_flops(net: Network, d: dict) -> float:
     """A dream: each octave's steps, a forward and a backward pass up to its layer."""
     side = d["size"] * 0.8  # the longer side is ``size``; photos are about 4:3
     octaves = [side / d["octave_scale"] ** i for i in range(d["octaves"])]
-    return sum(2.0 * flops_to(d["layer"], round(s)) * d["steps"] for s in octaves)
+    return sum(2.0 * net.flops_to(d["layer"], round(s)) * d["steps"] for s in octaves)
 
 
 @dataclass(frozen=True)
@@ -175,13 +199,14 @@ def plan(cfg: dict, todo: dict[tuple[str, int], list[int]], dev: Device, extras:
     once."""
     jobs = [job_seconds(cfg, layer, len(fs), dev) for (layer, _), fs in todo.items()]
     jobs += [START + TWINS for _ in {layer for layer, _ in todo}]
-    jobs += [START + dream_flops(d) / dev.rate for d in cfg["dreams"] if extras.get(f"dream:{d['name']}")]
+    net = cfg["network"]
+    jobs += [START + dream_flops(net, d) / dev.rate for d in cfg["dreams"] if extras.get(f"dream:{d['name']}")]
     scanned = [layer for layer in cfg["filters"] if extras.get(f"examples:{layer}")]
     if scanned:  # one pass, up to the deepest layer it scans
-        deepest = max(scanned, key=lambda name: BY_NAME[name].index)
-        share = flops_to(deepest, 224) / flops_to("block5_conv3", 224)
+        deepest = max(scanned, key=lambda name: net.layer(name).index)
+        share = net.flops_to(deepest, 224) / lpips_vgg().flops_to("block5_conv3", 224)
         jobs.append(START + images * EXAMPLE_FLOPS * share / dev.rate + MOSAIC * sum(len(cfg["filters"][n]) for n in scanned))
-    jobs += [START + len(fs) * ascent_flops(layer, cfg["caricatures_steps"], cfg["size"]) / dev.rate
+    jobs += [START + len(fs) * ascent_flops(net, layer, cfg["caricatures_steps"], cfg["size"]) / dev.rate
              for layer, fs in cfg["filters"].items() if extras.get(f"caricatures:{layer}")]
     rerun = {layer for layer, _ in todo}
     jobs += [START + trust_flops(cfg, layer, len(fs), images) / dev.rate for layer, fs in cfg["filters"].items()

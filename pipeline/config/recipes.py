@@ -2,20 +2,23 @@
 
 ``steps`` and the ``fourier.*`` settings follow the layer's schedule; ``chunk_size`` is a whole
 layer; ``batch_size`` is what fits in the memory the job finds; ``precision`` is bfloat16 where
-the job's processor computes it natively (decided by the job: ``jobs/common.py``), but in the
-blocks :data:`AUTO_FLOAT32_BLOCKS` names. Every recipe number lives in
+the job's processor computes it natively (decided by the job: ``jobs/common.py``), but at the
+depths :func:`auto_float32` names. A layer's depth is relative (0 the first conv, 1 the last),
+so that any network's layers find their recipe; VGG16's blocks resolve as they were tuned.
+Every recipe number lives in
 :data:`RECIPES` and nowhere else: the schema's descriptions and docs/configuration.md name them
 from here.
 """
 
 from __future__ import annotations
 
-from ..model.vgg16 import BY_NAME, LAYERS, ConvLayer
+from ..model.description import ConvLayer, Network
 
 # What 'auto' means for steps and for the fourier settings, per schedule. 'lucid' is Lucid's
 # recipe, the atlas default until 0.2. The default, schedule 'auto', reaches 90% of its
 # activation or more in a quarter of its time at every block (bench/convergence.py,
-# docs/benchmarks.md): 'cosine' in blocks 1-4; 'wsd' in block 5, where cosine reaches 83%.
+# docs/benchmarks.md): 'cosine' in VGG16's blocks 1-4; 'wsd' in block 5 (the last fifth of the
+# network), where cosine reaches 83%.
 # wsd's finer spectrum (cutoff) would put high-frequency noise into blocks 1-4's pictures.
 RECIPES = {
     "cosine": {"steps": 160, "lr": 0.5, "pad": 0, "canvas": "mean", "cutoff": 0.22, "jitter": 8, "rotate": 10},
@@ -23,28 +26,29 @@ RECIPES = {
     "lucid": {"steps": 512, "lr": 0.05, "pad": 12, "canvas": "reflect", "cutoff": 0.22, "jitter": 8, "rotate": 10},
 }
 CLASSIC_STEPS = 20  # Chollet 2016's
-AUTO_SCHEDULE = {5: "wsd"}  # block -> schedule under 'auto'; every other block runs DEFAULT_SCHEDULE
+DEEP = 0.8  # relative depth from which 'auto' runs DEEP_SCHEDULE: VGG16's block 5 (10/12 and on)
+DEEP_SCHEDULE = "wsd"
 DEFAULT_SCHEDULE = "cosine"
+SHALLOW = 0.1  # relative depth up to which a layer is memory-bound: VGG16's block 1 (0 and 1/12)
 MAX_BATCH = 256
-# Blocks where ``precision: auto`` keeps float32 although the processor computes bfloat16
-# (bench/precision.py, docs/speed.md): block 5, where bfloat16's pictures moved robustness by
-# up to 0.045 against float32's (the guard allows 0.03); block 1, which is memory-bound, so
-# bfloat16 is no faster there (0.97x).
-AUTO_FLOAT32_BLOCKS: frozenset[int] = frozenset({1, 5})
 
 
-def auto_float32(layer: str) -> bool:
-    """Whether ``precision: auto`` keeps float32 for ``layer`` (see :data:`AUTO_FLOAT32_BLOCKS`)."""
-    return BY_NAME[layer].block in AUTO_FLOAT32_BLOCKS
+def auto_float32(depth: float) -> bool:
+    """Whether ``precision: auto`` keeps float32 at a layer's relative ``depth`` although the
+    processor computes bfloat16 (bench/precision.py, docs/speed.md): from :data:`DEEP` (VGG16's
+    block 5), where bfloat16's pictures moved robustness by up to 0.045 against float32's (the
+    guard allows 0.03); up to :data:`SHALLOW` (block 1), which is memory-bound, so bfloat16 is
+    no faster there (0.97x)."""
+    return depth <= SHALLOW or depth >= DEEP
 
 
-def schedule(name: str, layer: str | None) -> str:
-    """The schedule a layer runs: ``auto`` is 'wsd' in block 5 and 'cosine' before it. The
-    class logits (``layer`` None) keep 'cosine': wsd, tuned on block 5's filters, overshoots
-    them (a class's probability fell from above 0.99 to nothing in 24 steps)."""
+def schedule(name: str, depth: float | None) -> str:
+    """The schedule a layer runs: ``auto`` is 'wsd' from :data:`DEEP` on and 'cosine' before
+    it. The class logits (``depth`` None) keep 'cosine': wsd, tuned on block 5's filters,
+    overshoots them (a class's probability fell from above 0.99 to nothing in 24 steps)."""
     if name != "auto":
         return name
-    return AUTO_SCHEDULE.get(BY_NAME[layer].block, DEFAULT_SCHEDULE) if layer else DEFAULT_SCHEDULE
+    return DEEP_SCHEDULE if depth is not None and depth >= DEEP else DEFAULT_SCHEDULE
 
 
 def default_steps(method: str, schedule: str | None = None) -> int:
@@ -53,24 +57,25 @@ def default_steps(method: str, schedule: str | None = None) -> int:
 
 def for_layer(cfg: dict, layer: str | None) -> tuple[int, dict]:
     """A layer's steps and fourier settings, each 'auto' replaced by its schedule's value."""
-    fourier = {**cfg["fourier"], "schedule": schedule(cfg["fourier"]["schedule"], layer)}
+    depth = cfg["network"].depth(layer) if layer else None
+    fourier = {**cfg["fourier"], "schedule": schedule(cfg["fourier"]["schedule"], depth)}
     own = RECIPES[fourier["schedule"]]
     fourier.update({key: own[key] for key, value in fourier.items() if value == "auto"})
     steps = default_steps(cfg["method"], fourier["schedule"]) if cfg["steps"] == "auto" else cfg["steps"]
     return steps, fourier
 
 
-def chunk_size(setting: int | str, layer: str) -> int:
+def chunk_size(setting: int | str, layer: ConvLayer) -> int:
     """Filters per ascent job: a whole layer under 'auto'.
 
     A job pays a fixed start of about 5 s (importing TensorFlow, loading 58 MB of weights)
     and about 2 s per layer and method to trace its step loop; on a GPU that is most of a
-    small job (bench/jobs.py). Whole layers keep it to 13 jobs, and still give 8 GPUs work.
+    small job (bench/jobs.py). Whole layers keep it to 13 jobs for VGG16, and still give 8 GPUs work.
     """
-    return BY_NAME[layer].filters if setting == "auto" else int(setting)
+    return layer.filters if setting == "auto" else int(setting)
 
 
-def batch_size(setting: int | str, layer: ConvLayer, size: int, memory_bytes: int) -> int:
+def batch_size(setting: int | str, net: Network, layer: ConvLayer, size: int, memory_bytes: int) -> int:
     """Filters per batch: under 'auto', how many fit in a quarter of ``memory_bytes``, from the
     activations kept per item.
 
@@ -79,5 +84,6 @@ def batch_size(setting: int | str, layer: ConvLayer, size: int, memory_bytes: in
     """
     if setting != "auto":
         return int(setting)
-    per_item = sum(4 * 4 * (size // l.stride) ** 2 * l.filters for l in LAYERS[: layer.index + 1])
+    kept = [net.layers[i] for i in layer.upstream] + [layer]
+    per_item = sum(4 * 4 * (size // l.stride) ** 2 * l.filters for l in kept)
     return int(max(1, min(MAX_BATCH, memory_bytes // 4 // per_item)))

@@ -59,19 +59,19 @@ def _row(name: str, prop: dict) -> str:
 def _recipes() -> list[str]:
     keys = list(next(iter(recipes.RECIPES.values())))
     lines = ["", "## What `auto` means", "",
-             "`fourier.schedule: auto` runs "
-             + ", ".join(f"`{name}` in block {block}" for block, name in recipes.AUTO_SCHEDULE.items())
-             + f" and `{recipes.DEFAULT_SCHEDULE}` in every other block (the class images too). Each "
+             "A layer's place in its network is its relative depth: 0 at the first conv, 1 at the "
+             "last (VGG16's block 5 is 10/12 to 12/12), so that every network finds its recipes. "
+             f"`fourier.schedule: auto` runs `{recipes.DEEP_SCHEDULE}` from depth {recipes.DEEP} on "
+             f"(VGG16's block 5) and `{recipes.DEFAULT_SCHEDULE}` before it (the class images too). Each "
              "schedule sets what `auto` means for `steps` and the `fourier` settings; a value you give "
              "wins. The `classic` method's `auto` steps are "
              f"{recipes.CLASSIC_STEPS} (Chollet 2016). `chunk_size: auto` is a whole layer; "
              f"`batch_size: auto` is what fits in a quarter of the job's memory, at most {recipes.MAX_BATCH}. "
              "`precision: auto` is decided by each ascent job on the machine it runs on: bfloat16 where "
              "its processor computes it natively (a CPU with AVX512_BF16, AMX or Arm's BF16; a GPU of "
-             "compute capability 8.0 or newer), float32 elsewhere and in block"
-             f"{'s' if len(recipes.AUTO_FLOAT32_BLOCKS) > 1 else ''} "
-             + " and ".join(map(str, sorted(recipes.AUTO_FLOAT32_BLOCKS)))
-             + ", where bfloat16 did not pay (docs/speed.md); the job's log and the record say what "
+             "compute capability 8.0 or newer), float32 elsewhere and up to depth "
+             f"{recipes.SHALLOW} and from {recipes.DEEP} on (VGG16's blocks 1 and 5), where bfloat16 "
+             "did not pay (docs/speed.md); the job's log and the record say what "
              "it chose, so a login node decides nothing for the GPU nodes and a rerun on the same "
              "machine keeps every filter. The classic comparison stays float32.", "",
              "| schedule | " + " | ".join(f"`{k}`" for k in keys) + " |",

@@ -4,7 +4,7 @@ the compact form a command line takes (``0-7,12``), both ways."""
 from __future__ import annotations
 
 from ..errors import AtlasError
-from ..model.vgg16 import BY_NAME, ConvLayer
+from ..model.description import ConvLayer, Network, unknown_layer
 
 
 def filters_for(choice, lyr: ConvLayer, setting: str) -> list[int]:
@@ -23,36 +23,36 @@ def filters_for(choice, lyr: ConvLayer, setting: str) -> list[int]:
     return sorted(choice)
 
 
-def selection(choice, layers: list[str]) -> dict[str, list[int]]:
+def selection(net: Network, choice, layers: list[str]) -> dict[str, list[int]]:
     """The ``filters`` setting as layer name -> the filter indices to render, network order."""
+    by_name = net.by_name
     if isinstance(choice, dict):
-        unknown = [name for name in choice if name not in BY_NAME]
+        unknown = [name for name in choice if name not in by_name]
         if unknown:
-            raise AtlasError(f"config: filters has unknown layer {unknown[0]!r}; expected VGG16 conv "
-                             "layer names (block1_conv1 ... block5_conv3)")
+            raise AtlasError(unknown_layer(net, unknown[0], "filters"))
         missing = [name for name in choice if name not in layers]
         if missing:
             raise AtlasError(f"config: filters names {missing[0]!r}, which is not in layers "
                              f"{layers!r}; add it to layers or remove it from filters")
-        return {name: filters_for(choice.get(name, "all"), BY_NAME[name], f"filters.{name}")
+        return {name: filters_for(choice.get(name, "all"), by_name[name], f"filters.{name}")
                 for name in layers}
     if isinstance(choice, list):
         # One list for every layer: each layer renders the indices it has (filters=[0,7,100]
         # means 100 where there is a filter 100); an index no selected layer has is an error.
-        most = max(BY_NAME[name].filters for name in layers)
+        most = max(by_name[name].filters for name in layers)
         bad = [f for f in choice if f >= most]
         if bad:
             raise AtlasError(f"config: filters = {bad[0]} is out of range for every selected layer; "
                              f"expected 0 to {most - 1}")
-        picked = {name: sorted(f for f in choice if f < BY_NAME[name].filters) for name in layers}
+        picked = {name: sorted(f for f in choice if f < by_name[name].filters) for name in layers}
         return {name: fs for name, fs in picked.items() if fs}
     if isinstance(choice, int):
         # One count for every layer: the first N of each, all of a layer that has fewer; a
         # count no selected layer has is a mistake, not "all" in disguise.
-        most = max((BY_NAME[name] for name in layers), key=lambda lyr: lyr.filters)
+        most = max((by_name[name] for name in layers), key=lambda lyr: lyr.filters)
         filters_for(choice, most, "filters")
-        return {name: list(range(min(choice, BY_NAME[name].filters))) for name in layers}
-    return {name: filters_for(choice, BY_NAME[name], "filters") for name in layers}
+        return {name: list(range(min(choice, by_name[name].filters))) for name in layers}
+    return {name: filters_for(choice, by_name[name], "filters") for name in layers}
 
 
 def ranges(indices: list[int]) -> str:

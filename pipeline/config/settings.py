@@ -11,11 +11,10 @@ import dataclasses
 import json
 import types
 import typing
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..images import folder
-from ..model.vgg16 import BY_NAME, LAYERS
 from ..output import layout
 from . import recipes
 
@@ -63,11 +62,15 @@ class ClassicSettings:
 
 @dataclass(frozen=True)
 class WeightsSetting:
-    """The ``weights``, ``cache`` and ``preprocess`` settings, as given (``weights.resolve`` finds the file)."""
+    """The network: the ``model``, ``weights``, ``cache`` and ``preprocess`` settings, as given
+    (``description.of`` describes the model, ``weights.resolve`` finds the file)."""
 
     name: str          # torchvision-imagenet | keras-imagenet | a .weights.h5 path
     cache: str | None
-    preprocess: str    # auto | torch | caffe
+    preprocess: str    # auto | preprocess.MODES
+    # vgg16 | alexnet | a .keras path. Left out of the JSON as vgg16, as before the setting
+    # existed, so that an atlas made then is not rerun for it (to_json).
+    model: str = field(default="vgg16", metadata={"implied": "vgg16"})
 
 
 @dataclass(frozen=True)
@@ -142,6 +145,7 @@ class Pages:
     dreams: list[Dream]       # the dreams that used this layer, linked from its filters' pages
     extra_pages: list[str]    # dreams.html, classes.html: linked from every page's header
     base_url: str | None      # the published site's address, for "cite as"
+    weights: WeightsSetting   # the network the pages describe
 
 
 @dataclass(frozen=True)
@@ -221,6 +225,7 @@ class Site:
     filters: dict[str, list[int]]
     dreams: list[str]
     classes: list[str]
+    weights: WeightsSetting   # the network the pages describe
 
 
 @dataclass(frozen=True)
@@ -267,7 +272,7 @@ def _pick(cls, data: dict):
 
 
 def weights(cfg: dict) -> WeightsSetting:
-    return WeightsSetting(cfg["weights"], cfg["cache"], cfg["preprocess"])
+    return WeightsSetting(cfg["weights"], cfg["cache"], cfg["preprocess"], cfg["model"])
 
 
 def ascent(cfg: dict, layer: str | None, method: str | None = None) -> Ascent:
@@ -313,7 +318,7 @@ def pages(cfg: dict, layer: str) -> Pages:
     return Pages(cfg["outdir"], cfg["title"], layer, cfg["filters"][layer], cfg["compare_classic"],
                  neighbours(cfg, layer), cfg["examples"] != "none", cfg["caricatures"], trusting(cfg), used,
                  layout.extra_pages(bool(cfg["dreams"]), bool(cfg["classes"])),
-                 cfg["base_url"])
+                 cfg["base_url"], weights(cfg))
 
 
 def trusting(cfg: dict) -> bool:
@@ -324,8 +329,9 @@ def trusting(cfg: dict) -> bool:
 def neighbours(cfg: dict, layer: str) -> dict[str, list[int]]:
     """The selected filters of the conv layers just before and after ``layer``: the filters
     whose pages a circuit can link to."""
-    i = BY_NAME[layer].index
-    near = [lyr.name for lyr in LAYERS[max(0, i - 1): i + 2] if lyr.name != layer]
+    net = cfg["network"]
+    lyr = net.layer(layer)
+    near = [lyr.reads] + [after.name for after in net.after(layer)]
     return {name: cfg["filters"][name] for name in near if name in cfg["filters"]}
 
 
@@ -343,7 +349,7 @@ def examples(cfg: dict, layers: list[str]) -> Examples:
 def examples_layer(e: Examples, layer: str) -> dict:
     """What decides one layer's dataset examples: a scan's settings, narrowed to that layer.
     Its manifest keeps them, and :func:`examples_todo` compares them."""
-    return dataclasses.asdict(dataclasses.replace(e, filters={layer: e.filters[layer]}))
+    return _plain(dataclasses.replace(e, filters={layer: e.filters[layer]}))
 
 
 def examples_todo(cfg: dict) -> list[str]:
@@ -377,7 +383,7 @@ def trust(cfg: dict, layer: str) -> Trust:
 
 def site(cfg: dict) -> Site:
     return Site(cfg["outdir"], cfg["title"], cfg["filters"],
-                [d["name"] for d in cfg["dreams"]], [c["name"] for c in cfg["classes"]])
+                [d["name"] for d in cfg["dreams"]], [c["name"] for c in cfg["classes"]], weights(cfg))
 
 
 def dream(cfg: dict, name: str) -> DreamJob:
@@ -394,7 +400,7 @@ def chunks(cfg: dict) -> dict[tuple[str, int], list[int]]:
     """(layer, first filter) -> the filters of that ascent job, in network order."""
     out = {}
     for layer, filters in cfg["filters"].items():
-        size = recipes.chunk_size(cfg["chunk_size"], layer)
+        size = recipes.chunk_size(cfg["chunk_size"], cfg["network"].layer(layer))
         for i in range(0, len(filters), size):
             out[(layer, filters[i])] = filters[i:i + size]
     return out
@@ -403,7 +409,19 @@ def chunks(cfg: dict) -> dict[tuple[str, int], list[int]]:
 # --- to and from the JSON a rule hands its job ----------------------------------------------
 
 def to_json(settings) -> str:
-    return json.dumps(dataclasses.asdict(settings), sort_keys=True, separators=(",", ":"))
+    return json.dumps(_plain(settings), sort_keys=True, separators=(",", ":"))
+
+
+def _plain(value):
+    """``dataclasses.asdict``, but a field marked ``implied`` is left out at that value."""
+    if dataclasses.is_dataclass(value):
+        return {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)
+                if "implied" not in f.metadata or getattr(value, f.name) != f.metadata["implied"]}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    return value
 
 
 def from_json(cls, text: str):
@@ -413,7 +431,8 @@ def from_json(cls, text: str):
 def _build(kind, data):
     if dataclasses.is_dataclass(kind):
         hints = typing.get_type_hints(kind)
-        return kind(**{f.name: _build(hints[f.name], data[f.name]) for f in dataclasses.fields(kind)})
+        return kind(**{f.name: _build(hints[f.name], data[f.name]) for f in dataclasses.fields(kind)
+                       if f.name in data or "implied" not in f.metadata})
     origin, args = typing.get_origin(kind), typing.get_args(kind)
     if origin in (typing.Union, types.UnionType):
         if data is None:

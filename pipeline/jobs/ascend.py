@@ -22,7 +22,8 @@ from ..errors import AtlasError
 from ..images import photos
 from ..measure import circuits, scorecard
 from ..measure.probe import Probe
-from ..model import network, vgg16
+from ..model import network
+from ..model.description import ConvLayer
 from ..model.weights import WeightsFile
 from ..optvis import backend, render
 from ..output import layout
@@ -97,11 +98,12 @@ class Ascend:
     the writer that saves each batch while the next one renders."""
 
     def __init__(self, job: settings.AscentJob, threads: int | None = None):
-        self.layer, self.asked = vgg16.layer(job.layer), job  # as Snakemake handed it: its digest
+        self.asked = job  # as Snakemake handed it: its digest
         self.pre = preflight(job.main.device, job.main.weights, threads)
+        self.layer = self.pre.network.layer(job.layer)
         self.job = resolved(job, self.pre)
         self.base = self.pre.base()
-        self.kernels = circuits.kernels(self.base)
+        self.kernels = circuits.kernels(self.base, self.pre.network)
         self.terminal = Terminal()  # progress into the log, and about once a minute into the terminal
         self.setup: float | None = None  # seconds from the process' start to the first step
         self.flops = self.seconds = 0.0  # the ascents' arithmetic and time: the next run's rate
@@ -162,7 +164,7 @@ class Ascend:
         """``todo`` with one compiled renderer; the scorecard is the main render's (the classic
         comparison only sits beside it)."""
         model = network.cut_model(self.base, self.job.layer, DTYPES[rs.precision])
-        batch_size = recipes.batch_size(rs.batch_size, self.layer, rs.size, self.pre.memory_bytes())
+        batch_size = recipes.batch_size(rs.batch_size, self.pre.network, self.layer, rs.size, self.pre.memory_bytes())
         renderer = render.for_filters(model, self.layer, rs, self.pre.weights.preprocess)
         # The negative pictures: the same model, their own compiled loop.
         descender = render.for_filters(model, self.layer, rs, self.pre.weights.preprocess, negative=True) \
@@ -182,7 +184,7 @@ class Ascend:
         self.batches(renderer, measures, render_name, rs, queue, writer, descender)
         self.timings[render_name] = {"batches": self.fitted, "segments": renderer.timings}
         side = rs.size + 2 * rs.pad
-        self.flops += len(todo) * (rs.diversity + rs.negative) * estimate.ascent_flops(self.job.layer, rs.steps, side)
+        self.flops += len(todo) * (rs.diversity + rs.negative) * estimate.ascent_flops(self.pre.network, self.job.layer, rs.steps, side)
         self.seconds += time.perf_counter() - t0
 
     def batches(self, renderer, measures: Measures, render_name: str, rs: settings.Ascent,
@@ -285,9 +287,9 @@ class Ascend:
             activation=Activation(r.initial, r.final, png_mean, png_peak),
             **firing(k, lyr, r.filter, png_peak > 0.0, rs, resolved.preprocess),
             curve=r.curve, seconds=round(r.seconds, 4), versions=versions(), diversity=extra,
-            inputs=circuits.inputs(k, lyr, r.filter), outputs=circuits.outputs(k, lyr, r.filter),
+            inputs=circuits.inputs(k, lyr, r.filter), outputs=circuits.outputs(k, self.pre.network, lyr, r.filter),
             scorecard=card,
-            kernel=circuits.rgb_kernel(k, r.filter, resolved.preprocess) if lyr.index == 0 else None,
+            kernel=circuits.rgb_kernel(k, lyr, r.filter, resolved.preprocess) if lyr.reads == "" else None,
             transparency=alpha, negative=negative,
         ).write(json_path)  # last: a record means its images are complete
 
@@ -297,21 +299,21 @@ def resolved(job: settings.AscentJob, pre) -> settings.AscentJob:
     said in its log: the records, the checkpoints and a rerun's comparison all see what was
     used, so a rerun on the same machine keeps every filter."""
     precision, why = pre.precision(job.main.precision)
-    if job.main.precision == "auto" and precision == "bfloat16" and recipes.auto_float32(job.layer):
-        precision, why = "float32", f"auto: float32 in this block, where bfloat16 does not pay ({why[6:]})"
+    if job.main.precision == "auto" and precision == "bfloat16" and recipes.auto_float32(pre.network.depth(job.layer)):
+        precision, why = "float32", f"auto: float32 at this depth, where bfloat16 does not pay ({why[6:]})"
     say(f"precision: {precision} ({why})")
     classic = job.classic and replace(job.classic, precision="float32" if job.classic.precision == "auto"
                                       else job.classic.precision)
     return replace(job, main=replace(job.main, precision=precision), classic=classic)
 
 
-def firing(kernels: dict, lyr: vgg16.ConvLayer, f: int, fired: bool, s: settings.Ascent,
+def firing(kernels: dict, lyr: ConvLayer, f: int, fired: bool, s: settings.Ascent,
            preprocess_mode: str) -> dict:
     """``dead`` only where that is known: a first-layer filter that no valid image can make
     positive (decided exactly), or one still silent after at least the default steps. A filter
     that did not fire in a shorter run is ``silent``: it may only have needed more steps."""
-    if lyr.index == 0:
-        dead = not circuits.can_fire(kernels, f, preprocess_mode)
+    if lyr.reads == "":
+        dead = not circuits.can_fire(kernels, lyr, f, preprocess_mode)
     else:
         dead = not fired and s.steps >= recipes.default_steps(s.method, s.schedule)
     return {"dead": dead, "silent": not fired and not dead}

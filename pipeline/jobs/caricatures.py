@@ -12,7 +12,7 @@ from PIL import Image
 
 from ..config import settings
 from ..images import photos
-from ..model import network, vgg16
+from ..model import network
 from ..optvis import render
 from ..optvis.caricature import Caricaturist
 from ..output import layout
@@ -42,7 +42,7 @@ def photo_crop(found: FilterExamples, size: int) -> tuple[np.ndarray, list[int]]
 def caricatures(c: settings.Caricatures) -> Path:
     t0 = time.time()
     pre = preflight(c.device, c.weights)
-    lyr = vgg16.layer(c.layer)
+    lyr = pre.network.layer(c.layer)
     artist = Caricaturist(network.cut_model(pre.base(), c.layer), pre.weights.preprocess, c.tie)
     todo = []
     for f in c.filters:

@@ -10,7 +10,8 @@ import psutil
 
 from .. import __version__, quiet
 from ..config import settings
-from ..model import weights
+from ..model import description, weights
+from ..model.description import Network
 from ..optvis import backend
 from . import device
 
@@ -20,9 +21,15 @@ def say(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
+def network(s: settings.WeightsSetting) -> Network:
+    """The description of the job's model (the built-ins' from the package, a file's from the cache)."""
+    return description.of(s.model, weights.cache_dir(s.cache))
+
+
 def prepare_weights(s: settings.WeightsSetting) -> weights.WeightsFile:
-    resolved = weights.resolve(s.name, weights.cache_dir(s.cache), s.preprocess)
-    weights.ensure(resolved, s.name, say)
+    net = network(s)
+    resolved = weights.resolve(s.name, weights.cache_dir(s.cache), s.preprocess, net)
+    weights.ensure(resolved, s.name, net, say)
     return resolved
 
 
@@ -33,16 +40,18 @@ def versions() -> dict:
 
 @dataclass
 class Preflight:
-    """What a job knows once it has started: where it runs, its weights, when its process began."""
+    """What a job knows once it has started: where it runs, its network and weights, when its
+    process began."""
 
     where: str
+    network: Network
     weights: weights.WeightsFile
     born: float  # epoch seconds: imports count towards a job's start-up
 
     def base(self):
-        """The conv base with these weights (built once per process)."""
+        """The network with these weights (built once per process)."""
         with quiet.native():  # Keras' file utilities start TensorFlow where it is installed
-            return weights.load_base(self.weights)
+            return weights.load_base(self.weights, self.network)
 
     def precision(self, setting: str) -> tuple[str, str]:
         """The precision a job computes in, and why. ``auto`` is decided here, on the machine
@@ -77,4 +86,4 @@ def preflight(device_setting: str, weights_setting: settings.WeightsSetting,
     where = device.where(device_setting, backend.start(threads), backend.NAME)
     say(f"device: {where}")
     say("backend: " + ", ".join(f"{k} {v}" for k, v in backend.versions().items() if k != "backend"))
-    return Preflight(where, prepare_weights(weights_setting), psutil.Process().create_time())
+    return Preflight(where, network(weights_setting), prepare_weights(weights_setting), psutil.Process().create_time())

@@ -11,7 +11,7 @@ import numpy as np
 
 from ..config import settings
 from ..images import photos
-from ..model import network, vgg16
+from ..model import network
 from ..optvis import dream as dreaming
 from ..output import layout
 from .common import preflight, say, versions
@@ -22,10 +22,11 @@ def dream(job: settings.DreamJob) -> list[Path]:
     spec = job.dream
     t0 = time.perf_counter()
     pre = preflight(job.device, job.weights)
-    photo = dreaming.fit(photos.load(spec.photo), spec.size)
+    least = pre.network.min_size
+    photo = dreaming.fit(photos.load(spec.photo), spec.size, least)
     model = network.cut_model(pre.base(), spec.layer)
-    dreamer = dreaming.Dreamer(model, spec.filters, pre.weights.preprocess, spec.step_size)
-    rng = np.random.default_rng([job.seed, 200, vgg16.layer(spec.layer).index])
+    dreamer = dreaming.Dreamer(model, spec.filters, pre.weights.preprocess, spec.step_size, least)
+    rng = np.random.default_rng([job.seed, 200, pre.network.layer(spec.layer).index])
     say(f"dream {spec.name}: {spec.photo} {photo.shape[1]}x{photo.shape[0]}, {spec.layer} "
         f"filters {spec.filters[:8]}{'...' if len(spec.filters) > 8 else ''}")
     image = dreamer.dream(photo, spec.steps, spec.octaves, spec.octave_scale, rng, sys.stderr)

@@ -12,7 +12,8 @@ import numpy as np
 
 from ..config import settings
 from ..measure import examples
-from ..model import network, vgg16
+from ..model import network
+from ..model.description import ConvLayer
 from ..output import layout
 from ..output.record import FilterExamples
 from .common import preflight, say
@@ -20,9 +21,11 @@ from .common import preflight, say
 
 def find_examples(e: settings.Examples) -> list[Path]:
     pre = preflight(e.device, e.weights)
-    deepest = max(e.filters, key=lambda name: vgg16.layer(name).index)  # no conv deeper is computed
-    scanner = examples.Scanner(network.all_convs_model(pre.base(), deepest), pre.weights.preprocess, e.top,
-                               e.negative)
+    net = pre.network
+    deepest = max(e.filters, key=lambda name: net.layer(name).index)  # no conv deeper is computed
+    scanned = list(net.layers[:net.layer(deepest).index + 1])
+    scanner = examples.Scanner(network.all_convs_model(pre.base(), [lyr.name for lyr in scanned]), scanned,
+                               pre.weights.preprocess, e.top, e.negative)
     say(f"examples: from {e.source!r}, shorter side {e.side} px, top {e.top} per filter, on {pre.where}")
     found = scanner.scan(e.source, e.side)
     images = len(found.sources) - len(found.skipped)
@@ -32,7 +35,7 @@ def find_examples(e: settings.Examples) -> list[Path]:
     written = []
     for layer_name, filters in e.filters.items():  # each layer's manifest once its files are all written
         t0 = time.perf_counter()
-        write_layer(e, found, vgg16.layer(layer_name), filters)
+        write_layer(e, found, net.layer(layer_name), filters)
         written.append(layout.write_json(layout.examples_manifest(e.outdir, layer_name), {
             "settings": settings.examples_layer(e, layer_name), "source": e.source, "images": images,
             "skipped": found.skipped, "refused_links": found.refused,
@@ -46,7 +49,7 @@ def find_examples(e: settings.Examples) -> list[Path]:
     return written
 
 
-def write_layer(e: settings.Examples, found: examples.Scan, lyr: vgg16.ConvLayer, filters: list[int]) -> None:
+def write_layer(e: settings.Examples, found: examples.Scan, lyr: ConvLayer, filters: list[int]) -> None:
     """Each filter's mosaic (a square: a layer page can show it as a tile) and its JSON."""
     columns = int(np.ceil(np.sqrt(e.top)))
     got = examples.crops(found, lyr, filters, e.side, e.top)

@@ -19,18 +19,19 @@ from ..images import folder, photos
 from ..measure import interpretability
 from ..measure.lpips import LPIPS, Similarity
 from ..measure.trust import specificity
-from ..model import vgg16, weights
+from ..model import weights
 from ..output import layout
 from ..output.record import FilterExamples, FilterRecord, Trust
-from .common import preflight, say
+from .common import network, preflight, say
 
 
 def _scorer(t: settings.Trust):
     pre = preflight(t.device, t.weights)
     base = pre.base()
-    same = t.similarity == LPIPS and t.weights.name == weights.DEFAULT
+    # LPIPS measures with VGG16 on torchvision's weights, whatever network the atlas studies.
+    same = t.similarity == LPIPS and t.weights.name == weights.DEFAULT and t.weights.model == "vgg16"
     similarity = Similarity(t.similarity, weights.cache_dir(t.weights.cache), base if same else None)
-    return pre, interpretability.Scorer(base, vgg16.layer(t.layer), pre.weights.preprocess, similarity)
+    return pre, interpretability.Scorer(base, pre.network, t.layer, pre.weights.preprocess, similarity)
 
 
 def _examples(t: settings.Trust, f: int) -> tuple[FilterExamples, int]:
@@ -54,7 +55,7 @@ def _prepared(t: settings.Trust, scorer, found: FilterExamples) -> interpretabil
     """The layer's image loader, and the scorer calibrated on the examples' photos (the same
     random patches for the job and for the command line; never an image the examples job
     could not read)."""
-    lyr = vgg16.layer(t.layer)
+    lyr = scorer.lyr
     loader = interpretability.Loader(found.source, found.side, lyr, say)
     manifest = json.loads(Path(layout.examples_manifest(t.outdir, t.layer)).read_text())
     skipped = set(manifest.get("skipped", []))
@@ -73,7 +74,7 @@ def _layer(t: settings.Trust, scorer, indices: list[int], pictures: list[np.ndar
 def score_layer(t: settings.Trust) -> Path:
     t0 = time.time()
     pre, scorer = _scorer(t)
-    lyr = vgg16.layer(t.layer)
+    lyr = scorer.lyr
     say(f"trust: {t.layer}, {len(t.filters)} filters, similarity {t.similarity}, on {pre.where}")
     drawn = {f: _pictures(t, FilterRecord.read(layout.filter_json(t.outdir, t.layer, f))) for f in t.filters}
     indices = interpretability.comparison_set(t.filters, [t.seed, 402, lyr.index])
@@ -113,7 +114,7 @@ def score_images(s: settings.TrustImages) -> list[str]:
     score the page's verdict rests on, the specific score."""
     t = s.trust
     pre, scorer = _scorer(t)
-    lyr = vgg16.layer(t.layer)
+    lyr = scorer.lyr
     found, images = _examples(t, s.filter)
     loader = _prepared(t, scorer, found)
     strong, weak = interpretability.pool(found, images)
@@ -142,7 +143,7 @@ def _compared(t: settings.Trust, f: int) -> list[int]:
         if record.null is not None:
             return record.null.others
     rendered = layout.rendered_filters(t.outdir, t.layer)
-    return [g for g in interpretability.comparison_set(rendered, [t.seed, 402, vgg16.layer(t.layer).index]) if g != f]
+    return [g for g in interpretability.comparison_set(rendered, [t.seed, 402, network(t.weights).layer(t.layer).index]) if g != f]
 
 
 def line(name: str, t: settings.Trust, f: int, got: dict) -> dict:

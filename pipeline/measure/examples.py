@@ -29,7 +29,8 @@ from PIL import Image
 
 from ..config.estimate import duration
 from ..images import folder
-from ..model.vgg16 import LAYERS, ConvLayer, preprocess
+from ..model.description import ConvLayer
+from ..model.preprocess import preprocess
 from ..optvis import backend
 from ..output.record import TILE, Example
 
@@ -78,9 +79,9 @@ class Scanner:
     """Streams images through the all-convs ``model`` and keeps each filter's running top (and,
     with ``negative``, most negative) ``k``, and its trust pool."""
 
-    def __init__(self, model, preprocess_mode: str, k: int, negative: bool, batch: int = 8):
+    def __init__(self, model, layers: list[ConvLayer], preprocess_mode: str, k: int, negative: bool, batch: int = 8):
         self.batch = batch
-        self.layers = LAYERS[:len(model.outputs)]  # the model's outputs: every conv up to its deepest
+        self.layers = layers  # the model's outputs, in order: every conv up to the deepest scanned
         self.forward = backend.compile(lambda x: model(preprocess(x, preprocess_mode)))
         self.best = {l.name: TopK(l.filters, pool_size(k)) for l in self.layers}
         self.weakest = {l.name: TopK(l.filters, pool_size(k)) for l in self.layers}

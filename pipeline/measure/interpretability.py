@@ -19,7 +19,8 @@ from PIL import Image
 
 from ..images import folder, photos
 from ..model import network
-from ..model.vgg16 import IMAGENET_MEAN_RGB, LAYERS, ConvLayer, preprocess
+from ..model.description import ConvLayer, Network
+from ..model.preprocess import IMAGENET_MEAN_RGB, preprocess
 from ..optvis import backend
 from ..output.record import Example, FilterExamples, Null, PathPoint
 from . import trust
@@ -154,11 +155,11 @@ class Scorer:
     layer with each one's real output (after its ReLU) averaged over space, measured against
     random photo patches (:meth:`calibrate`, once a layer)."""
 
-    def __init__(self, base, lyr: ConvLayer, preprocess_mode: str, similarity: Similarity):
-        self.lyr, self.similarity = lyr, similarity
+    def __init__(self, base, net: Network, layer: str, preprocess_mode: str, similarity: Similarity):
+        self.lyr, self.similarity = net.layer(layer), similarity
         self.reference: tuple[list[np.ndarray], list[np.ndarray]] | None = None  # calibrate() sets it
-        convs = network.all_convs_model(base)
-        upto = keras.Model(convs.input, convs.outputs[:lyr.index + 1])
+        self.path_layers = net.layers[:self.lyr.index + 1]  # the path: every conv up to this one
+        upto = network.all_convs_model(base, [lyr.name for lyr in self.path_layers])
 
         def means(x):
             maps = upto(preprocess(x, preprocess_mode))
@@ -169,7 +170,7 @@ class Scorer:
     def channels(self, views: list[np.ndarray]) -> list[np.ndarray]:
         """Per layer up to this one, (len(views), channels): the channel means each view causes.
         Views of one shape go through together."""
-        out = [np.zeros((len(views), lyr.filters), np.float32) for lyr in LAYERS[:self.lyr.index + 1]]
+        out = [np.zeros((len(views), lyr.filters), np.float32) for lyr in self.path_layers]
         shapes: dict[tuple, list[int]] = {}
         for i, v in enumerate(views):
             shapes.setdefault(v.shape, []).append(i)
@@ -243,7 +244,7 @@ class Scorer:
         picture, baseline = trust.path([c[-1] for c in both], [c[:-1] for c in both])
         out.update(path=round(float(np.mean(picture)), 4), path_baseline=round(float(np.mean(baseline)), 4),
                    path_curve=[PathPoint(lyr.name, round(p, 4), round(b, 4))
-                               for lyr, p, b in zip(LAYERS, picture, baseline)])
+                               for lyr, p, b in zip(self.path_layers, picture, baseline)])
         return out
 
     def literature(self, queries: np.ndarray, own: np.ndarray, negatives: np.ndarray, ns: int, k: int,

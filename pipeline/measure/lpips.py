@@ -25,7 +25,7 @@ import numpy as np
 from keras import ops
 
 from ..model import weights as weights_files
-from ..model.vgg16 import preprocess
+from ..model.preprocess import preprocess
 from ..optvis import backend
 
 LPIPS = "lpips-vgg"

@@ -9,7 +9,7 @@ from keras import ops
 
 from ..images import photos
 from ..model import network
-from ..model.vgg16 import preprocess
+from ..model.preprocess import preprocess
 from ..optvis import backend, transform
 from ..output.record import Scorecard
 from . import scorecard
@@ -45,7 +45,8 @@ class Probe:
 
         def own(images, asked, which):
             x = ops.cast(below(preprocess(images, self.mode)), last.kernel.dtype)  # bfloat16 below, if mixed
-            out = ops.conv(x, ops.take(last.kernel, asked, axis=3), 1, "same") + ops.take(last.bias, asked)
+            out = ops.conv(x, ops.take(last.kernel, asked, axis=3), last.strides, last.padding,
+                           dilation_rate=last.dilation_rate) + ops.take(last.bias, asked)
             means = ops.mean(ops.relu(out), axis=(1, 2))  # (n, asked)
             return ops.take_along_axis(means, which[:, None], axis=1)[:, 0]  # (n,)
         self._own = backend.compile(own)

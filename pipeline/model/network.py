@@ -1,9 +1,12 @@
-"""The network as Keras models: every cut, clone and head of VGG16 the atlas uses, in one place.
+"""The network as Keras models: every cut and head the atlas uses, for any network, in one place.
 
-``conv_base`` is ``keras.applications.VGG16`` without its classifier; every other model here is
-built from it by layer surgery: cut before a layer's ReLU (what the ascent maximises), cut at a
-layer's input (what the collapsed objective and the scorecard read), every conv's output at
-once (the dataset examples), or the full network up to its logits (the class images).
+``conv_base`` builds the network a :class:`~.description.Network` names (``keras.applications``'
+VGG16 without its classifier, AlexNet's features as torchvision has them, or a user's
+``.keras`` file) with its weights. Every other model here is cut from it through the Keras
+graph, so a residual branch or a concatenation is followed as Keras runs it: cut before a
+layer's activation (what the ascent maximises), cut at a layer's input (what the collapsed
+objective and the scorecard read), every conv's output at once (the dataset examples), or the
+full VGG16 up to its logits (the class images).
 """
 
 from __future__ import annotations
@@ -13,28 +16,52 @@ from pathlib import Path
 
 import keras
 
-from .vgg16 import LAYERS, has_classifier
+from .description import Network
+from .vgg16 import has_classifier
 
 
-def conv_base(weights_file: str | Path | None = None) -> keras.Model:
-    """``keras.applications.VGG16`` without the classifier, any input size, weights loaded.
+def conv_base(net: Network, weights_file: str | Path | None = None) -> keras.Model:
+    """The network ``net`` describes, any input size where it allows one, weights loaded.
 
-    A file of the full network (classifier included) works too: its conv weights are used.
+    A VGG16 file of the full network (classifier included) works too: its conv weights are used.
     """
-    model = keras.applications.VGG16(include_top=False, weights=None, input_shape=(None, None, 3))
-    if weights_file is not None and has_classifier(weights_file):
-        full = full_model(weights_file)
-        for lyr in LAYERS:
-            model.get_layer(lyr.name).set_weights(full.get_layer(lyr.name).get_weights())
-    elif weights_file is not None:
+    if net.model == "vgg16":
+        model = keras.applications.VGG16(include_top=False, weights=None, input_shape=(None, None, 3))
+        if weights_file is not None and has_classifier(weights_file):
+            full = full_model(weights_file)
+            for lyr in net.layers:
+                model.get_layer(lyr.name).set_weights(full.get_layer(lyr.name).get_weights())
+            return model
+    elif net.model == "alexnet":
+        model = alexnet_features()
+    else:  # a user's .keras file: architecture and weights in one
+        return keras.saving.load_model(net.model, compile=False)
+    if weights_file is not None:
         model.load_weights(str(weights_file))
     return model
 
 
+def alexnet_features() -> keras.Model:
+    """torchvision's ``alexnet().features`` in Keras: torch's explicit padding as ZeroPadding2D,
+    so that every output pixel lines up with torch's."""
+    layers = keras.layers
+    inputs = keras.Input(shape=(None, None, 3))
+    x = layers.ZeroPadding2D(2, name="conv1_pad")(inputs)
+    x = layers.Conv2D(64, 11, strides=4, activation="relu", name="conv1")(x)
+    x = layers.MaxPooling2D(3, strides=2, name="pool1")(x)
+    x = layers.ZeroPadding2D(2, name="conv2_pad")(x)
+    x = layers.Conv2D(192, 5, activation="relu", name="conv2")(x)
+    x = layers.MaxPooling2D(3, strides=2, name="pool2")(x)
+    for name, filters in (("conv3", 384), ("conv4", 256), ("conv5", 256)):
+        x = layers.Conv2D(filters, 3, padding="same", activation="relu", name=name)(x)
+    x = layers.MaxPooling2D(3, strides=2, name="pool5")(x)
+    return keras.Model(inputs, x, name="alexnet")
+
+
 @lru_cache(maxsize=4)
-def loaded_base(weights_file: str) -> keras.Model:
-    """One conv base per weights file per process: building and loading costs seconds."""
-    return conv_base(weights_file)
+def loaded_base(net: Network, weights_file: str) -> keras.Model:
+    """One conv base per network and weights file per process: building and loading costs seconds."""
+    return conv_base(net, weights_file)
 
 
 def full_model(weights_file: str | Path | None = None) -> keras.Model:
@@ -54,35 +81,54 @@ def logits_model(full: keras.Model) -> keras.Model:
     return keras.Model(full.input, out, name="vgg16_logits")
 
 
-def cut_model(base: keras.Model, layer_name: str, dtype: str = "float32") -> keras.Model:
-    """The network from input to ``layer_name``'s conv output *before* its ReLU.
+def preactivations(base: keras.Model, convs: list[str], dtype: str | None = None) -> tuple:
+    """``base`` rebuilt through its graph, each of ``convs`` computing without its activation
+    (applied after it, so the layers above see what they always saw): (the input, {conv: its
+    pre-activation output}).
 
     The seeds maximise the post-ReLU output; many deep filters are exactly zero on a grey
     start, so their gradient is zero and the image never moves. The pre-activation always has
-    a gradient, and maximising it maximises the post-ReLU output once it is positive.
-
-    Layers are rebuilt from their configs under ``dtype`` ("float32", or "mixed_bfloat16" to
-    compute in bfloat16 with float32 weights) and given ``base``'s weights; nothing past the
-    target layer is built, so no work is spent beyond it.
+    a gradient, and maximising it maximises the post-ReLU output once it is positive. With
+    ``dtype`` ("mixed_bfloat16": compute in bfloat16, weights float32) every layer is rebuilt
+    under it.
     """
-    inputs = keras.Input(shape=(None, None, 3))
-    x = inputs
-    for lyr in base.layers[1:]:
-        config = {**lyr.get_config(), "dtype": dtype}
-        if lyr.name == layer_name:
-            config.update(activation="linear", name=f"{layer_name}_preact")
-        clone = lyr.__class__.from_config(config)
-        x = clone(x)
-        clone.set_weights(lyr.get_weights())
-        if lyr.name == layer_name:
-            break
-    else:
-        raise ValueError(f"{layer_name!r} is not a layer of the model")
-    return keras.Model(inputs, x, name=f"vgg16_to_{layer_name}")
+    wanted, found, activations = set(convs), {}, {}
+
+    def rebuild(layer):
+        config = layer.get_config()
+        if dtype is not None and not isinstance(layer, keras.layers.InputLayer):
+            config["dtype"] = dtype
+        if layer.name in wanted:
+            activations[layer.name] = keras.activations.get(config.get("activation", "linear"))
+            config["activation"] = "linear"
+        return layer.__class__.from_config(config)
+
+    def call(layer, *args, **kwargs):
+        out = layer(*args, **kwargs)
+        if layer.name not in wanted:
+            return out
+        found[layer.name] = out
+        return activations[layer.name](out)
+
+    clone = keras.models.clone_model(base, clone_function=rebuild, call_function=call)
+    for old, new in zip(base.layers, clone.layers):
+        if old.weights:
+            new.set_weights(old.get_weights())
+    missing = wanted - set(found)
+    if missing:
+        raise ValueError(f"{sorted(missing)[0]!r} is not a layer of the model")
+    return clone.input, found
+
+
+def cut_model(base: keras.Model, layer_name: str, dtype: str = "float32") -> keras.Model:
+    """The network from input to ``layer_name``'s conv output *before* its activation; nothing
+    the layer does not depend on is computed."""
+    inputs, found = preactivations(base, [layer_name], dtype)
+    return keras.Model(inputs, found[layer_name], name=f"to_{layer_name}")
 
 
 def below_last(model: keras.Model) -> keras.Model:
-    """``model`` without its last layer: what that layer reads (the image itself at block1_conv1).
+    """``model`` without its last layer: what that layer reads (the image itself at the first conv).
 
     The collapsed objective and the scorecard compute the last conv themselves, for only the
     filters they need.
@@ -90,22 +136,8 @@ def below_last(model: keras.Model) -> keras.Model:
     return keras.Model(model.input, model.layers[-1].input)
 
 
-def all_convs_model(base: keras.Model, upto: str | None = None) -> keras.Model:
-    """One model whose outputs are the convs' outputs before their ReLU, every one up to and
-    including ``upto`` (all 13 by default): nothing deeper than a scan needs is computed."""
-    inputs = keras.Input(shape=(None, None, 3))
-    x, outs = inputs, []
-    for lyr in base.layers[1:]:
-        if "conv" in lyr.name:
-            config = lyr.get_config()
-            config.update(activation="linear", name=f"{lyr.name}_preact")
-            conv = keras.layers.Conv2D.from_config(config)
-            x = conv(x)
-            conv.set_weights(lyr.get_weights())
-            outs.append(x)
-            if lyr.name == upto:
-                break
-            x = keras.ops.relu(x)
-        else:
-            x = lyr(x)
-    return keras.Model(inputs, outs)
+def all_convs_model(base: keras.Model, convs: list[str]) -> keras.Model:
+    """One model whose outputs are ``convs``' outputs before their activations, in that order:
+    nothing deeper than a scan needs is computed."""
+    inputs, found = preactivations(base, convs)
+    return keras.Model(inputs, [found[name] for name in convs])

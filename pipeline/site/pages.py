@@ -21,7 +21,8 @@ from ..config import settings
 from ..config.selection import ranges
 from ..errors import AtlasError
 from ..measure import scorecard, trust
-from ..model.vgg16 import BY_NAME, LAYERS, ConvLayer
+from ..model import description, weights
+from ..model.description import ConvLayer, Network
 from ..output import layout
 from ..output.record import TILE, Caricature, FilterExamples, FilterRecord, Trust
 
@@ -75,9 +76,13 @@ def curve_points(curve: list, width: int = 320, height: int = 120, pad: int = 4)
         f"{height - pad - (v - lo) / span_v * (height - 2 * pad):.1f}" for s, v in curve)
 
 
-def search_index(filters: dict[str, list[int]]) -> str:
+def network(s: settings.WeightsSetting) -> Network:
+    return description.of(s.model, weights.cache_dir(s.cache))
+
+
+def search_index(net: Network, filters: dict[str, list[int]]) -> str:
     """A script, not JSON: browsers refuse fetch() on file:// but load <script src> fine."""
-    data = {"layers": {name: {"filters": BY_NAME[name].filters, "rendered": ranges(fs)}
+    data = {"layers": {name: {"filters": net.layer(name).filters, "rendered": ranges(fs)}
                        for name, fs in filters.items()},
             "filter_page": layout.FILTER_PAGE_URL}
     return "window.ATLAS_INDEX = " + json.dumps(data, sort_keys=True) + ";\n"
@@ -119,14 +124,15 @@ def render_layer(p: settings.Pages) -> Path:
     """One layer's page and the page of each of its filters; the layer page is written last."""
     env = environment()
     found = _read_json(layout.twins_json(p.outdir, p.layer)) or {"twins": []}
-    page = LayerPage(BY_NAME[p.layer], [_record(layout.filter_json(p.outdir, p.layer, f)) for f in p.filters],
+    net = network(p.weights)
+    page = LayerPage(net.layer(p.layer), [_record(layout.filter_json(p.outdir, p.layer, f)) for f in p.filters],
                      found["twins"])
     rendered = {p.layer: set(p.filters), **{name: set(fs) for name, fs in p.neighbours.items()}}
     used_by: dict[int, list[str]] = {}
     for d in p.dreams:
         for f in d.filters:
             used_by.setdefault(f, []).append(d.name)
-    common = {"title": p.title, "extra_pages": p.extra_pages, "network": LAYERS}
+    common = {"title": p.title, "extra_pages": p.extra_pages, "network": net}
     scores = {rec.filter: _trust(p, rec.filter) for rec in page.filters}
     tpl = env.get_template("filter.html")
     for i, rec in enumerate(page.filters):
@@ -225,11 +231,12 @@ def render_network(s: settings.Site) -> Path:
     dreams = [d for d in (_read_json(layout.dream_files(out, name)[2]) for name in s.dreams) if d]
     classes = [c for c in (_read_json(layout.class_files(out, name)[1]) for name in s.classes) if c]
     rendered = {(name, f) for name, fs in s.filters.items() for f in fs}
+    net = network(s.weights)
     common = {"title": s.title, "extra_pages": layout.extra_pages(bool(dreams), bool(classes)),
-              "network": LAYERS}
+              "network": net}
     for name in TEMPLATE_STATIC:
         layout.write_text(out / "static" / name, (TEMPLATES / name).read_text())
-    layout.write_text(out / "static" / "atlas-index.js", search_index(s.filters))
+    layout.write_text(out / "static" / "atlas-index.js", search_index(net, s.filters))
     if dreams:
         layout.write_text(out / "dreams.html", env.get_template("dreams.html").render(
             root=".", dreams=dreams, rendered=rendered, **common))

@@ -1,0 +1,182 @@
+"""Work out a :class:`~.description.Network` from a Keras graph: the one place that reads it.
+
+Each operation's output gets a stride and a receptive field from its inputs' (a conv or a pool
+of kernel k and stride s adds ``(k - 1) x stride`` pixels and multiplies the stride by s; a
+merge takes the widest of its branches), the set of convs it depends on, and the conv whose
+channels it still carries one for one (through a ReLU, a pool, padding or dropout): what the
+circuits can follow. A Flatten, a global pool or a Dense ends the spatial part.
+
+Run as ``python -m pipeline.model.describe MODEL.keras OUT.json``: the parse-time check starts
+it in a process of its own, so that the Snakefile never imports TensorFlow.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import keras
+
+from ..errors import AtlasError
+from .description import ConvLayer, Network, to_json
+
+CONV = (keras.layers.Conv2D,)
+POOL = (keras.layers.MaxPooling2D, keras.layers.AveragePooling2D)
+# Layers that keep each channel apart: a filter's output reaches the next conv unmixed through them.
+FOLLOW = POOL + (keras.layers.ReLU, keras.layers.Activation, keras.layers.ZeroPadding2D,
+                 keras.layers.Dropout, keras.layers.SpatialDropout2D, keras.layers.InputLayer)
+FLAT = (keras.layers.Flatten, keras.layers.GlobalAveragePooling2D, keras.layers.GlobalMaxPooling2D,
+        keras.layers.Dense)
+MAX_SIDE = 1024  # the schema's largest image side
+
+
+@dataclass(frozen=True)
+class Reach:
+    """What an operation's output is, seen from the input."""
+
+    rf: int
+    stride: int
+    convs: frozenset[int]   # indices of the convs it depends on
+    carries: str | None      # the conv whose channels it carries unmixed ("" the image), or None
+    spatial: bool = True
+
+
+def parents(op) -> list:
+    """The operations whose outputs ``op`` reads."""
+    if isinstance(op, keras.layers.InputLayer):
+        return []
+    return [t._keras_history.operation for t in keras.tree.flatten(op.input)]
+
+
+def operations(model: keras.Model) -> list:
+    """Every operation, inputs first, in the order Keras runs them."""
+    ops = list(getattr(model, "operations", None) or model.layers)
+    inputs = [t._keras_history.operation for t in keras.tree.flatten(model.inputs)]
+    return inputs + [op for op in ops if op not in inputs]
+
+
+def describe(model: keras.Model, name: str, setting: str, preprocess: str | None) -> Network:
+    """The description of ``model``'s Conv2D layers, or one line saying why there is none."""
+    shape = tuple(model.inputs[0].shape) if len(model.inputs) == 1 else ()
+    if len(shape) != 4 or shape[-1] != 3:
+        raise AtlasError(f"config: model = {setting!r} takes input {shape or 'of several tensors'}, not an "
+                         "RGB image; expected one input of shape (height, width, 3)")
+    if shape[1] != shape[2]:
+        raise AtlasError(f"config: model = {setting!r} takes {shape[1]}x{shape[2]} images; the atlas renders "
+                         "square ones: expected a model with a square or free input size")
+    reach: dict[str, Reach] = {}
+    layers: list[ConvLayer] = []
+    for op in operations(model):
+        ins = [reach[p.name] for p in parents(op) if p.name in reach]
+        reach[op.name] = _step(op, ins, layers)
+    if not layers:
+        raise AtlasError(f"config: model = {setting!r} has no Conv2D layer; the atlas renders conv filters")
+    fixed = shape[1]
+    return Network(name, setting, preprocess, fixed, fixed or min_size(model), tuple(layers))
+
+
+def _step(op, ins: list[Reach], layers: list[ConvLayer]) -> Reach:
+    if not ins:
+        return Reach(1, 1, frozenset(), "")
+    first = ins[0]
+    if isinstance(op, FLAT) or not all(r.spatial for r in ins):
+        return Reach(first.rf, first.stride, frozenset().union(*(r.convs for r in ins)), None, False)
+    if len(ins) > 1:  # a merge: the widest view, channels mixed
+        return Reach(max(r.rf for r in ins), max(r.stride for r in ins),
+                     frozenset().union(*(r.convs for r in ins)), None)
+    if isinstance(op, CONV + POOL):
+        k, s = _window(op)
+        rf, stride = first.rf + (k - 1) * first.stride, first.stride * s
+        if isinstance(op, CONV):
+            index = len(layers)
+            layers.append(ConvLayer(op.name, index, _block(layers, stride), int(op.filters),
+                                    int(op.input.shape[-1]), int(op.kernel_size[0]), rf, stride,
+                                    first.carries, tuple(sorted(first.convs))))
+            return Reach(rf, stride, first.convs | {index}, op.name)
+        return Reach(rf, stride, first.convs, first.carries)
+    return Reach(first.rf, first.stride, first.convs, first.carries if isinstance(op, FOLLOW) else None)
+
+
+def _window(op) -> tuple[int, int]:
+    """(effective kernel side, stride) of a conv or pool."""
+    if isinstance(op, CONV):
+        k = max(op.kernel_size)
+        return (k - 1) * max(op.dilation_rate) + 1, max(op.strides)
+    return max(op.pool_size), max(op.strides)
+
+
+def _block(layers: list[ConvLayer], stride: int) -> int:
+    if not layers:
+        return 1
+    return layers[-1].block + (stride > layers[-1].stride)
+
+
+def min_size(model: keras.Model) -> int:
+    """The smallest square input side at which every spatial output has a pixel."""
+    ops = operations(model)
+    for side in range(1, MAX_SIDE + 1):
+        if _fits(ops, side):
+            return side
+    return MAX_SIDE + 1
+
+
+def _fits(ops: list, side: int) -> bool:
+    sides: dict[str, int] = {}
+    for op in ops:
+        ins = [sides[p.name] for p in parents(op) if p.name in sides]
+        if not ins:
+            sides[op.name] = side
+            continue
+        if isinstance(op, FLAT):
+            sides[op.name] = 1 if min(ins) >= 1 else 0
+        elif isinstance(op, CONV + POOL):
+            k, s = _window(op)
+            sides[op.name] = math.ceil(ins[0] / s) if op.padding == "same" else (ins[0] - k) // s + 1
+        elif isinstance(op, keras.layers.ZeroPadding2D):
+            sides[op.name] = ins[0] + sum(op.padding[0])
+        else:
+            sides[op.name] = min(ins)
+        if sides[op.name] < 1:
+            return False
+    return True
+
+
+def display_name(model: keras.Model, path: Path) -> str:
+    """The model's own name, or the file's where Keras gave it a default one."""
+    generic = ("functional", "sequential", "model")
+    return path.stem if model.name.split("_")[0] in generic else model.name
+
+
+def built_in(model: str) -> Network:
+    """A built-in network's description, from Keras (what ``networks/*.json`` holds; a test
+    compares them)."""
+    from . import network
+
+    placeholder = Network(model, model, None, None, 1, ())
+    names = {"vgg16": ("VGG16", "torch"), "alexnet": ("AlexNet", "torch")}
+    return describe(network.conv_base(placeholder), *names[model][:1], model, names[model][1])
+
+
+def main(argv: list[str]) -> int:
+    path, out = Path(argv[0]), Path(argv[1])
+    try:
+        try:
+            model = keras.saving.load_model(path, compile=False)
+        except Exception as exc:
+            reason = (str(exc).splitlines() or [type(exc).__name__])[0][:200]
+            raise AtlasError(f"config: model = {argv[0]!r} is not a Keras model Keras can load ({reason})") from None
+        net = describe(model, display_name(model, path), argv[0], None)
+    except AtlasError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
+    tmp.write_text(to_json(net))
+    os.replace(tmp, out)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

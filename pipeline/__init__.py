@@ -1,11 +1,12 @@
-"""VGG16 Atlas: activation maximisation for every conv filter of VGG16, as a static site.
+"""VGG16 Atlas: activation maximisation for every conv filter of a CNN (VGG16 by default), as a
+static site.
 
 One sub-package per stage, one module per idea inside it, in the spirit of Lucid's ``optvis``
 (docs/architecture.md draws the import rule between them):
 
 - ``config``    the config read once, checked against its schema; each job's typed settings;
                 the recipes; the estimate
-- ``model``     the network: VGG16's facts, its real ImageNet weights, every Keras model cut from it
+- ``model``     the network: its description, its real ImageNet weights, every Keras model cut from it
 - ``images``    where real images come from: scikit-image's photos, a file, an examples folder
 - ``optvis``    feature visualisation: objectives, parameterisations, moves, the render loop,
                 dreams, caricatures

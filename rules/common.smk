@@ -1,6 +1,7 @@
 # Parse-time logic, and its only home: the config is read, checked and filled in once here;
 # every rule takes its job's typed settings from the named functions below.
 import os
+import re
 import shlex
 import sys
 from pathlib import Path
@@ -25,6 +26,7 @@ OUT = CFG["outdir"]
 CHUNKS = settings.chunks(CFG)
 EXAMPLES_TODO = settings.examples_todo(CFG)  # the layers the examples job scans this run
 NET = CFG["network"]  # the model's description (pipeline/model/description.py)
+LAYER = "|".join(re.escape(lyr.name) for lyr in NET.layers)  # what a {layer} wildcard may be
 WEIGHTS = weights.resolve(CFG["weights"], weights.cache_dir(CFG["cache"]), CFG["preprocess"], NET)
 # The converted cache file is shared by every atlas on the machine: converting it again (for
 # another folder) must not rerun this one. A user's own weights file keeps its timestamp.

@@ -36,7 +36,7 @@ rule ascend:
     benchmark:
         layout.benchmark(OUT, "ascend", "{layer}-{first}")
     wildcard_constraints:
-        layer="|".join(lyr.name for lyr in NET.layers),
+        layer=LAYER,
         first=r"\d{4}",
     params:
         settings=ascent_settings,

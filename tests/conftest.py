@@ -45,6 +45,26 @@ def base(real_weights):
     return weights.load_base(real_weights, VGG16)
 
 
+def residual_cnn(path: Path, fixed: int | None = None) -> Path:
+    """A small ResNet-like Keras model with random (seeded) weights, saved to ``path``: a stem,
+    a residual block whose sum mixes two convs, a pool, a conv after the sum and a classifier
+    head. ``fixed``: an input size the model insists on."""
+    import keras
+
+    keras.utils.set_random_seed(0)
+    layers = keras.layers
+    inputs = keras.Input((fixed, fixed, 3))
+    stem = layers.Conv2D(8, 3, padding="same", activation="relu", name="stem")(inputs)
+    x = layers.Conv2D(8, 3, padding="same", activation="relu", name="res_a")(stem)
+    x = layers.Conv2D(8, 3, padding="same", name="res_b")(x)
+    x = layers.ReLU(name="res_relu")(layers.Add(name="res_sum")([stem, x]))
+    x = layers.MaxPooling2D(2, name="pool")(x)
+    x = layers.Conv2D(16, 3, padding="same", activation="relu", name="head")(x)
+    x = layers.GlobalAveragePooling2D(name="gap")(x)
+    keras.Model(inputs, layers.Dense(5, name="logits")(x), name="tiny_resnet").save(path)
+    return path
+
+
 def renderer(base, layer_name: str, method: str = "classic", size: int = 64, seed: int = 0,
              precision: str = "float32", diversity: int = 1, diversity_weight: float = 0.0):
     """A Renderer for one layer's filters with the config's defaults and these overrides."""

@@ -13,10 +13,9 @@ import subprocess
 import sys
 import time
 
-import numpy as np
 import pytest
 
-from conftest import REPO, renderer, run
+from conftest import REPO, run
 
 FAKE = str(REPO / "tests" / "fake_gpus")
 
@@ -107,39 +106,3 @@ def test_device_gpu_where_jax_sees_none_is_one_line_before_any_job(tmp_path):
     errors = [l for l in proc.stderr.splitlines() if l.startswith("error:")]
     assert len(errors) == 1 and "device: gpu, but JAX can use no GPU here" in errors[0], proc.stderr[-2000:]
     assert "jax[cuda12]" in errors[0] and not (tmp_path / "atlas").exists()
-
-
-def test_out_of_memory_halves_the_batch_and_goes_on(base, real_weights, tmp_path, capsys):
-    """A GPU with room for two filters at a time: the job says so, halves, and renders all."""
-    from concurrent.futures import ThreadPoolExecutor
-
-    from pipeline import config
-    from pipeline.config import settings
-    from pipeline.jobs.ascend import Ascend, Measures
-    from pipeline.optvis import backend
-    from pipeline.output.record import FilterRecord
-
-    real = renderer(base, "block1_conv2", "classic", size=32)
-
-    class Tight:
-        def render(self, batch, steps, label="", **progress):
-            if len(batch) > 2:
-                raise backend.OutOfMemory(None, None, "OOM when allocating tensor")
-            return real.render(batch, steps, label=label, **progress)
-
-        def measure(self, images, targets):
-            return real.measure(images, targets)
-
-    cfg = config.load(overrides={"outdir": str(tmp_path), "method": "classic", "size": 32, "device": "cpu"})
-    job = Ascend(settings.ascent_job(cfg, "block1_conv2", [0, 1, 2, 3, 4]))
-    with ThreadPoolExecutor(1) as writer:
-        job.batches(Tight(), Measures(None, None, job.kernels), "main", job.job.main, [[0, 1, 2, 3, 4]], writer)
-    err = capsys.readouterr().err
-    assert "out of memory with 5 filters; halving the batch to 2" in err
-    assert "out of memory with 3 filters; halving the batch to 1" in err
-    for f in range(5):
-        rec = FilterRecord.read(tmp_path / "filters" / "block1_conv2" / f"{f:04d}.json")
-        assert rec.filter == f and rec.activation.png > rec.activation.initial
-    alone = renderer(base, "block1_conv2", "classic", size=32).render([4], 20)[0].image
-    with __import__("PIL").Image.open(tmp_path / "filters" / "block1_conv2" / "0004.png") as im:
-        assert np.abs(np.asarray(im).astype(int) - alone.astype(int)).max() <= 2

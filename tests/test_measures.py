@@ -10,7 +10,7 @@ from conftest import VGG16, renderer
 from pipeline import config
 from pipeline.config import settings
 from pipeline.images import photos
-from pipeline.measure import circuits, moves, scorecard, twins
+from pipeline.measure import circuits, moves, twins
 from pipeline.measure.probe import Probe
 from pipeline.model import network
 from pipeline.model.preprocess import IMAGENET_MEAN, IMAGENET_MEAN_RGB, IMAGENET_STD, preprocess

@@ -24,6 +24,7 @@ import keras
 import numpy as np
 from keras import ops
 
+from ..model import description
 from ..model import weights as weights_files
 from ..model.preprocess import preprocess
 from ..optvis import backend
@@ -40,10 +41,11 @@ class Similarity:
         self.setting = setting
         if setting == LPIPS:
             base = base_if_default
-            if base is None:  # the atlas studies other weights: LPIPS keeps its own backbone
-                default = weights_files.resolve(weights_files.DEFAULT, cache)
-                weights_files.ensure(default, weights_files.DEFAULT)
-                base = weights_files.load_base(default)
+            if base is None:  # the atlas studies another network or weights: LPIPS keeps its own VGG16
+                vgg16 = description.of("vgg16", cache)
+                default = weights_files.resolve(weights_files.DEFAULT, cache, "torch", vgg16)
+                weights_files.ensure(default, weights_files.DEFAULT, vgg16)
+                base = weights_files.load_base(default, vgg16)
             model = keras.Model(base.input, [base.get_layer(name).output for name in LAYERS])
             scale = [np.sqrt(h).astype(np.float32) for h in weights_files.lpips_heads(cache)]
             self.cosine = False

@@ -54,7 +54,7 @@ def publish(outdir: str | Path, remote: str | None, branch: str = "gh-pages",
         try:
             with _author():
                 ghp_import.ghp_import(str(site), remote=remote, branch=branch, push=push, nojekyll=True,
-                                      mesg=message or f"Publish the VGG16 atlas from {outdir}")
+                                      mesg=message or f"Publish the atlas from {outdir}")
         except ghp_import.GhpError as exc:
             raise AtlasError(f"publish: {exc.message.strip().splitlines()[-1]} (run it inside "
                              f"the git repository to publish from; remote {remote!r})") from None

@@ -79,7 +79,8 @@ def pack(path: Path) -> None:
     """The real conv weights as float16, read from the converted cache file."""
     resolved = weights.resolve(weights.DEFAULT, weights.cache_dir(), "auto", VGG16)
     weights.ensure(resolved, weights.DEFAULT, VGG16)
-    pairs = weights.read_checkpoint(weights.lpips_checkpoint(resolved.file.parent / weights.LPIPS_ARCHIVE, "vgg16"), VGG16)
+    archive = resolved.file.parent / weights.LPIPS_ARCHIVE
+    pairs = weights.read_checkpoint(weights.lpips_checkpoint(archive, "vgg16"), VGG16)
     path.parent.mkdir(parents=True, exist_ok=True)
     np.savez(path, **{f"{i}_{k}": a.astype(np.float16) for i, pair in enumerate(pairs) for k, a in zip("kb", pair)})
     print(f"{path}: {path.stat().st_size / 2**20:.1f} MiB")

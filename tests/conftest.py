@@ -65,6 +65,31 @@ def residual_cnn(path: Path, fixed: int | None = None) -> Path:
     return path
 
 
+def assert_collapsed_head_exact(cut, shape: tuple[int, ...], filters: list[int], mode: str) -> None:
+    """The shortcut the step loop takes (objectives.ConvMeanHead on the cut's last conv, from
+    that conv's input) gives the whole layer's objective and gradient, on random pixels of
+    ``shape``."""
+    import keras
+    import numpy as np
+
+    from pipeline.model.preprocess import preprocess
+    from pipeline.optvis import backend, objectives
+
+    last = cut.layers[-1]
+    trunk, head = keras.Model(cut.input, last.input), objectives.ConvMeanHead(last)
+    x = keras.ops.convert_to_tensor(np.random.default_rng(1).uniform(0, 255, shape).astype(np.float32))
+    idx = keras.ops.convert_to_tensor(np.array(filters, np.int32))
+    side = trunk.compute_output_shape(shape)  # what the layers before leave of the picture
+    weight_map = head.weight_map(idx, side[1], side[2])
+    got = {}
+    for name, fn in (("full", lambda x: objectives.filter_means(cut(preprocess(x, mode)), idx)),
+                     ("head", lambda x: head(trunk(preprocess(x, mode)), idx, weight_map))):
+        v, g = backend.gradient(fn, x)
+        got[name] = (np.asarray(v), np.asarray(g))
+    np.testing.assert_allclose(got["head"][0], got["full"][0], rtol=1e-4, atol=1e-4)
+    np.testing.assert_allclose(got["head"][1], got["full"][1], atol=1e-4 * np.abs(got["full"][1]).max())
+
+
 def renderer(base, layer_name: str, method: str = "classic", size: int = 64, seed: int = 0,
              precision: str = "float32", diversity: int = 1, diversity_weight: float = 0.0):
     """A Renderer for one layer's filters with the config's defaults and these overrides."""

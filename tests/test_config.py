@@ -195,3 +195,16 @@ def test_the_estimate_uses_the_rate_of_the_backend_and_precision_in_use():
     assert 3.0 < (seconds["jax32"] - 9.3) / (seconds["tf32"] - 9.3) < 4.5
     assert seconds["bf16"] < seconds["tf32"] / 1.3
     assert "float32, JAX" in jax32.basis and "bfloat16" in bf16.basis
+
+
+def test_an_atlas_made_before_the_model_setting_reruns_nothing_for_it():
+    """VGG16 jobs' settings JSON is what it was before ``model`` existed (so Snakemake reruns
+    no job of an existing atlas for it); another model is in it, and both read back."""
+    from pipeline.config import settings
+
+    vgg = settings.ascent_job(config.load(), "block4_conv2", [0, 1])
+    assert '"model"' not in settings.to_json(vgg)
+    assert settings.from_json(settings.AscentJob, settings.to_json(vgg)) == vgg
+    alex = settings.ascent_job(config.load(None, {"model": "alexnet"}), "conv3", [0, 1])
+    assert '"model":"alexnet"' in settings.to_json(alex)
+    assert settings.from_json(settings.AscentJob, settings.to_json(alex)).main.weights.model == "alexnet"

@@ -15,12 +15,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from conftest import residual_cnn
+from conftest import assert_collapsed_head_exact, residual_cnn
 from pipeline import config
 from pipeline.config import settings
 from pipeline.model import network
-from pipeline.model.preprocess import preprocess
-from pipeline.optvis import backend, objectives, render
+from pipeline.optvis import backend, render
 
 
 @pytest.fixture(scope="module")
@@ -64,22 +63,7 @@ def test_same_seed_same_images_whatever_the_batch(tiny):
 def test_the_collapsed_head_is_exact_after_a_residual_sum(tiny, layer):
     """The shortcut the step loop takes equals the whole layer, objective and gradient, where
     the conv reads a sum of branches (``head``) and inside the branch (``res_b``)."""
-    import keras
-
-    cut = network.cut_model(tiny[1], layer)
-    last = cut.layers[-1]
-    trunk, head = keras.Model(cut.input, last.input), objectives.ConvMeanHead(last)
-    x = keras.ops.convert_to_tensor(np.random.default_rng(1).uniform(0, 255, (2, 37, 30, 3)).astype(np.float32))
-    idx = keras.ops.convert_to_tensor(np.array([0, 5], np.int32))
-    side = trunk.compute_output_shape((2, 37, 30, 3))
-    weight_map = head.weight_map(idx, side[1], side[2])
-    got = {}
-    for name, fn in (("full", lambda x: objectives.filter_means(cut(preprocess(x, "unit")), idx)),
-                     ("head", lambda x: head(trunk(preprocess(x, "unit")), idx, weight_map))):
-        v, g = backend.gradient(fn, x)
-        got[name] = (np.asarray(v), np.asarray(g))
-    np.testing.assert_allclose(got["head"][0], got["full"][0], rtol=1e-4, atol=1e-4)
-    np.testing.assert_allclose(got["head"][1], got["full"][1], atol=1e-4 * np.abs(got["full"][1]).max())
+    assert_collapsed_head_exact(network.cut_model(tiny[1], layer), (2, 37, 30, 3), [0, 5], "unit")
 
 
 def test_diversity_pushes_images_apart(tiny):

@@ -166,7 +166,8 @@ def device(gpus: int, cores: int, measured: dict | None = None, backend: str = "
 def job_seconds(cfg: dict, layer: str, filters: int, dev: Device) -> float:
     """One ascent job, start-up and tracing included."""
     renders = 2 if cfg["compare_classic"] else 1
-    return START + TRACE * renders + chunk_flops(cfg, layer, filters) / dev.ascent_rate(layer, cfg["network"].depth(layer))
+    rate = dev.ascent_rate(layer, cfg["network"].depth(layer))
+    return START + TRACE * renders + chunk_flops(cfg, layer, filters) / rate
 
 
 def dream_flops(net: Network, d: dict) -> float:

@@ -184,7 +184,8 @@ class Ascend:
         self.batches(renderer, measures, render_name, rs, queue, writer, descender)
         self.timings[render_name] = {"batches": self.fitted, "segments": renderer.timings}
         side = rs.size + 2 * rs.pad
-        self.flops += len(todo) * (rs.diversity + rs.negative) * estimate.ascent_flops(self.pre.network, self.job.layer, rs.steps, side)
+        per_filter = estimate.ascent_flops(self.pre.network, self.job.layer, rs.steps, side)
+        self.flops += len(todo) * (rs.diversity + rs.negative) * per_filter
         self.seconds += time.perf_counter() - t0
 
     def batches(self, renderer, measures: Measures, render_name: str, rs: settings.Ascent,

@@ -143,7 +143,8 @@ def _compared(t: settings.Trust, f: int) -> list[int]:
         if record.null is not None:
             return record.null.others
     rendered = layout.rendered_filters(t.outdir, t.layer)
-    return [g for g in interpretability.comparison_set(rendered, [t.seed, 402, network(t.weights).layer(t.layer).index]) if g != f]
+    index = network(t.weights).layer(t.layer).index
+    return [g for g in interpretability.comparison_set(rendered, [t.seed, 402, index]) if g != f]
 
 
 def line(name: str, t: settings.Trust, f: int, got: dict) -> dict:

@@ -14,7 +14,7 @@ import sys
 
 import pytest
 
-from conftest import REPO, run
+from conftest import REPO, residual_cnn, run
 from pipeline import config
 
 
@@ -60,7 +60,12 @@ def documented(prefix: str) -> list[tuple[str, str]]:
 
 @pytest.mark.parametrize("page,command", [c for c in documented("snakemake ") if "--profile" not in c[1]])
 def test_every_snakemake_command_the_docs_show_is_a_valid_run(tmp_path, page, command):
-    """Each is dry-run exactly as written (the SLURM profile's runs for real in test_slurm.py)."""
+    """Each is dry-run exactly as written (the SLURM profile's runs for real in test_slurm.py);
+    a .keras model it names is conftest's residual CNN, saved where the command says."""
+    for arg in shlex.split(command):
+        if arg.startswith("model=") and arg.endswith(".keras"):
+            (tmp_path / arg[6:]).parent.mkdir(parents=True, exist_ok=True)
+            residual_cnn(tmp_path / arg[6:])
     proc = run([sys.executable, "-m", "snakemake", "-s", str(REPO / "Snakefile"), "-d", str(tmp_path), "-n",
                 *shlex.split(command)[1:]])
     assert proc.returncode == 0, f"{page}: {command}\n{proc.stderr[-2000:]}"

@@ -161,14 +161,16 @@ def built_in(model: str) -> Network:
 
 
 def main(argv: list[str]) -> int:
+    """MODEL.keras OUT.json [SETTING]: SETTING is the model as the config names it, for messages."""
     path, out = Path(argv[0]), Path(argv[1])
+    setting = argv[2] if len(argv) > 2 else argv[0]
     try:
         try:
             model = keras.saving.load_model(path, compile=False)
         except Exception as exc:
             reason = (str(exc).splitlines() or [type(exc).__name__])[0][:200]
-            raise AtlasError(f"config: model = {argv[0]!r} is not a Keras model Keras can load ({reason})") from None
-        net = describe(model, display_name(model, path), argv[0], None)
+            raise AtlasError(f"config: model = {setting!r} is not a Keras model Keras can load ({reason})") from None
+        net = describe(model, display_name(model, path), setting, None)
     except AtlasError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

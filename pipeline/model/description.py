@@ -130,7 +130,7 @@ def of(model: str, cache: Path) -> Network:
                          "or the path of a .keras file")
     cached = cache / "networks" / f"{path.stem}-{_digest(path)}.json"
     if not cached.exists():
-        _describe_in_child(path, cached)
+        _describe_in_child(path, model, cached)
     return dataclasses.replace(from_json(cached.read_text()), model=model)
 
 
@@ -142,10 +142,11 @@ def _digest(path: Path) -> str:
     return digest.hexdigest()[:16]
 
 
-def _describe_in_child(path: Path, out: Path) -> None:
+def _describe_in_child(path: Path, setting: str, out: Path) -> None:
     out.parent.mkdir(parents=True, exist_ok=True)
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "CUDA_VISIBLE_DEVICES": ""}
-    proc = subprocess.run([sys.executable, "-m", "pipeline.model.describe", str(path), str(out)],
+    # The child runs in this repository (to find the package): the model's path is made absolute.
+    proc = subprocess.run([sys.executable, "-m", "pipeline.model.describe", str(path.resolve()), str(out), setting],
                           capture_output=True, text=True, env=env,
                           cwd=Path(__file__).resolve().parents[2])
     if proc.returncode != 0 or not out.exists():

@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..images import folder
+from ..model import description, weights as weights_files
+from ..model.description import Network
 from ..output import layout
 from . import recipes
 
@@ -71,6 +73,10 @@ class WeightsSetting:
     # vgg16 | alexnet | a .keras path. Left out of the JSON as vgg16, as before the setting
     # existed, so that an atlas made then is not rerun for it (to_json).
     model: str = field(default="vgg16", metadata={"implied": "vgg16"})
+
+    def network(self) -> Network:
+        """The model's description: a built-in's from the package, a file's from the cache."""
+        return description.of(self.model, weights_files.cache_dir(self.cache))
 
 
 @dataclass(frozen=True)

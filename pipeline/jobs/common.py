@@ -10,7 +10,7 @@ import psutil
 
 from .. import __version__, quiet
 from ..config import settings
-from ..model import description, weights
+from ..model import weights
 from ..model.description import Network
 from ..optvis import backend
 from . import device
@@ -21,13 +21,10 @@ def say(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
-def network(s: settings.WeightsSetting) -> Network:
-    """The description of the job's model (the built-ins' from the package, a file's from the cache)."""
-    return description.of(s.model, weights.cache_dir(s.cache))
-
-
-def prepare_weights(s: settings.WeightsSetting) -> weights.WeightsFile:
-    net = network(s)
+def prepare_weights(s: settings.WeightsSetting, net: Network | None = None) -> weights.WeightsFile:
+    """The weights file of the job's network (``net``, described again if not given), fetched
+    and converted if needed."""
+    net = net or s.network()
     resolved = weights.resolve(s.name, weights.cache_dir(s.cache), s.preprocess, net)
     weights.ensure(resolved, s.name, net, say)
     return resolved
@@ -86,4 +83,5 @@ def preflight(device_setting: str, weights_setting: settings.WeightsSetting,
     where = device.where(device_setting, backend.start(threads), backend.NAME)
     say(f"device: {where}")
     say("backend: " + ", ".join(f"{k} {v}" for k, v in backend.versions().items() if k != "backend"))
-    return Preflight(where, network(weights_setting), prepare_weights(weights_setting), psutil.Process().create_time())
+    net = weights_setting.network()
+    return Preflight(where, net, prepare_weights(weights_setting, net), psutil.Process().create_time())

@@ -22,7 +22,7 @@ from ..measure.trust import specificity
 from ..model import weights
 from ..output import layout
 from ..output.record import FilterExamples, FilterRecord, Trust
-from .common import network, preflight, say
+from .common import preflight, say
 
 
 def _scorer(t: settings.Trust):
@@ -143,7 +143,7 @@ def _compared(t: settings.Trust, f: int) -> list[int]:
         if record.null is not None:
             return record.null.others
     rendered = layout.rendered_filters(t.outdir, t.layer)
-    index = network(t.weights).layer(t.layer).index
+    index = t.weights.network().layer(t.layer).index
     return [g for g in interpretability.comparison_set(rendered, [t.seed, 402, index]) if g != f]
 
 

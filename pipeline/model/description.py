@@ -20,6 +20,7 @@ import os
 import subprocess
 import sys
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 from ..errors import AtlasError
@@ -61,7 +62,7 @@ class Network:
     min_size: int           # the smallest input side that leaves every layer an output
     layers: tuple[ConvLayer, ...]
 
-    @property
+    @cached_property  # derived once: every layer lookup goes through it
     def by_name(self) -> dict[str, ConvLayer]:
         return {lyr.name: lyr for lyr in self.layers}
 

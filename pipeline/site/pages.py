@@ -21,7 +21,6 @@ from ..config import settings
 from ..config.selection import ranges
 from ..errors import AtlasError
 from ..measure import scorecard, trust
-from ..model import description, weights
 from ..model.description import ConvLayer, Network
 from ..output import layout
 from ..output.record import TILE, Caricature, FilterExamples, FilterRecord, Trust
@@ -76,10 +75,6 @@ def curve_points(curve: list, width: int = 320, height: int = 120, pad: int = 4)
         f"{height - pad - (v - lo) / span_v * (height - 2 * pad):.1f}" for s, v in curve)
 
 
-def network(s: settings.WeightsSetting) -> Network:
-    return description.of(s.model, weights.cache_dir(s.cache))
-
-
 def search_index(net: Network, filters: dict[str, list[int]]) -> str:
     """A script, not JSON: browsers refuse fetch() on file:// but load <script src> fine."""
     data = {"layers": {name: {"filters": net.layer(name).filters, "rendered": ranges(fs)}
@@ -124,7 +119,7 @@ def render_layer(p: settings.Pages) -> Path:
     """One layer's page and the page of each of its filters; the layer page is written last."""
     env = environment()
     found = _read_json(layout.twins_json(p.outdir, p.layer)) or {"twins": []}
-    net = network(p.weights)
+    net = p.weights.network()
     page = LayerPage(net.layer(p.layer), [_record(layout.filter_json(p.outdir, p.layer, f)) for f in p.filters],
                      found["twins"])
     rendered = {p.layer: set(p.filters), **{name: set(fs) for name, fs in p.neighbours.items()}}
@@ -231,7 +226,7 @@ def render_network(s: settings.Site) -> Path:
     dreams = [d for d in (_read_json(layout.dream_files(out, name)[2]) for name in s.dreams) if d]
     classes = [c for c in (_read_json(layout.class_files(out, name)[1]) for name in s.classes) if c]
     rendered = {(name, f) for name, fs in s.filters.items() for f in fs}
-    net = network(s.weights)
+    net = s.weights.network()
     common = {"title": s.title, "extra_pages": layout.extra_pages(bool(dreams), bool(classes)),
               "network": net}
     for name in TEMPLATE_STATIC:

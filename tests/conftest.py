@@ -24,6 +24,12 @@ def pytest_configure(config):
                             "width); `-m 'not slow'` is the fast tier")
 
 
+def pytest_collection_modifyitems(config, items):
+    """The slow tests first: with two workers (pytest.ini) the longest files start at once and
+    the short ones fill in around them, so that both workers end at about the same time."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)  # stable: otherwise as written
+
+
 @pytest.fixture(scope="session")
 def real_weights():
     from pipeline.config import settings

@@ -221,8 +221,10 @@ def _run(cmd: Command, args) -> int:
         result = job(s, args.threads)
     else:
         result = job(s)
+    # What the command wrote: to the terminal by hand; a Snakemake job's terminal line is its
+    # end (jobs/ascend.Terminal), so there it goes to the log with the rest.
     for line in result if isinstance(result, list) else [getattr(result, "file", result)]:
-        print(line)
+        print(line, file=sys.stderr if args.settings and cmd.settings else sys.stdout)
     return 0
 
 

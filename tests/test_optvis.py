@@ -193,9 +193,20 @@ def test_a_resumed_jobs_time_left_counts_only_this_runs_pace(monkeypatch):
     monkeypatch.setattr(ascend.time, "perf_counter", lambda: clock.t0 + 10.0)
     assert clock.left(60, 50) == "job about 40 s left"
     assert clock.left(60) == "job about 7 s left"  # a fresh batch: all 60 were this run's
-    clock.left(60, 50)
-    clock.finished(60)  # the resumed batch ends; its inherited steps stay out of the pace
+    clock.finished(60, 50)  # the resumed batch ends; its inherited steps stay out of the pace
     assert clock.left(0) == "job about 40 s left"
+
+
+def test_a_saved_state_says_where_it_resumes_without_loading_the_state(tmp_path):
+    from pipeline.optvis import render
+
+    path = tmp_path / "batch.npz"
+    mine, theirs = render.Checkpoint(path, "mine"), render.Checkpoint(path, "theirs")
+    assert mine.resumes_from() == 0  # nothing saved
+    mine.save(np.zeros((2, 3)), (np.zeros(2),), [np.zeros((4, 2))], 40, np.zeros(2), [0, 1])
+    assert mine.resumes_from() == 40 and theirs.resumes_from() == 0  # another batch's key
+    path.write_bytes(b"torn")
+    assert mine.resumes_from() == 0 and mine.load() is None
 
 
 def test_the_terminal_hears_from_a_job_about_once_a_minute(monkeypatch, capsys):

@@ -41,21 +41,20 @@ class Clock:
     def __init__(self, total: int):
         self.total, self.done, self.t0 = max(1, total), 0, time.perf_counter()
         self.inherited = 0     # filter-steps of finished batches an earlier run computed
-        self.resumed = 0       # those of the current batch
 
     def left(self, now: int = 0, before: int = 0) -> str:
         """``now`` filter-steps of the current batch are done beside the finished batches,
         ``before`` of them by an earlier run."""
-        done, self.resumed = min(self.total, self.done + now), before
+        done = min(self.total, self.done + now)
         worked = done - self.inherited - before
         if worked <= 0:
             return "job time left unknown yet"
         elapsed = time.perf_counter() - self.t0
         return f"job about {estimate.duration(elapsed * (self.total - done) / worked)} left"
 
-    def finished(self, work: int) -> None:
-        """A batch of ``work`` filter-steps is done."""
-        self.done, self.inherited, self.resumed = self.done + work, self.inherited + self.resumed, 0
+    def finished(self, work: int, before: int = 0) -> None:
+        """A batch of ``work`` filter-steps is done, ``before`` of them by an earlier run."""
+        self.done, self.inherited = self.done + work, self.inherited + before
 
 
 class Terminal:
@@ -199,10 +198,11 @@ class Ascend:
             label = f"{self.job.layer} filters {batch[0]}-{batch[-1]}"
             work = len(batch) * (rs.diversity + rs.negative)
             saved = self.checkpoint(render_name, rs, batch)
+            before = len(batch) * rs.diversity * saved.resumes_from()  # filter-steps a killed run did
             try:
                 results = renderer.render(batch, rs.steps, label=label, checkpoint=saved, log=self.terminal,
-                                          left=lambda steps, before=0: self.clock.left(
-                                              len(batch) * rs.diversity * steps, len(batch) * rs.diversity * before))
+                                          left=lambda steps: self.clock.left(len(batch) * rs.diversity * steps,
+                                                                             before))
             except backend.OutOfMemory as error:
                 if not backend.out_of_memory(error):
                     raise
@@ -211,9 +211,9 @@ class Ascend:
             # The negatives after the positives, uncheckpointed: a killed run redoes them.
             negatives = descender.render(
                 batch, rs.steps, label=f"{label} negative", log=self.terminal,
-                left=lambda steps, before=0: self.clock.left(len(batch) * (rs.diversity * rs.steps + steps))) \
+                left=lambda steps: self.clock.left(len(batch) * (rs.diversity * rs.steps + steps), before)) \
                 if descender else [None] * len(batch)
-            self.clock.finished(work * rs.steps)
+            self.clock.finished(work * rs.steps, before)
             self.fitted.append(len(batch))
             images = np.stack([r.image for r in results])
             png_means, png_peaks = renderer.measure(images, batch)

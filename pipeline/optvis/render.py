@@ -70,6 +70,15 @@ class Checkpoint:
             return None
         return data if str(data.get("key")) == self.key else None
 
+    def resumes_from(self) -> int:
+        """The step a matching saved state resumes at (0 without one), reading only its key and
+        step: the state itself can be hundreds of MB."""
+        try:
+            with np.load(self.path) as saved:
+                return int(saved["step"]) if str(saved["key"]) == self.key else 0
+        except (OSError, ValueError, EOFError, KeyError):
+            return 0
+
     def save(self, params, state, trace: list[np.ndarray], step: int, initial: np.ndarray,
              filters: list[int]) -> None:
         layout.write_npz(self.path, key=np.array(self.key), filters=np.asarray(filters), params=np.asarray(params),
@@ -267,8 +276,7 @@ class Renderer:
 
         A line goes to ``log`` after each segment of steps; with ``segment`` None the first
         segment's time sets the others' length, so that a line comes about every :data:`EVERY`
-        seconds. ``left(done, resumed)``, given the steps done and how many of them a resumed
-        state brought, may add the job's time left to it. With a ``checkpoint`` the state is
+        seconds. ``left(done)``, given the steps done, may add the job's time left to it. With a ``checkpoint`` the state is
         saved at each line, and a saved state that matches is resumed: the same images as a run
         never stopped.
         """
@@ -293,7 +301,6 @@ class Renderer:
             params = ops.convert_to_tensor(saved["params"])
             state = tuple(ops.convert_to_tensor(saved[f"state{i}"]) for i in range(len(state)))
             print(f"{label}: resuming from step {lo}/{steps}, saved by an earlier run", file=log, flush=True)
-        resumed = lo  # steps an earlier run did: the time left is at this run's pace
         while lo < steps:
             hi, began = min(steps, lo + length), time.perf_counter()
             # The step offset and the run's length go in as tensors: Python ints would
@@ -307,7 +314,7 @@ class Renderer:
             if checkpoint and hi < steps:
                 checkpoint.save(params, state, trace, hi, initial, list(dict.fromkeys(targets)))
             print(f"{label} step {hi}/{steps}: mean activation {float(np.mean(trace[-1][-1])):.3g}, "
-                  f"{time.perf_counter() - t0:.0f} s" + (f"; {left(hi, resumed)}" if left else ""), file=log,
+                  f"{time.perf_counter() - t0:.0f} s" + (f"; {left(hi)}" if left else ""), file=log,
                   flush=True)
             lo = hi
         floats = np.asarray(self._to_image(params))

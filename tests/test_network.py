@@ -51,6 +51,58 @@ def test_alexnet_is_torchvisions_features():
     assert net.min_size == 63 and net.total_filters == 1152 and net.preprocess == "torch"
 
 
+def geometry_twin(model):
+    """``model`` with every kernel weight positive (each conv an average) and nothing that can
+    cancel or pick (no activation, max pools as average pools): a unit's input gradient then
+    covers exactly its receptive field."""
+    import keras
+
+    def clone(layer):
+        config = layer.get_config()
+        if isinstance(layer, keras.layers.Conv2D):
+            average = keras.initializers.Constant(1.0 / np.prod(layer.kernel.shape[:3]))
+            return keras.layers.Conv2D.from_config(
+                {**config, "activation": "linear", "use_bias": False, "kernel_initializer": average})
+        if isinstance(layer, keras.layers.MaxPooling2D):
+            return keras.layers.AveragePooling2D.from_config(config)
+        if isinstance(layer, (keras.layers.ReLU, keras.layers.Activation)):
+            return keras.layers.Activation("linear", name=layer.name)
+        return layer.__class__.from_config(config)
+    return keras.models.clone_model(model, clone_function=clone)
+
+
+@pytest.mark.parametrize("model,side,layers", [
+    ("vgg16", 224, ["block1_conv1", "block2_conv2", "block3_conv1", "block5_conv3"]),
+    ("alexnet", 224, ["conv1", "conv2", "conv5"]),  # torch's padding before each conv, strided convs
+    ("tiny_resnet", 64, ["stem", "res_b", "head"]),  # 'same' convs, a residual sum, a pool
+])
+def test_each_units_field_is_centred_where_the_description_says(model, side, layers, tmp_path):
+    """The dataset examples' windows (``ConvLayer.centre``): a middle unit's field, traced by its
+    input gradient, spans the receptive field around ``offset + index x stride``."""
+    import keras
+
+    from conftest import residual_cnn
+    from pipeline.optvis import backend
+
+    if model == "tiny_resnet":
+        keras_model = keras.saving.load_model(residual_cnn(tmp_path / "tiny.keras"), compile=False)
+        net = describe.describe(keras_model, model, model, "tf")
+    else:
+        net = description.of(model, Path())
+        keras_model = network.conv_base(net)
+    twin = geometry_twin(keras_model)
+    x = keras.ops.zeros((1, side, side, 3))
+    for name in layers:
+        lyr = net.layer(name)
+        cut = keras.Model(twin.input, twin.get_layer(name).output)
+        middle = (side // lyr.stride) // 2
+        _, grad = backend.gradient(lambda image: cut(image)[:, middle, middle, 0], x)
+        rows = np.flatnonzero(np.abs(np.asarray(grad)[0]).sum(axis=(1, 2)))
+        assert rows[-1] - rows[0] + 1 == lyr.receptive_field, name
+        assert (rows[0] + rows[-1]) / 2 == middle * lyr.stride + lyr.offset, name
+        assert lyr.centre(middle) == (rows[0] + rows[-1]) // 2, name
+
+
 def test_torch_preprocessing_is_imagenet_mean_std():
     pixels = np.stack([IMAGENET_MEAN * 255, (IMAGENET_MEAN + IMAGENET_STD) * 255])
     out = np.asarray(preprocess(pixels.reshape(1, 2, 1, 3).astype(np.float32), "torch"))

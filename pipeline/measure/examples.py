@@ -151,10 +151,10 @@ def decoded(found, side: int, ahead_most: int):
 
 def box(lyr: ConvLayer, y: int, x: int, height: int, width: int) -> tuple[int, int, int, int]:
     """(left, top, right, bottom) in the resized image: the receptive field of the unit at
-    (y, x) of ``lyr``'s map, clipped to the image. A unit's field is centred on the middle of
-    the ``stride`` input pixels it stands for."""
+    (y, x) of ``lyr``'s map, clipped to the image: centred where the network's strides and
+    padding put it (``ConvLayer.centre``)."""
     half = lyr.receptive_field // 2
-    cy, cx = y * lyr.stride + (lyr.stride - 1) // 2, x * lyr.stride + (lyr.stride - 1) // 2
+    cy, cx = lyr.centre(y), lyr.centre(x)
     return (max(0, cx - half), max(0, cy - half), min(width, cx + half + 1), min(height, cy + half + 1))
 
 

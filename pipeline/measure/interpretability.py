@@ -37,7 +37,7 @@ def window(image: np.ndarray, lyr: ConvLayer, y: int, x: int) -> np.ndarray:
     """The receptive field of ``lyr``'s unit (y, x), mean colour outside the image."""
     half = lyr.receptive_field // 2
     left, top, right, bottom = box(lyr, y, x, *image.shape[:2])
-    cy, cx = y * lyr.stride + (lyr.stride - 1) // 2, x * lyr.stride + (lyr.stride - 1) // 2
+    cy, cx = lyr.centre(y), lyr.centre(x)
     out = np.empty((2 * half + 1, 2 * half + 1, 3), np.uint8)
     out[:] = MEAN
     oy, ox = top - (cy - half), left - (cx - half)

@@ -1,7 +1,8 @@
 """Work out a :class:`~.description.Network` from a Keras graph: the one place that reads it.
 
-Each operation's output gets a stride and a receptive field from its inputs' (a conv or a pool
-of kernel k and stride s adds ``(k - 1) x stride`` pixels and multiplies the stride by s; a
+Each operation's output gets a stride, a receptive field and an offset (where its first unit's
+field is centred) from its inputs' (a conv or a pool of kernel k and stride s adds
+``(k - 1) x stride`` pixels, multiplies the stride by s and moves the offset by its padding; a
 merge takes the widest of its branches), the set of convs it depends on, and the conv whose
 channels it still carries one for one (through a ReLU, a pool, padding or dropout): what the
 circuits can follow. A Flatten, a global pool or a Dense ends the spatial part.
@@ -39,6 +40,7 @@ class Reach:
 
     rf: int
     stride: int
+    offset: float            # the input pixel (from 0) its first unit's field is centred on
     convs: frozenset[int]   # indices of the convs it depends on
     carries: str | None      # the conv whose channels it carries unmixed ("" the image), or None
     spatial: bool = True
@@ -80,24 +82,32 @@ def describe(model: keras.Model, name: str, setting: str, preprocess: str | None
 
 def _step(op, ins: list[Reach], layers: list[ConvLayer]) -> Reach:
     if not ins:
-        return Reach(1, 1, frozenset(), "")
+        return Reach(1, 1, 0.0, frozenset(), "")
     first = ins[0]
     if isinstance(op, FLAT) or not all(r.spatial for r in ins):
-        return Reach(first.rf, first.stride, frozenset().union(*(r.convs for r in ins)), None, False)
+        return Reach(first.rf, first.stride, first.offset, frozenset().union(*(r.convs for r in ins)), None,
+                     False)
     if len(ins) > 1:  # a merge: the widest view, channels mixed
-        return Reach(max(r.rf for r in ins), max(r.stride for r in ins),
+        widest = max(ins, key=lambda r: r.rf)
+        return Reach(widest.rf, max(r.stride for r in ins), widest.offset,
                      frozenset().union(*(r.convs for r in ins)), None)
     if isinstance(op, CONV + POOL):
         k, s = _window(op)
         rf, stride = first.rf + (k - 1) * first.stride, first.stride * s
+        # The first unit's window starts `before` padded pixels ahead of the input's first.
+        before = max(k - s, 0) // 2 if op.padding == "same" else 0
+        offset = first.offset + ((k - 1) / 2 - before) * first.stride
         if isinstance(op, CONV):
             index = len(layers)
             layers.append(ConvLayer(op.name, index, _block(layers, stride), int(op.filters),
-                                    int(op.input.shape[-1]), int(op.kernel_size[0]), rf, stride,
+                                    int(op.input.shape[-1]), int(op.kernel_size[0]), rf, stride, offset,
                                     first.carries, tuple(sorted(first.convs))))
-            return Reach(rf, stride, first.convs | {index}, op.name)
-        return Reach(rf, stride, first.convs, first.carries)
-    return Reach(first.rf, first.stride, first.convs, first.carries if isinstance(op, FOLLOW) else None)
+            return Reach(rf, stride, offset, first.convs | {index}, op.name)
+        return Reach(rf, stride, offset, first.convs, first.carries)
+    offset = first.offset
+    if isinstance(op, keras.layers.ZeroPadding2D):  # the padded map starts before the input's first pixel
+        offset -= op.padding[0][0] * first.stride
+    return Reach(first.rf, first.stride, offset, first.convs, first.carries if isinstance(op, FOLLOW) else None)
 
 
 def _window(op) -> tuple[int, int]:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import json
+import math
 import os
 import subprocess
 import sys
@@ -26,6 +27,7 @@ from ..errors import AtlasError
 from .checksum import sha256
 
 BUILT_IN = ("vgg16", "alexnet")
+FORMAT = "v2"  # of a description; a new one (v2: ConvLayer.offset) describes model files again
 HERE = Path(__file__).parent / "networks"
 
 
@@ -39,6 +41,7 @@ class ConvLayer:
     kernel: int           # the kernel's side
     receptive_field: int  # pixels of input one output unit sees
     stride: int           # input pixels between neighbouring output units
+    offset: float         # the input pixel (from 0) that unit 0's field is centred on
     reads: str | None     # the conv whose output it reads through layers circuits can follow
                           # (a ReLU, a pool, padding), "" for the image, None where they cannot
     upstream: tuple[int, ...]  # the indices of the convs its output depends on
@@ -46,6 +49,11 @@ class ConvLayer:
     @property
     def params(self) -> int:
         return self.kernel * self.kernel * self.in_channels * self.filters + self.filters
+
+    def centre(self, index: int) -> int:
+        """The input pixel unit ``index`` of the map (along a side) is centred on; where the field
+        has two middle pixels, the first."""
+        return index * self.stride + math.floor(self.offset)
 
     def flops(self, size: int) -> int:
         """Forward FLOPs (2 x multiply-adds) of this conv alone on a ``size`` x ``size`` input."""
@@ -129,7 +137,7 @@ def of(model: str, cache: Path) -> Network:
     if not path.is_file():
         raise AtlasError(f"config: model = {model!r}: file does not exist; expected 'vgg16', 'alexnet' "
                          "or the path of a .keras file")
-    cached = cache / "networks" / f"{path.stem}-{sha256(path)[:16]}.json"
+    cached = cache / "networks" / f"{path.stem}-{sha256(path)[:16]}-{FORMAT}.json"
     if not cached.exists():
         _describe_in_child(path, model, cached)
     return dataclasses.replace(from_json(cached.read_text()), model=model)

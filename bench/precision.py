@@ -27,7 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import numpy as np  # noqa: E402
 
-from pipeline import config  # noqa: E402
+from pipeline import config, methods  # noqa: E402
 from pipeline.config import estimate, recipes, settings  # noqa: E402
 from pipeline.jobs.ascend import DTYPES  # noqa: E402
 from pipeline.jobs.common import prepare_weights  # noqa: E402
@@ -90,7 +90,8 @@ def projection(per_filter: dict[int, tuple[float, float]]) -> str:
     recipes.auto_float32 at the layer's depth); each with the classic comparison, which stays float32 (its
     seconds scaled from the main render's float32 ones by its steps)."""
     cfg = config.load()
-    classic = sum(per_filter[lyr.block][0] * recipes.CLASSIC_STEPS / recipes.for_layer(cfg, lyr.name)[0] * lyr.filters
+    classic_steps = settings.ascent(cfg, VGG16.layers[0].name, methods.COMPARISON).steps
+    classic = sum(per_filter[lyr.block][0] * classic_steps / settings.ascent(cfg, lyr.name).steps * lyr.filters
                   for lyr in VGG16.layers)
     ways = {"float32": lambda block: per_filter[block][0], "bfloat16": lambda block: per_filter[block][1],
             "auto": lambda block, depth: per_filter[block][0 if recipes.auto_float32(depth) else 1]}

@@ -23,9 +23,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import numpy as np  # noqa: E402
 
 from pipeline import config  # noqa: E402
-from pipeline.config import recipes  # noqa: E402
 from pipeline.config import settings  # noqa: E402
 from pipeline.images import photos  # noqa: E402
+from pipeline.methods import classic  # noqa: E402
 from pipeline.jobs.common import prepare_weights  # noqa: E402
 from pipeline.measure import scorecard  # noqa: E402
 from pipeline.measure.probe import Probe  # noqa: E402
@@ -42,7 +42,7 @@ SAMPLE = {"block1_conv2": [0, 33], "block2_conv2": [5, 77], "block3_conv3": [10,
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--steps-fourier", type=int, help="default: each layer's own")
-    p.add_argument("--steps-classic", type=int, default=recipes.CLASSIC_STEPS)
+    p.add_argument("--steps-classic", type=int, default=classic.STEPS)
     p.add_argument("--size", type=int, default=128)
     p.add_argument("--picture", default="docs/quality.png")
     args = p.parse_args()

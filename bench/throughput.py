@@ -172,7 +172,7 @@ def main() -> None:
         for name, dtype, jit in variants:
             s = replace(settings.ascent(cfg, layer_name), jit=jit)
             r = render.for_filters(network.cut_model(base, layer_name, dtype), lyr, s, resolved.preprocess)
-            runs[name] = timed(lambda r=r: r.render(filters, args.steps, segment=args.steps, log=QUIET), repeats)
+            runs[name] = timed(lambda r=r: r.render(filters, args.steps, progress=render.Progress(log=QUIET, segment=args.steps)), repeats)
         loop = chollet_loop(base, layer_name, knobs, args.size, args.steps, resolved.preprocess)
         runs["Chollet loop"] = timed(lambda: loop(filters), 1)
         for name, batched in (("tf-keras-vis", True), ("tf-keras-vis 1/call", False)):

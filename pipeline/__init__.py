@@ -8,8 +8,10 @@ One sub-package per stage, one module per idea inside it, in the spirit of Lucid
                 the recipes; the estimate
 - ``model``     the network: its description, its real ImageNet weights, every Keras model cut from it
 - ``images``    where real images come from: scikit-image's photos, a file, an examples folder
-- ``optvis``    feature visualisation: objectives, parameterisations, moves, the render loop,
-                dreams, caricatures
+- ``methods``   the methods pictures are drawn with, one module each, and their registry: what
+                each carries (its settings, schema section, recipe, parts)
+- ``optvis``    feature visualisation: objectives, parameterisations, moves, update rules, and
+                the one render loop that draws every picture (dreams and caricatures too)
 - ``measure``   what is measured beside the pictures: scorecard, circuits, twins, dataset
                 examples, trust
 - ``output``    the output paths with atomic writes, and the typed per-filter records

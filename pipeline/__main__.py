@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from . import config, quiet
+from . import config, methods, quiet
 from .config import selection, settings
 from .errors import AtlasError
 from .images import photos
@@ -30,7 +30,7 @@ FLAGS = {
     "filters": dict(help="'all', 'A:B' (B excluded), '3,7,9' or '0-7,12' (default: ascend, the config's; "
                          "grid, twins, caricatures, pages, those rendered in the atlas)"),
     "steps": dict(type=int), "size": dict(type=int), "seed": dict(type=int),
-    "method": dict(help="fourier, classic or maco"),
+    "method": dict(help="one of the methods: " + ", ".join(methods.REGISTRY)),
     "weights": dict(help="torchvision-imagenet, keras-imagenet or a .weights.h5 path"),
     "threads": dict(type=int, help="CPU threads for TensorFlow (default: all)"),
     "name": dict(required=True, help="a name from the config's dreams"),
@@ -203,10 +203,10 @@ def _run(cmd: Command, args) -> int:
     else:
         s = cmd.build(by_hand(cmd, args), args)
     inner = getattr(s, "ascent", None) or getattr(s, "main", None) or getattr(s, "trust", None)
-    on = getattr(s, "device", None) or getattr(inner, "device", None)
-    if on:  # before the job's module starts Keras' backend, which reads both once
-        os.environ["KERAS_BACKEND"] = getattr(s, "backend", None) or inner.backend
-        device.choose(on)
+    runtime = getattr(s, "runtime", None) or getattr(inner, "runtime", None)
+    if runtime:  # before the job's module starts Keras' backend, which reads both once
+        os.environ["KERAS_BACKEND"] = runtime.backend
+        device.choose(runtime.device)
     lifetime.watch()  # a job ends with the Snakemake that started it
     module, function = cmd.run.split(":")
     with quiet.native():  # the job's module starts TensorFlow, which says a screenful natively

@@ -46,7 +46,7 @@ def test_defaults_are_the_whole_network():
     cfg = config.load()
     sel = cfg["filters"]
     assert len(sel) == 13 and sum(map(len, sel.values())) == 4224
-    assert cfg["method"] == "fourier" and cfg["steps"] == "auto"  # each layer's schedule's (recipes.for_layer)
+    assert cfg["method"] == "fourier" and cfg["steps"] == "auto"  # each layer's schedule's (methods/fourier.py)
     assert sum(len(c) for c in settings.chunks(cfg).values()) == 4224
 
 
@@ -138,7 +138,8 @@ def test_config_yaml_holds_the_schemas_defaults_and_nothing_else():
 def test_the_settings_reference_is_written_from_the_schema_and_the_recipes():
     """docs/configuration.md is generated: a setting, a default or a recipe number changed in
     the code and not in the page fails here (rewrite it: python -m pipeline.config.reference)."""
-    from pipeline.config import recipes, reference
+    from pipeline.config import reference
+    from pipeline.methods import fourier as recipes
 
     page = (REPO / "docs" / "configuration.md").read_text()
     assert page == reference.markdown(), "docs/configuration.md is stale: python -m pipeline.config.reference"

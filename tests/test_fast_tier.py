@@ -78,24 +78,24 @@ def test_diversity_pushes_images_apart(tiny):
 def test_out_of_memory_halves_the_batch_and_goes_on(tiny, capsys):
     """Room for two filters at a time: the job says so, halves, and renders all of them, each as
     it would have been alone."""
-    from pipeline.jobs.ascend import Ascend, Measures
+    from pipeline.jobs.ascend import Ascend, Render
     from pipeline.output.record import FilterRecord
 
     cfg, _ = tiny
     real = tiny_renderer(tiny, "res_a", "classic")
 
     class Tight:
-        def render(self, batch, steps, label="", **progress):
+        def render(self, batch, steps, **resume_and_progress):
             if len(batch) > 2:
                 raise backend.OutOfMemory(None, None, "OOM when allocating tensor")
-            return real.render(batch, steps, label=label, **progress)
+            return real.render(batch, steps, **resume_and_progress)
 
         def measure(self, images, targets):
             return real.measure(images, targets)
 
     job = Ascend(settings.ascent_job({**cfg, "method": "classic", "compare_classic": False}, "res_a", [0, 1, 2, 3, 4]))
     with ThreadPoolExecutor(1) as writer:
-        job.batches(Tight(), Measures(None, None, job.kernels), "main", job.job.main, [[0, 1, 2, 3, 4]], writer)
+        job.batches.run(Render("main", job.job.main, Tight()), [[0, 1, 2, 3, 4]], writer)
     err = capsys.readouterr().err
     assert "out of memory with 5 filters; halving the batch to 2" in err
     assert "out of memory with 3 filters; halving the batch to 1" in err

@@ -10,7 +10,7 @@ from pipeline.model import network
 from pipeline.model.preprocess import preprocess
 from pipeline.images import photos
 from pipeline.optvis import backend, deprocess, objectives, param, render, spectrum
-from pipeline.optvis.caricature import Caricaturist
+from pipeline.optvis import caricature
 from pipeline.config import recipes
 
 
@@ -34,7 +34,7 @@ def test_classic_raises_each_filters_activation_on_the_saved_png(base, layer_nam
 
 def test_fourier_raises_activation(base):
     r = renderer(base, "block3_conv1", method="fourier")
-    results = r.render([0, 5], steps=24, segment=8)
+    results = r.render([0, 5], steps=24, progress=render.Progress(segment=8))
     for x in results:
         assert x.final > x.initial + 1.0
         assert x.image.dtype == np.uint8 and x.image.shape == (64, 64, 3)
@@ -42,7 +42,7 @@ def test_fourier_raises_activation(base):
 
 def test_maco_raises_activation_and_keeps_a_transparency_map(base):
     r = renderer(base, "block3_conv1", method="maco")
-    for x in r.render([0, 5], steps=24, segment=8):
+    for x in r.render([0, 5], steps=24, progress=render.Progress(segment=8)):
         assert x.final > x.initial + 1.0
         assert x.image.dtype == np.uint8 and x.image.shape == (64, 64, 3)
         assert x.transparency.dtype == np.uint8 and x.transparency.shape == (64, 64)
@@ -72,10 +72,10 @@ def test_a_caricature_stays_near_its_photo_and_excites_its_filter_more(base, rea
     and a stronger answer from the filter than the photo gets."""
     filters = [0, 1]
     start = photos.scorecard_photos(64)[[3, 4]].astype(np.float32)
-    artist = Caricaturist(network.cut_model(base, "block4_conv2"), real_weights.preprocess, tie=0.1)
-    drawn = artist.accentuate(start, filters, 16, np.random.default_rng(0)).astype(np.float32)
+    artist = caricature.caricaturist(network.cut_model(base, "block4_conv2"), real_weights.preprocess, 0.1, 64, (0, 9))
+    drawn = caricature.accentuate(artist, start, filters, 16).astype(np.float32)
     pictures = [r.image.astype(np.float32) for r in renderer(base, "block4_conv2", method="fourier").render(filters, 16)]
-    assert (artist.score(drawn, filters) > artist.score(start, filters) + 1.0).all()
+    assert (artist.measure(drawn, filters)[0] > artist.measure(start, filters)[0] + 1.0).all()
     for i in range(2):
         rms = np.sqrt(np.mean((drawn[i] - start[i]) ** 2))
         assert 0 < rms < np.sqrt(np.mean((pictures[i] - start[i]) ** 2))
@@ -105,7 +105,7 @@ def test_chollet_deprocess():
 def test_fourier_basis_equals_numpy_irfft2():
     rng = np.random.default_rng(0)
     for size in (32, 33):
-        f = param.FourierImage(size, decay=1.0, cutoff=0.0)
+        f = param.FourierImage(size, decay=1.0, cutoff=0.0, sd=0.01)
         spec = rng.normal(size=(2, 2, 3, size, size // 2 + 1)).astype(np.float32)
         got = np.asarray(f.irfft2(spec))
         want = np.fft.irfft2(spec[:, 0] + 1j * spec[:, 1], s=(size, size))
@@ -187,7 +187,7 @@ def test_objectives_compose_like_numbers():
 def test_a_resumed_jobs_time_left_counts_only_this_runs_pace(monkeypatch):
     """60 of 100 filter-steps done, 50 of them brought by a killed run's saved state, 10 s since
     this run began: 40 to go at 1 a second, not at 6 a second."""
-    from pipeline.jobs import ascend
+    from pipeline.jobs.ascend import batches as ascend
 
     clock = ascend.Clock(100)
     monkeypatch.setattr(ascend.time, "perf_counter", lambda: clock.t0 + 10.0)
@@ -212,7 +212,7 @@ def test_a_saved_state_says_where_it_resumes_without_loading_the_state(tmp_path)
 def test_the_terminal_hears_from_a_job_about_once_a_minute(monkeypatch, capsys):
     """Progress lines every 30 s: all into the log (stderr), every other one to the terminal
     (stdout); a job's start and end always."""
-    from pipeline.jobs import ascend
+    from pipeline.jobs.ascend import batches as ascend
 
     now = [0.0]
     monkeypatch.setattr(ascend.time, "monotonic", lambda: now[0])

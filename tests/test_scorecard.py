@@ -66,7 +66,7 @@ def render_recipe(base, layer_name: str, filters: list[int], overrides: dict):
     cfg = config.load(overrides={"layers": [layer_name], **overrides})
     s = settings.ascent(cfg, layer_name)
     r = render.for_filters(network.cut_model(base, layer_name), VGG16.layer(layer_name), s, "torch")
-    flops = estimate.ascent_flops(VGG16, layer_name, s.steps, s.size + 2 * s.fourier.pad)
+    flops = estimate.ascent_flops(VGG16, layer_name, s.steps, s.size + 2 * s.knobs.pad)
     return r.render(filters, s.steps), flops
 
 
@@ -77,11 +77,11 @@ def test_lucid_recipe_is_the_old_default_by_name():
     old = {"lr": 0.05, "pad": 12, "canvas": "reflect", "cutoff": 0.22, "jitter": 8, "rotate": 10}
     for layer_name in ("block1_conv1", "block5_conv3"):
         s = settings.ascent(config.load(overrides=LUCID), layer_name)
-        assert s.steps == 512 and {k: getattr(s.fourier, k) for k in old} == old
+        assert s.steps == 512 and {k: getattr(s.knobs, k) for k in old} == old
     # The default: cosine before block 5, wsd in it; both under a third of Lucid's steps.
-    assert settings.ascent(config.load(), "block4_conv3").fourier.schedule == "cosine"
+    assert settings.ascent(config.load(), "block4_conv3").knobs.schedule == "cosine"
     deep = settings.ascent(config.load(), "block5_conv1")
-    assert deep.fourier.schedule == "wsd" and deep.fourier.cutoff > 0.22 and deep.steps < 512 / 3
+    assert deep.knobs.schedule == "wsd" and deep.knobs.cutoff > 0.22 and deep.steps < 512 / 3
 
 
 def test_default_reaches_more_activation_per_flop_than_lucid(base):

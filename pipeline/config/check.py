@@ -22,6 +22,7 @@ from pathlib import Path
 import jsonschema
 import yaml
 
+from .. import methods
 from ..errors import AtlasError
 from ..images import folder, photos
 from ..model import description, weights
@@ -35,9 +36,20 @@ DEFAULT_FILE = Path(__file__).resolve().parents[2] / "config.yaml"
 
 @lru_cache(maxsize=1)
 def schema() -> dict:
-    """The schema with its ``$ref``s inlined, so any part of it validates on its own."""
+    """The schema with its ``$ref``s inlined, so any part of it validates on its own, and the
+    methods' part filled in from their registry: the ``method`` setting's values and each
+    method's own section."""
     with open(SCHEMA_FILE) as fh:
         raw = yaml.safe_load(fh)
+    props = {}
+    for key, value in raw["properties"].items():
+        props[key] = value
+        if key == "grid":  # the methods' sections follow the grid's, as in config.yaml
+            props.update(methods.sections())
+    entries = [m.describe() for m in methods.REGISTRY.values()]
+    props["method"] = {**props["method"], "enum": list(methods.REGISTRY),
+                       "description": ", ".join(entries[:-1]) + " or " + entries[-1]}
+    raw = {**raw, "properties": props}
 
     def inline(node):
         if isinstance(node, dict):
@@ -215,11 +227,11 @@ def check(raw: dict) -> dict:
     if message:
         raise AtlasError(message)
     _fill_defaults(cfg, sch)
-    if cfg["method"] == "classic":
+    if cfg["method"] == methods.COMPARISON:
         cfg["compare_classic"] = False  # it would be the same image twice
-    low, high = cfg["fourier"]["scale"]
-    if low > high:
-        raise AtlasError(f"config: fourier.scale = {[low, high]!r} is not allowed; expected [low, high] with low <= high")
+    message = methods.get(cfg["method"]).check(cfg)
+    if message:
+        raise AtlasError(message)
     net = cfg["network"] = _network(cfg, raw)
     if cfg["layers"] == "all":
         cfg["layers"] = [lyr.name for lyr in net.layers]
@@ -242,9 +254,6 @@ def check(raw: dict) -> dict:
     if similarity != "lpips-vgg" and not (similarity.endswith(".keras") and Path(similarity).expanduser().is_file()):
         raise AtlasError(f"config: trust_similarity = {similarity!r} is not allowed; expected 'lpips-vgg' "
                          "or the path of an existing .keras embedding model")
-    if cfg["method"] == "maco" and cfg["maco"]["spectrum"] == "examples" and cfg["examples"] in (folder.SKIMAGE, folder.NONE):
-        raise AtlasError(f"config: maco.spectrum = 'examples' is not allowed with examples = {cfg['examples']!r}; "
-                         "expected examples to be a folder of images, or maco.spectrum = 'skimage'")
     return cfg
 
 

@@ -1,8 +1,8 @@
 """How long an atlas takes, from its arithmetic: FLOPs counted from the network, over a rate.
 
 A step costs about twice the forward pass up to the target layer (the forward, then the
-gradient with respect to the input; no weight gradients). The ``fourier`` method's image is
-padded before the network sees it, so it pays for ``size + 2 * pad`` pixels a side.
+gradient with respect to the input; no weight gradients). A method that pads its image before
+the network sees it pays for the padded side (``Method.side``).
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from pathlib import Path
 
 from functools import lru_cache
 
+from .. import methods
 from ..model import description
 from ..model.description import Network
 from ..output import layout
@@ -32,15 +33,17 @@ def lpips_vgg() -> Network:
     return description.of("vgg16", Path())
 
 
+def render_flops(net: Network, layer: str, s: settings.Ascent) -> float:
+    """Executed FLOPs of one filter of a render: each of its pictures (diversity, the negative)."""
+    side = methods.get(s.method).side(s.knobs, s.size)
+    return (s.diversity + s.negative) * ascent_flops(net, layer, s.steps, side)
+
+
 def chunk_flops(cfg: dict, layer: str, filters: int) -> float:
     """Executed FLOPs of one ascent job: ``filters`` of ``layer``, and their classic comparison."""
-    net = cfg["network"]
-    steps, fourier = recipes.for_layer(cfg, layer)
-    pad = 0 if cfg["method"] == "classic" else fourier["pad"]
-    total = filters * (cfg["diversity"] + cfg["negative"]) * ascent_flops(net, layer, steps, cfg["size"] + 2 * pad)
-    if cfg["compare_classic"]:
-        total += filters * ascent_flops(net, layer, recipes.default_steps("classic"), cfg["size"])
-    return total
+    job = settings.ascent_job(cfg, layer, [])
+    renders = [job.main] + ([job.classic] if job.classic else [])
+    return filters * sum(render_flops(cfg["network"], layer, s) for s in renders)
 
 
 def atlas_flops(cfg: dict) -> float:

@@ -8,17 +8,20 @@ from __future__ import annotations
 
 import json
 
+from .. import methods
+from ..methods import classic, fourier
 from . import recipes
 from .check import DEFAULT_FILE, schema
 
 PAGE = DEFAULT_FILE.parent / "docs" / "configuration.md"
-NESTED = ("grid", "classic", "fourier", "maco")  # sections documented key by key
+NESTED = ("grid", *methods.sections())  # sections documented key by key
 ITEMS = ("dreams", "classes")            # lists whose items' keys are documented
 
 HEAD = """# Configuration
 
-<!-- Written by `python -m pipeline.config.reference` from pipeline/config/schema.yaml and
-pipeline/config/recipes.py; tests/test_config.py fails when it drifts. Edit those, not this. -->
+<!-- Written by `python -m pipeline.config.reference` from pipeline/config/schema.yaml, the
+methods' sections and recipes (pipeline/methods/*.py) and pipeline/config/recipes.py;
+tests/test_config.py fails when it drifts. Edit those, not this. -->
 
 `config.yaml` holds the whole-network default. Override any setting on the command line the
 way Snakemake users write it, or put several in a YAML file and pass `--configfile my.yaml`:
@@ -57,15 +60,15 @@ def _row(name: str, prop: dict) -> str:
 
 
 def _recipes() -> list[str]:
-    keys = list(next(iter(recipes.RECIPES.values())))
+    keys = list(next(iter(fourier.RECIPES.values())))
     lines = ["", "## What `auto` means", "",
              "A layer's place in its network is its relative depth: 0 at the first conv, 1 at the "
              "last (VGG16's block 5 is 10/12 to 12/12), so that every network finds its recipes. "
-             f"`fourier.schedule: auto` runs `{recipes.DEEP_SCHEDULE}` from depth {recipes.DEEP} on "
-             f"(VGG16's block 5) and `{recipes.DEFAULT_SCHEDULE}` before it (the class images too). Each "
-             "schedule sets what `auto` means for `steps` and the `fourier` settings; a value you give "
-             "wins. The `classic` method's `auto` steps are "
-             f"{recipes.CLASSIC_STEPS} (Chollet 2016). `chunk_size: auto` is a whole layer; "
+             f"`fourier.schedule: auto` runs `{fourier.DEEP_SCHEDULE}` from depth {fourier.DEEP} on "
+             f"(VGG16's block 5) and `{fourier.DEFAULT_SCHEDULE}` before it (the class images too). Each "
+             "schedule sets what `auto` means for `steps` and the `fourier` settings (and for the methods "
+             "that read them); a value you give wins. The `classic` method's `auto` steps are "
+             f"{classic.STEPS} (Chollet 2016). `chunk_size: auto` is a whole layer; "
              f"`batch_size: auto` is what fits in a quarter of the job's memory, at most {recipes.MAX_BATCH}. "
              "`precision: auto` is decided by each ascent job on the machine it runs on: bfloat16 where "
              "its processor computes it natively (a CPU with AVX512_BF16, AMX or Arm's BF16; a GPU of "
@@ -76,7 +79,7 @@ def _recipes() -> list[str]:
              "machine keeps every filter. The classic comparison stays float32.", "",
              "| schedule | " + " | ".join(f"`{k}`" for k in keys) + " |",
              "|---|" + "---|" * len(keys)]
-    for name, values in recipes.RECIPES.items():
+    for name, values in fourier.RECIPES.items():
         lines.append(f"| `{name}` | " + " | ".join(str(values[k]) for k in keys) + " |")
     return lines
 

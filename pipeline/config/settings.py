@@ -13,53 +13,14 @@ import types
 import typing
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
+from .. import methods
 from ..images import folder
 from ..model import description, weights as weights_files
 from ..model.description import Network
 from ..output import layout
 from . import recipes
-
-
-@dataclass(frozen=True)
-class FourierSettings:
-    """Lucid's parameterisation and transforms (``fourier.*`` in the config)."""
-
-    schedule: str
-    lr: float
-    decay: float
-    cutoff: float
-    init_sd: float
-    pad: int
-    jitter: float
-    scale: tuple[float, float]
-    rotate: float
-    canvas: str
-
-
-@dataclass(frozen=True)
-class MacoSettings:
-    """MaCo (Fel et al. 2023): the phase is optimised over a fixed natural magnitude spectrum,
-    with the fourier method's schedule, rate and moves (``fourier.*``) and ``maco.*``."""
-
-    schedule: str
-    lr: float
-    pad: int
-    jitter: float
-    scale: tuple[float, float]
-    rotate: float
-    canvas: str
-    spectrum: str      # skimage | a folder of images
-    fingerprint: str   # the folder's listing, hashed: a changed folder reruns the pictures
-
-
-@dataclass(frozen=True)
-class ClassicSettings:
-    """Chollet 2016's pixel ascent (``classic.*`` in the config)."""
-
-    step_size: float
-    init_mean: float
-    init_std: float
 
 
 @dataclass(frozen=True)
@@ -80,6 +41,20 @@ class WeightsSetting:
 
 
 @dataclass(frozen=True)
+class Runtime:
+    """Where a job runs and on what: the ``device`` and ``backend`` settings and the network.
+    Every job that starts Keras carries one; its JSON keeps the three at the job's top level,
+    as they were before they became one value, so no atlas reruns for it."""
+
+    device: str        # auto | gpu | cpu
+    backend: str       # tensorflow | jax: Keras' backend for the job
+    weights: WeightsSetting
+
+
+INLINE = {"inline": True}  # a field whose own fields the JSON keeps at its owner's level
+
+
+@dataclass(frozen=True)
 class Ascent:
     """One ascent job's settings: the method, its knobs and where it runs."""
 
@@ -93,25 +68,18 @@ class Ascent:
     batch_size: int | str
     precision: str
     jit: bool
-    device: str
-    backend: str       # tensorflow | jax: Keras' backend for the job
-    weights: WeightsSetting
-    fourier: FourierSettings | None
-    classic: ClassicSettings | None
-    maco: MacoSettings | None
+    runtime: Runtime = field(metadata=INLINE)
+    # The method's knobs (``methods.get(method).knobs_type``). The JSON keeps them under the
+    # method's name (``_plain``).
+    knobs: Any = field(metadata={"by_method": True})
 
     @property
-    def knobs(self) -> FourierSettings | ClassicSettings | MacoSettings:
-        return {"fourier": self.fourier, "classic": self.classic, "maco": self.maco}[self.method]
+    def weights(self) -> WeightsSetting:
+        return self.runtime.weights
 
     @property
-    def pad(self) -> int:
-        """Pixels the moves pad the image by (classic does not move it)."""
-        return 0 if self.method == "classic" else int(self.knobs.pad)
-
-    @property
-    def schedule(self) -> str | None:
-        return None if self.method == "classic" else self.knobs.schedule
+    def backend(self) -> str:
+        return self.runtime.backend
 
 
 @dataclass(frozen=True)
@@ -161,9 +129,7 @@ class Twins:
     outdir: str
     layer: str
     filters: list[int]
-    device: str
-    backend: str
-    weights: WeightsSetting
+    runtime: Runtime = field(metadata=INLINE)
 
 
 @dataclass(frozen=True)
@@ -178,9 +144,7 @@ class Examples:
     top: int
     negative: bool
     filters: dict[str, list[int]]    # whose mosaics and JSON to write
-    device: str
-    backend: str
-    weights: WeightsSetting
+    runtime: Runtime = field(metadata=INLINE)
 
 
 @dataclass(frozen=True)
@@ -194,9 +158,7 @@ class Caricatures:
     tie: float
     size: int
     seed: int
-    device: str
-    backend: str
-    weights: WeightsSetting
+    runtime: Runtime = field(metadata=INLINE)
 
 
 @dataclass(frozen=True)
@@ -208,9 +170,7 @@ class Trust:
     filters: list[int]
     similarity: str    # lpips-vgg, or a .keras embedding model
     seed: int
-    device: str
-    backend: str
-    weights: WeightsSetting
+    runtime: Runtime = field(metadata=INLINE)
 
 
 @dataclass(frozen=True)
@@ -251,9 +211,7 @@ class Dream:
 class DreamJob:
     outdir: str
     seed: int
-    device: str
-    backend: str
-    weights: WeightsSetting
+    runtime: Runtime = field(metadata=INLINE)
     dream: Dream
 
 
@@ -281,34 +239,27 @@ def weights(cfg: dict) -> WeightsSetting:
     return WeightsSetting(cfg["weights"], cfg["cache"], cfg["preprocess"], cfg["model"])
 
 
+def runtime(cfg: dict) -> Runtime:
+    return Runtime(cfg["device"], cfg["backend"], weights(cfg))
+
+
 def ascent(cfg: dict, layer: str | None, method: str | None = None) -> Ascent:
-    """The main render of ``layer`` (None: the class logits), or with ``method="classic"`` the
-    comparison render beside it (Chollet's method at its own steps, one image per filter)."""
-    method = method or cfg["method"]
-    compare = method != cfg["method"]
-    steps, fourier = recipes.for_layer(cfg, layer)
+    """The main render of ``layer`` (None: the class logits), or with ``method`` the
+    comparison render beside it (Chollet's classic at its own steps, one image per filter)."""
+    entry = methods.get(method or cfg["method"])
+    compare = entry.name != cfg["method"]
+    knobs = entry.knobs(cfg, cfg["network"].depth(layer) if layer else None)
     return Ascent(
-        method=method, steps=recipes.default_steps(method) if compare else steps, size=cfg["size"],
-        seed=cfg["seed"], diversity=1 if compare else cfg["diversity"],
+        method=entry.name, steps=entry.steps(knobs) if compare or cfg["steps"] == "auto" else cfg["steps"],
+        size=cfg["size"], seed=cfg["seed"], diversity=1 if compare else cfg["diversity"],
         diversity_weight=cfg["diversity_weight"], negative=cfg["negative"] and not compare and layer is not None,
-        batch_size=cfg["batch_size"],
-        precision=cfg["precision"], jit=cfg["jit"], device=cfg["device"], backend=cfg["backend"],
-        weights=weights(cfg),
-        fourier=_pick(FourierSettings, {**fourier, "scale": tuple(fourier["scale"])}) if method == "fourier" else None,
-        classic=_pick(ClassicSettings, cfg["classic"]) if method == "classic" else None,
-        maco=maco(cfg, fourier) if method == "maco" else None)
-
-
-def maco(cfg: dict, fourier: dict) -> MacoSettings:
-    source = cfg["examples"] if cfg["maco"]["spectrum"] == "examples" else folder.SKIMAGE
-    return _pick(MacoSettings, {**fourier, "scale": tuple(fourier["scale"]), "spectrum": source,
-                                "fingerprint": folder.fingerprint(source)})
+        batch_size=cfg["batch_size"], precision=cfg["precision"], jit=cfg["jit"], runtime=runtime(cfg), knobs=knobs)
 
 
 def ascent_job(cfg: dict, layer: str, filters: list[int]) -> AscentJob:
     """The ascent job of ``filters`` of ``layer`` (a chunk, see :func:`chunks`)."""
     return AscentJob(cfg["outdir"], layer, filters, ascent(cfg, layer),
-                     ascent(cfg, layer, "classic") if cfg["compare_classic"] else None)
+                     ascent(cfg, layer, methods.COMPARISON) if cfg["compare_classic"] else None)
 
 
 def grid(cfg: dict, layer: str) -> Grid:
@@ -342,14 +293,14 @@ def neighbours(cfg: dict, layer: str) -> dict[str, list[int]]:
 
 
 def twins(cfg: dict, layer: str) -> Twins:
-    return Twins(cfg["outdir"], layer, cfg["filters"][layer], cfg["device"], cfg["backend"], weights(cfg))
+    return Twins(cfg["outdir"], layer, cfg["filters"][layer], runtime(cfg))
 
 
 def examples(cfg: dict, layers: list[str]) -> Examples:
     """The scan that finds the dataset examples of ``layers``, in one pass."""
     return Examples(cfg["outdir"], cfg["examples"], folder.fingerprint(cfg["examples"]), cfg["examples_side"],
                     cfg["examples_top"], cfg["examples_negative"], {name: cfg["filters"][name] for name in layers},
-                    cfg["device"], cfg["backend"], weights(cfg))
+                    runtime(cfg))
 
 
 def examples_layer(e: Examples, layer: str) -> dict:
@@ -379,12 +330,11 @@ def _read_json(path: str) -> dict:
 
 def caricatures(cfg: dict, layer: str) -> Caricatures:
     return Caricatures(cfg["outdir"], layer, cfg["filters"][layer], cfg["caricatures_steps"], cfg["caricatures_tie"],
-                       cfg["size"], cfg["seed"], cfg["device"], cfg["backend"], weights(cfg))
+                       cfg["size"], cfg["seed"], runtime(cfg))
 
 
 def trust(cfg: dict, layer: str) -> Trust:
-    return Trust(cfg["outdir"], layer, cfg["filters"][layer], cfg["trust_similarity"], cfg["seed"],
-                 cfg["device"], cfg["backend"], weights(cfg))
+    return Trust(cfg["outdir"], layer, cfg["filters"][layer], cfg["trust_similarity"], cfg["seed"], runtime(cfg))
 
 
 def site(cfg: dict) -> Site:
@@ -394,7 +344,7 @@ def site(cfg: dict) -> Site:
 
 def dream(cfg: dict, name: str) -> DreamJob:
     spec = next(d for d in dreams(cfg) if d.name == name)
-    return DreamJob(cfg["outdir"], cfg["seed"], cfg["device"], cfg["backend"], weights(cfg), spec)
+    return DreamJob(cfg["outdir"], cfg["seed"], runtime(cfg), spec)
 
 
 def classes(cfg: dict) -> Classes:
@@ -418,11 +368,25 @@ def to_json(settings) -> str:
     return json.dumps(_plain(settings), sort_keys=True, separators=(",", ":"))
 
 
+# The methods an ascent's JSON named when it held every method's knobs, each but its own as
+# null (0.2): kept so, so that an atlas made then reruns nothing. Later methods name only theirs.
+FORMER_METHODS = ("classic", "fourier", "maco")
+
+
 def _plain(value):
-    """``dataclasses.asdict``, but a field marked ``implied`` is left out at that value."""
+    """``dataclasses.asdict``, but a field marked ``implied`` is left out at that value, an
+    ``inline`` field's fields sit at its owner's level, and a method's knobs under its name."""
     if dataclasses.is_dataclass(value):
-        return {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)
-                if "implied" not in f.metadata or getattr(value, f.name) != f.metadata["implied"]}
+        out = {}
+        for f in dataclasses.fields(value):
+            v = getattr(value, f.name)
+            if f.metadata.get("inline"):
+                out.update(_plain(v))
+            elif f.metadata.get("by_method"):
+                out.update({name: None for name in FORMER_METHODS}, **{value.method: _plain(v)})
+            elif "implied" not in f.metadata or v != f.metadata["implied"]:
+                out[f.name] = _plain(v)
+        return out
     if isinstance(value, (list, tuple)):
         return [_plain(v) for v in value]
     if isinstance(value, dict):
@@ -437,7 +401,7 @@ def from_json(cls, text: str):
 def _build(kind, data):
     if dataclasses.is_dataclass(kind):
         hints = typing.get_type_hints(kind)
-        return kind(**{f.name: _build(hints[f.name], data[f.name]) for f in dataclasses.fields(kind)
+        return kind(**{f.name: _field(f, hints[f.name], data) for f in dataclasses.fields(kind)
                        if f.name in data or "implied" not in f.metadata})
     origin, args = typing.get_origin(kind), typing.get_args(kind)
     if origin in (typing.Union, types.UnionType):
@@ -452,3 +416,12 @@ def _build(kind, data):
     if origin is dict:
         return {k: _build(args[1], v) for k, v in data.items()}
     return data
+
+
+def _field(f: dataclasses.Field, kind, data: dict):
+    """One field of a dataclass from its owner's JSON (see :func:`_plain`)."""
+    if f.metadata.get("inline"):
+        return _build(kind, data)
+    if f.metadata.get("by_method"):
+        return _build(methods.get(data["method"]).knobs_type, data[data["method"]])
+    return _build(kind, data[f.name])

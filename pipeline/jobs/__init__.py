@@ -1,6 +1,7 @@
 """What each Snakemake job does: one module per stage, each started by ``common.preflight``.
 
-- ``ascend``    a layer's filters rendered (and their classic comparison), with their records
+- ``ascend``    a layer's filters rendered (and their classic comparison), with their records:
+                what is done, the batches, each filter written
 - ``grid``      a layer's contact sheet and thumbnails
 - ``twins``     a layer's rotation twins
 - ``examples``  one pass over the examples images for the layers whose examples are missing

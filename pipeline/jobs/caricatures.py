@@ -13,8 +13,7 @@ from PIL import Image
 from ..config import settings
 from ..images import photos
 from ..model import network
-from ..optvis import render
-from ..optvis.caricature import Caricaturist
+from ..optvis import caricature, render
 from ..output import layout
 from ..output.record import Caricature, FilterExamples
 from .common import preflight, say
@@ -41,9 +40,10 @@ def photo_crop(found: FilterExamples, size: int) -> tuple[np.ndarray, list[int]]
 
 def caricatures(c: settings.Caricatures) -> Path:
     t0 = time.time()
-    pre = preflight(c.device, c.weights)
+    pre = preflight(c.runtime)
     lyr = pre.network.layer(c.layer)
-    artist = Caricaturist(network.cut_model(pre.base(), c.layer), pre.weights.preprocess, c.tie)
+    artist = caricature.caricaturist(network.cut_model(pre.base(), c.layer), pre.weights.preprocess, c.tie,
+                                     c.size, (c.seed, lyr.index))
     todo = []
     for f in c.filters:
         found = FilterExamples.read(layout.example_files(c.outdir, c.layer, f)[1])
@@ -60,9 +60,9 @@ def caricatures(c: settings.Caricatures) -> Path:
         began = time.perf_counter()
         filters = [f for f, *_ in batch]
         start = np.stack([pixels for *_, pixels, _ in batch])
-        rng = np.random.default_rng([c.seed, 300, lyr.index, filters[0]])
-        out = artist.accentuate(start, filters, c.steps, rng)
-        before, after = artist.score(start, filters), artist.score(out, filters)
+        out = caricature.accentuate(artist, start, filters, c.steps,
+                                    render.Progress(f"caricatures: {c.layer} filters {filters[0]}-{filters[-1]}"))
+        (before, _), (after, _) = artist.measure(start, filters), artist.measure(out, filters)
         each = (time.perf_counter() - began) / len(batch)
         for i, (f, image, pixels, crop) in enumerate(batch):
             png, photo_png, meta = layout.caricature_files(c.outdir, c.layer, f)

@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from ..config import settings
+from .. import methods
 from ..model import network, vgg16, weights
 from ..optvis import objectives, render
 from ..output import layout
@@ -17,18 +18,17 @@ from .common import preflight, say, versions
 
 def classes(job: settings.Classes) -> list[Path]:
     s = job.ascent
-    pre = preflight(s.device, s.weights)
+    pre = preflight(s.runtime)
     full = network.full_model(weights.classifier_file(pre.weights, s.weights.name, say))
-    # The dense layers fix the input at 224 px, so transforms must not pad it.
-    s = replace(s, size=vgg16.CLASSIFIER_SIZE, diversity=1,
-                fourier=s.fourier and replace(s.fourier, pad=0), maco=s.maco and replace(s.maco, pad=0))
-    score = objectives.class_logit()
-    renderer = render.Renderer(network.logits_model(full), s, pre.weights.preprocess, render.CLASS_STREAM,
-                               score, score)
+    # The dense layers fix the input at 224 px, so the moves must not pad it.
+    method = methods.get(s.method)
+    s = replace(s, size=vgg16.CLASSIFIER_SIZE, knobs=method.unpadded(s.knobs))
+    goal = render.Goal(network.logits_model(full), pre.weights.preprocess, objectives.class_logit())
+    renderer = render.Renderer(goal, render.method_parts(method, s), render.Draws(s.seed, render.CLASS_STREAM), s.jit)
     written = []
     for steps in sorted({c.steps for c in job.classes}):
         group = [c for c in job.classes if c.steps == steps]
-        results = renderer.render([c.target for c in group], steps, label=f"classes x{len(group)}")
+        results = renderer.render([c.target for c in group], steps, progress=render.Progress(f"classes x{len(group)}"))
         probs = np.exp(renderer.measure(np.stack([r.image for r in results]), [c.target for c in group])[0])
         for spec, r, prob in zip(group, results, probs):
             meta = {"name": spec.name, "class": spec.target, "method": s.method, "steps": steps,

@@ -75,13 +75,12 @@ class Preflight:
         return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
 
 
-def preflight(device_setting: str, weights_setting: settings.WeightsSetting,
-              threads: int | None = None) -> Preflight:
+def preflight(runtime: settings.Runtime, threads: int | None = None) -> Preflight:
     """Choose the device, start the backend on it (with ``threads`` CPU threads), say where,
     and make sure the weights exist."""
-    device.choose(device_setting)
-    where = device.where(device_setting, backend.start(threads), backend.NAME)
+    device.choose(runtime.device)
+    where = device.where(runtime.device, backend.start(threads), backend.NAME)
     say(f"device: {where}")
     say("backend: " + ", ".join(f"{k} {v}" for k, v in backend.versions().items() if k != "backend"))
-    net = weights_setting.network()
-    return Preflight(where, net, prepare_weights(weights_setting, net), psutil.Process().create_time())
+    net = runtime.weights.network()
+    return Preflight(where, net, prepare_weights(runtime.weights, net), psutil.Process().create_time())

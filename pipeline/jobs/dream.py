@@ -21,15 +21,15 @@ def dream(job: settings.DreamJob) -> list[Path]:
     """Render one configured dream into ``{outdir}/dreams/``."""
     spec = job.dream
     t0 = time.perf_counter()
-    pre = preflight(job.device, job.weights)
+    pre = preflight(job.runtime)
     least = pre.network.min_size
     photo = dreaming.fit(photos.load(spec.photo), spec.size, least)
     model = network.cut_model(pre.base(), spec.layer)
-    dreamer = dreaming.Dreamer(model, spec.filters, pre.weights.preprocess, spec.step_size, least)
     rng = np.random.default_rng([job.seed, 200, pre.network.layer(spec.layer).index])
+    dreamer = dreaming.Dreamer(model, spec, pre.weights.preprocess, least, rng)
     say(f"dream {spec.name}: {spec.photo} {photo.shape[1]}x{photo.shape[0]}, {spec.layer} "
         f"filters {spec.filters[:8]}{'...' if len(spec.filters) > 8 else ''}")
-    image = dreamer.dream(photo, spec.steps, spec.octaves, spec.octave_scale, rng, sys.stderr)
+    image = dreamer.dream(photo, sys.stderr)
     meta = {**asdict(spec), "activation": {"photo": dreamer.score(photo), "dream": dreamer.score(image)},
             "weights": pre.weights.id, "preprocess": pre.weights.preprocess, "seed": job.seed,
             "device": pre.where, "seconds": round(time.perf_counter() - t0, 2), "versions": versions()}

@@ -20,7 +20,7 @@ from .common import preflight, say
 
 
 def find_examples(e: settings.Examples) -> list[Path]:
-    pre = preflight(e.device, e.weights)
+    pre = preflight(e.runtime)
     net = pre.network
     deepest = max(e.filters, key=lambda name: net.layer(name).index)  # no conv deeper is computed
     scanned = list(net.layers[:net.layer(deepest).index + 1])

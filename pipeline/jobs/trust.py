@@ -26,11 +26,12 @@ from .common import preflight, say
 
 
 def _scorer(t: settings.Trust):
-    pre = preflight(t.device, t.weights)
+    pre = preflight(t.runtime)
     base = pre.base()
     # LPIPS measures with VGG16 on torchvision's weights, whatever network the atlas studies.
-    same = t.similarity == LPIPS and t.weights.name == weights.DEFAULT and t.weights.model == "vgg16"
-    similarity = Similarity(t.similarity, weights.cache_dir(t.weights.cache), base if same else None)
+    w = t.runtime.weights
+    same = t.similarity == LPIPS and w.name == weights.DEFAULT and w.model == "vgg16"
+    similarity = Similarity(t.similarity, weights.cache_dir(w.cache), base if same else None)
     return pre, interpretability.Scorer(base, pre.network, t.layer, pre.weights.preprocess, similarity)
 
 
@@ -143,7 +144,7 @@ def _compared(t: settings.Trust, f: int) -> list[int]:
         if record.null is not None:
             return record.null.others
     rendered = layout.rendered_filters(t.outdir, t.layer)
-    index = t.weights.network().layer(t.layer).index
+    index = t.runtime.weights.network().layer(t.layer).index
     return [g for g in interpretability.comparison_set(rendered, [t.seed, 402, index]) if g != f]
 
 

@@ -17,7 +17,7 @@ from .common import preflight, say
 
 
 def find_twins(t: settings.Twins) -> Path:
-    pre = preflight(t.device, t.weights)
+    pre = preflight(t.runtime)
     probe = Probe(network.cut_model(pre.base(), t.layer), pre.weights.preprocess)
     t0 = time.perf_counter()
     images = np.stack([layout.read_png(layout.filter_png(t.outdir, t.layer, f)) for f in t.filters])

@@ -1,54 +1,41 @@
-"""Caricatures: a real photo pushed towards a filter (feature accentuation, Hamblin et al. 2024).
+"""Caricatures: real photos pushed towards filters (feature accentuation, Hamblin et al. 2024),
+through the render loop.
 
 Where the atlas' picture answers "what does this filter want", a caricature answers "what in
-this photo does it see": the ascent starts from the filter's top dataset example instead of
-noise and exaggerates what the filter responds to there. Each step moves the pixels along the
-L2-normalised gradient of the filter's mean activation (Chollet 2016's update, after a random
-shift, as a dream does) and pulls them back towards the photo by ``tie`` of their distance, so
-no pixel drifts further than about ``step_size / tie`` levels from it: the photo stays
-recognisable, and the change is the filter's. Many filters, each with its own photo, go in one
-batch.
+this photo does it see": the climb starts from the filter's top dataset example instead of
+noise and exaggerates what the filter responds to there. The parts: the photo's pixels
+(``param.Photo``), each item's own filter's mean activation, a random roll before every step
+(as a dream takes), and Chollet 2016's normalised step with a pull back towards the photo by
+``tie`` of their distance (``optimise.NormalisedStep``), so no pixel drifts further than about
+``step_size / tie`` levels from it: the photo stays recognisable, and the change is the
+filter's. Many filters, each with its own photo, go in one batch.
 """
 
 from __future__ import annotations
 
 import numpy as np
-from keras import ops
 
-from ..model.preprocess import preprocess
-from . import backend, objectives
-from .deprocess import to_uint8
-from .optimise import normalised
+from . import objectives, optimise, param, transform
+from .parts import Parts
+from .render import Draws, Goal, Progress, Renderer
 
 STEP_SIZE = 2.0  # pixel levels per step along the normalised gradient, a dream's default
-SHIFT = 8        # px: the random shift before each step
+SHIFT = 8        # px: the largest roll before a step
 
 
-class Caricaturist:
-    """Accentuates photos towards filters of ``model``'s last layer (a cut model)."""
+STREAM = 300    # the caricatures' random stream, beside a layer's index
 
-    def __init__(self, model, preprocess_mode: str, tie: float, step_size: float = STEP_SIZE):
-        self.model, self.mode = model, preprocess_mode
 
-        def objective(x, targets):  # each item's own filter, its mean pre-ReLU activation
-            return objectives.filter_means(self.model(preprocess(x, self.mode)), targets)
+def caricaturist(model, preprocess_mode: str, tie: float, size: int, seeds: tuple[int, int]) -> Renderer:
+    """A Renderer that accentuates ``size`` px photos towards filters of ``model``'s last layer
+    (a cut model), the rolls of a batch drawn from ``seeds`` (the seed, the layer's index) and
+    its first filter. Hand it the photos as ``start``."""
+    parts = Parts(param.Photo(size), optimise.NormalisedStep(STEP_SIZE, tie), transform.Roll(SHIFT))
+    seed, index = seeds
+    return Renderer(Goal(model, preprocess_mode, objectives.channel()), parts, Draws(seed, (STREAM, index)))
 
-        def run(x, photos, targets, shifts):
-            def step(x, shift):
-                _, g = backend.gradient(lambda y: objective(ops.roll(y, shift, axis=(1, 2)), targets), x)
-                return ops.clip(x + step_size * normalised(g) - tie * (x - photos), 0.0, 255.0)
-            return backend.fold(step, x, shifts)
 
-        self._run = backend.compile(run)
-        self._objective = backend.compile(objective)
-
-    def score(self, images: np.ndarray, targets: list[int]) -> np.ndarray:
-        """(n,): each image's own filter's mean pre-ReLU activation."""
-        return np.asarray(self._objective(np.asarray(images, np.float32), np.asarray(targets, np.int32)))
-
-    def accentuate(self, photos: np.ndarray, targets: list[int], steps: int,
-                   rng: np.random.Generator) -> np.ndarray:
-        """(n, h, w, 3) uint8: ``photos[i]`` pushed towards filter ``targets[i]`` for ``steps`` steps."""
-        x = np.asarray(photos, np.float32)
-        shifts = rng.integers(-SHIFT, SHIFT + 1, size=(steps, 2)).astype(np.int32)
-        return np.stack([to_uint8(im) for im in np.asarray(self._run(x, x, np.asarray(targets, np.int32), shifts))])
+def accentuate(artist: Renderer, photos: np.ndarray, filters: list[int], steps: int,
+               progress: Progress | None = None) -> np.ndarray:
+    """(n, h, w, 3) uint8: ``photos[i]`` pushed towards filter ``filters[i]`` for ``steps`` steps."""
+    return np.stack([r.image for r in artist.render(filters, steps, start=photos, progress=progress)])

@@ -1,23 +1,27 @@
-"""Dreams: start from a photo instead of noise and ascend chosen filters (DeepDream-style).
+"""Dreams: a photo climbed towards chosen filters (DeepDream-style), through the render loop.
 
-The photo is processed at several scales ("octaves"), smallest first; after each octave the
-detail that shrinking lost is added back, so large images stay sharp. Each step moves the
-pixels along the L2-normalised gradient (Chollet 2016's update) after a random shift of the image,
-which keeps the filters' patterns from locking onto one pixel grid.
+The parts: the photo's pixels (``param.Photo``), Chollet 2016's normalised step, a random roll
+of up to 16 px before every step (``transform.Roll``, which keeps the filters' patterns from
+locking onto one pixel grid), and the dream objective (``objectives.dream``). The photo is
+processed at several scales ("octaves"), smallest first, an outer loop around the render: after
+each octave the detail that shrinking lost is added back, so large images stay sharp.
 """
 
 from __future__ import annotations
 
 import time
+from typing import TextIO
 
 import numpy as np
-from keras import ops
 from PIL import Image
 
-from ..model.preprocess import preprocess
-from . import backend
+from ..config import settings
+from . import backend, objectives, optimise, param, transform
 from .deprocess import to_uint8
-from .optimise import normalised
+from .parts import Parts
+from .render import Draws, Goal, Progress, Renderer
+
+SHIFT = 16  # px: the largest roll before a step
 
 
 def fit(image: np.ndarray, max_side: int, min_side: int) -> np.ndarray:
@@ -30,33 +34,24 @@ def fit(image: np.ndarray, max_side: int, min_side: int) -> np.ndarray:
 
 
 class Dreamer:
-    """Ascends the mean activation of chosen filters of ``model`` (a cut model) from a photo."""
+    """Climbs the mean activation of ``spec``'s filters of ``model`` (a cut model) from a photo;
+    ``rng`` draws every roll, octave after octave; no octave is smaller than ``least`` px."""
 
-    def __init__(self, model, filters: list[int], preprocess_mode: str, step_size: float, min_side: int):
-        self.model, self.mode, self.min_side = model, preprocess_mode, min_side
-        channels = np.asarray(filters, np.int32)
-
-        def objective(x):  # mean over the chosen filters of their mean pre-ReLU activation
-            means = ops.mean(self.model(preprocess(x, self.mode)), axis=(1, 2))
-            return ops.mean(ops.take(means, channels, axis=1), axis=1)
-
-        def step(x, shift):
-            _, g = backend.gradient(objective, ops.roll(x, shift, axis=(1, 2)))
-            g = ops.roll(g, -shift, axis=(1, 2))
-            return ops.clip(x + step_size * normalised(g), 0.0, 255.0)
-
-        self._steps = backend.compile(lambda x, shifts: backend.fold(step, x, shifts))
-        self._objective = backend.compile(objective)
+    def __init__(self, model, spec: settings.Dream, preprocess_mode: str, least: int, rng: np.random.Generator):
+        self.spec, self.least = spec, least
+        goal = Goal(model, preprocess_mode, objectives.dream(spec.filters))
+        parts = Parts(param.Photo(), optimise.NormalisedStep(spec.step_size), transform.Roll(SHIFT, rng))
+        self.renderer = Renderer(goal, parts, Draws(0, 0))
 
     def score(self, image: np.ndarray) -> float:
-        return float(self._objective(np.asarray(image, np.float32)[None])[0])
+        return float(self.renderer.measure(np.asarray(image, np.float32)[None], [0])[0][0])
 
-    def dream(self, photo: np.ndarray, steps: int, octaves: int, octave_scale: float,
-              rng: np.random.Generator, log=None) -> np.ndarray:
+    def dream(self, photo: np.ndarray, log: TextIO) -> np.ndarray:
+        """``photo`` dreamt, octave by octave, saying each octave's progress in ``log``."""
+        count, ratio, least = self.spec.octaves, self.spec.octave_scale, self.least
         original = np.asarray(photo, np.float32)[None]
         h, w = photo.shape[:2]
-        shapes = [(max(self.min_side, round(h / octave_scale ** i)), max(self.min_side, round(w / octave_scale ** i)))
-                  for i in reversed(range(octaves))]
+        shapes = [(max(least, round(h / ratio ** i)), max(least, round(w / ratio ** i))) for i in reversed(range(count))]
         shrunk = backend.resize(original, shapes[0])
         x = shrunk
         t0 = time.perf_counter()
@@ -65,9 +60,9 @@ class Dreamer:
                 target = backend.resize(original, shape)
                 x = backend.resize(x, shape) + (target - backend.resize(shrunk, shape))
                 shrunk = target
-            shifts = rng.integers(-16, 17, size=(steps, 2)).astype(np.int32)
-            x = np.asarray(self._steps(np.clip(x, 0, 255).astype(np.float32), shifts))
-            if log:
-                print(f"octave {n + 1}/{octaves} {shape[1]}x{shape[0]}: done "
-                      f"({time.perf_counter() - t0:.1f} s)", file=log, flush=True)
+            label = f"octave {n + 1}/{count} {shape[1]}x{shape[0]}"
+            (drawn,) = self.renderer.render([0], self.spec.steps, start=np.clip(x, 0, 255),
+                                            progress=Progress(label, log))
+            x = drawn.pixels[None]
+            print(f"{label}: done ({time.perf_counter() - t0:.1f} s)", file=log, flush=True)
         return to_uint8(x[0])

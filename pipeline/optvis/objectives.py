@@ -6,6 +6,9 @@ filter (or class) item b renders. Objectives add and scale like numbers, as Luci
     channel() + 10.0 * diversity()
 
 so a term such as diversity is something a job adds, and the render loop never hears of it.
+A dream is an objective too (:func:`dream`, Lucid's ``deepdream``). The pull of a caricature
+back towards its photo is not: it is the update rule's (``optimise.NormalisedStep``), so that
+the gradient's normalisation never scales it.
 """
 
 from __future__ import annotations
@@ -13,23 +16,28 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
+import numpy as np
 from keras import ops
 
 
 class Objective:
-    """A per-item objective with a readable description; ``+``, ``-`` and ``*`` compose."""
+    """A per-item objective with a readable description; ``+``, ``-`` and ``*`` compose.
 
-    def __init__(self, fn: Callable, description: str):
-        self.fn, self.description = fn, description
+    ``whole_layer``: it reads the target layer's whole output (:attr:`Forward.features`), so the
+    render loop may not stop just before the layer and read filter means through a head."""
+
+    def __init__(self, fn: Callable, description: str, whole_layer: bool = False):
+        self.fn, self.description, self.whole_layer = fn, description, whole_layer
 
     def __call__(self, forward: Forward, targets):
         return self.fn(forward, targets)
 
     def __add__(self, other: Objective) -> Objective:
-        return Objective(lambda f, t: self(f, t) + other(f, t), f"{self.description} + {other.description}")
+        return Objective(lambda f, t: self(f, t) + other(f, t), f"{self.description} + {other.description}",
+                         self.whole_layer or other.whole_layer)
 
     def __mul__(self, k: float) -> Objective:
-        return Objective(lambda f, t: k * self(f, t), f"{k} * {self.description}")
+        return Objective(lambda f, t: k * self(f, t), f"{k} * {self.description}", self.whole_layer)
 
     __rmul__ = __mul__
 
@@ -65,6 +73,16 @@ class Forward:
 def channel() -> Objective:
     """Each item's own filter: its mean activation over space, before the ReLU."""
     return Objective(lambda f, t: f.channel_means(t), "channel mean")
+
+
+def dream(filters: list[int]) -> Objective:
+    """DeepDream's (Lucid's ``deepdream``, here over chosen filters): the mean over ``filters``
+    of their mean activation, the same for every item whatever its target."""
+    chosen = np.asarray(filters, np.int32)
+
+    def mean_of_chosen(f, t):
+        return ops.mean(ops.take(ops.mean(f.features, axis=(1, 2)), chosen, axis=1), axis=1)
+    return Objective(mean_of_chosen, f"dream of {len(filters)} filters", whole_layer=True)
 
 
 def class_logit() -> Objective:

@@ -1,13 +1,16 @@
 """The update rules: Chollet 2016's normalised step, and Adam with its learning-rate schedules.
 
-Both are written out in ``keras.ops`` so the compiled step loop carries their state as plain
-tensors. The step and the run's length come in as tensors, so one compiled loop serves any
-run length.
+An optimiser is a value with two methods: ``state(params)`` (what it carries from step to step,
+a tuple of tensors) and ``update(params, grad, state, step, total)`` (the next params and
+state). Both are written out in ``keras.ops`` so the compiled step loop carries the state as
+plain tensors. The step and the run's length come in as tensors, so one compiled loop serves
+any run length.
 """
 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 from keras import ops
 
@@ -20,6 +23,46 @@ def normalised(grad):
     """Chollet's gradient normalisation, per batch item: ``g / (rms(g) + 1e-5)``."""
     rms = ops.sqrt(ops.mean(ops.square(grad), axis=tuple(range(1, len(grad.shape))), keepdims=True))
     return grad / (rms + 1e-5)
+
+
+@dataclass(frozen=True)
+class NormalisedStep:
+    """Chollet 2016's update: ``step_size`` pixel levels along the per-item normalised gradient,
+    so every item moves at the same pace whatever its gradient's scale.
+
+    With ``tie`` above 0 each step also pulls the params back towards where they started by
+    ``tie`` of their distance (a caricature's photo, Hamblin et al. 2024), so nothing drifts
+    further than about ``step_size / tie`` from it. The pull is decoupled from the gradient, as
+    AdamW's weight decay is: as an objective term it would be normalised together with the
+    filter's gradient, and its strength would then depend on how steep the filter is. The
+    starting params are the state it carries.
+    """
+
+    step_size: float
+    tie: float = 0.0
+
+    def state(self, params) -> tuple:
+        return (params,) if self.tie else ()
+
+    def update(self, params, grad, state, step, total):
+        moved = params + self.step_size * normalised(grad)
+        if self.tie:
+            moved = moved - self.tie * (params - state[0])
+        return moved, state
+
+
+@dataclass(frozen=True)
+class Adam:
+    """Adam up the gradient (Lucid's optimiser), its rate following ``schedule``."""
+
+    schedule: str
+    lr: float
+
+    def state(self, params) -> tuple:
+        return (ops.zeros_like(params), ops.zeros_like(params))
+
+    def update(self, params, grad, state, step, total):
+        return adam_ascent(params, grad, state, step, learning_rate(self.schedule, self.lr, step, total))
 
 
 def learning_rate(schedule: str, lr: float, step, total):
@@ -38,10 +81,6 @@ def learning_rate(schedule: str, lr: float, step, total):
     if schedule == "wsd":
         return lr * warm * ops.minimum(1.0, (1.0 - t) / (1.0 - HOLD))
     return lr * warm * 0.5 * (1.0 + ops.cos(math.pi * t))
-
-
-def adam_state(params) -> tuple:
-    return (ops.zeros_like(params), ops.zeros_like(params))
 
 
 def adam_ascent(params, grad, state, step, lr):

@@ -1,17 +1,28 @@
 """Image parameterisations: what the optimiser actually changes.
 
-``pixels`` is Chollet 2016's choice: the RGB values themselves. ``fourier`` is Lucid's: a
-per-channel spectrum scaled by 1/frequency (so every frequency starts equally easy to change,
-rather than high frequencies being as cheap as low ones), mapped through a decorrelated colour
-basis and a sigmoid. ``maco`` is Fel et al. 2023's: only the spectrum's phase, over a fixed
-magnitude measured on photos (``spectrum.py``), through the same basis and sigmoid. All return
-RGB pixels in [0, 255], the input the network expects.
+A parameterisation is a value with ``start(rngs)`` (the batch's starting params, NumPy, one
+item per generator), ``to_image(params)`` (RGB pixels in [0, 255], batch first, the input the
+network expects), ``project(params)`` (the params made valid again after a step) and
+``finish(image)`` (a float picture to PNG-ready bytes).
+
+- :class:`Pixels` is Chollet 2016's choice: the RGB values themselves, from grey noise.
+- :class:`FourierImage` is Lucid's: a per-channel spectrum scaled by 1/frequency (so every
+  frequency starts equally easy to change, rather than high frequencies being as cheap as low
+  ones), through :func:`to_valid_rgb`.
+- :class:`MacoImage` is Fel et al. 2023's: only the spectrum's phase, over a fixed magnitude
+  measured on photos (``spectrum.py``), through the same.
+- :class:`Decorrelated` reads any of them in the decorrelated colour basis (Lucid's pixels).
+- :class:`Photo` starts from photos and keeps their pixels valid: dreams and caricatures.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 from keras import ops
+
+from . import deprocess
 
 # Square root of ImageNet's RGB colour correlation (its SVD), as used by Lucid: colours are
 # optimised in this decorrelated basis so a step moves luminance and hue independently.
@@ -20,19 +31,86 @@ COLOR_CORRELATION_SQRT = np.array(
 COLOR_BASIS = COLOR_CORRELATION_SQRT / np.max(np.linalg.norm(COLOR_CORRELATION_SQRT, axis=0))
 
 
-def pixels_init(rng: np.random.Generator, size: int, mean: float, std: float) -> np.ndarray:
-    """Chollet 2016's start: grey plus Gaussian noise, (size, size, 3) in pixel units."""
-    return rng.normal(mean, std, size=(size, size, 3)).astype(np.float32)
+def to_valid_rgb(x):
+    """Lucid's ``to_valid_rgb(decorrelate=True)``: (batch, h, w, 3) values in the decorrelated
+    colour basis to RGB pixels in [0, 255], through a sigmoid, so every value is a valid pixel."""
+    return ops.sigmoid(ops.matmul(x, COLOR_BASIS.T)) * 255.0
 
 
-class FourierImage:
+class Parameterisation:
+    """What every parameterisation shares: params need no projection, and a float picture
+    becomes bytes as it is."""
+
+    size: int | None  # the square side it draws; None: the photos' own
+
+    def project(self, params):
+        return params
+
+    def finish(self, image: np.ndarray) -> np.ndarray:
+        return deprocess.to_uint8(image)
+
+
+@dataclass(frozen=True)
+class Pixels(Parameterisation):
+    """Chollet 2016: the pixels themselves, from ``mean`` grey plus Gaussian noise of ``std``;
+    the picture's contrast normalised at the end (``deprocess.chollet``)."""
+
+    size: int
+    mean: float
+    std: float
+
+    def start(self, rngs: list[np.random.Generator]) -> np.ndarray:
+        return np.stack([rng.normal(self.mean, self.std, size=(self.size, self.size, 3)).astype(np.float32)
+                         for rng in rngs])
+
+    def to_image(self, params):
+        return params
+
+    def finish(self, image: np.ndarray) -> np.ndarray:
+        return deprocess.chollet(image)
+
+
+@dataclass(frozen=True)
+class Decorrelated(Parameterisation):
+    """Another parameterisation's output read in the decorrelated colour basis and made valid
+    pixels (:func:`to_valid_rgb`): Lucid's ``image(fft=False, decorrelate=True)`` over
+    :class:`Pixels` that start at 0 with Lucid's small noise."""
+
+    inner: Parameterisation
+
+    @property
+    def size(self) -> int | None:
+        return self.inner.size
+
+    def start(self, rngs: list[np.random.Generator]) -> np.ndarray:
+        return self.inner.start(rngs)
+
+    def to_image(self, params):
+        return to_valid_rgb(self.inner.to_image(params))
+
+
+@dataclass(frozen=True)
+class Photo(Parameterisation):
+    """Pixels that start as photos (handed to the render loop) and stay in [0, 255]."""
+
+    size: int | None = None
+
+    def to_image(self, params):
+        return params
+
+    def project(self, params):
+        return ops.clip(params, 0.0, 255.0)
+
+
+class FourierImage(Parameterisation):
     """Real-valued inverse 2-D FFT as two matrix products, so any Keras backend can run it.
 
     ``irfft2d`` is linear; writing it as matmuls with fixed cosine/sine bases keeps the whole
     render in ``keras.ops`` and costs a few MFLOP per image, negligible beside the network.
     """
 
-    def __init__(self, size: int, decay: float, cutoff: float):
+    def __init__(self, size: int, decay: float, cutoff: float, sd: float):
+        self.size, self.sd = size, sd
         h = w = size
         fy = np.fft.fftfreq(h)[:, None]
         fx = np.fft.rfftfreq(w)[None, :]
@@ -60,9 +138,9 @@ class FourierImage:
         self.cx = (np.cos(ang_x) * twice).astype(np.float32) / w  # (kx, w)
         self.sx = (np.sin(ang_x) * twice).astype(np.float32) / w
 
-    def init(self, rng: np.random.Generator, sd: float) -> np.ndarray:
-        """(2, 3, h, w//2+1): real and imaginary parts, small noise as in Lucid."""
-        return rng.normal(0.0, sd, size=(2,) + self.shape).astype(np.float32)
+    def start(self, rngs: list[np.random.Generator]) -> np.ndarray:
+        """(batch, 2, 3, h, w//2+1): real and imaginary parts, small noise of ``sd`` as in Lucid."""
+        return np.stack([rng.normal(0.0, self.sd, size=(2,) + self.shape).astype(np.float32) for rng in rngs])
 
     def irfft2(self, spectrum):
         """spectrum (batch, 2, 3, h, kx) -> (batch, 3, h, w), equal to numpy's irfft2."""
@@ -73,13 +151,13 @@ class FourierImage:
 
     def to_image(self, spectrum):
         """Parameters -> RGB pixels in [0, 255] (batch, h, w, 3)."""
+        # Lucid's fft_image divides by the same 4: it sets the pictures' contrast at a given
+        # spectrum (every recipe here was tuned with it; changing it changes every picture).
         x = self.irfft2(spectrum * self.scale) / 4.0
-        x = ops.transpose(x, (0, 2, 3, 1))
-        x = ops.matmul(x, COLOR_BASIS.T)
-        return ops.sigmoid(x) * 255.0
+        return to_valid_rgb(ops.transpose(x, (0, 2, 3, 1)))
 
 
-class MacoImage:
+class MacoImage(Parameterisation):
     """MaCo (Fel et al. 2023): the phase is the parameter and the magnitude stays natural
     images' own, so the picture keeps photos' energy at every frequency, however far the
     ascent goes; at deep layers that keeps it from filling with high-frequency patterns."""
@@ -87,14 +165,14 @@ class MacoImage:
     def __init__(self, magnitude: np.ndarray):
         self.magnitude = np.asarray(magnitude, np.float32)  # (3, h, w//2+1)
         self.shape = self.magnitude.shape
-        self.fft = FourierImage(self.shape[1], 0.0, 0.0)  # its inverse-FFT bases only
+        self.size = self.shape[1]
+        self.fft = FourierImage(self.size, 0.0, 0.0, 0.0)  # its inverse-FFT bases only
 
-    def init(self, rng: np.random.Generator) -> np.ndarray:
-        """(3, h, w//2+1) phases, uniform: a random texture with photos' spectrum."""
-        return rng.uniform(-np.pi, np.pi, self.shape).astype(np.float32)
+    def start(self, rngs: list[np.random.Generator]) -> np.ndarray:
+        """(batch, 3, h, w//2+1) phases, uniform: a random texture with photos' spectrum."""
+        return np.stack([rng.uniform(-np.pi, np.pi, self.shape).astype(np.float32) for rng in rngs])
 
     def to_image(self, phase):
         """Phases (batch, 3, h, kx) -> RGB pixels in [0, 255] (batch, h, w, 3)."""
         spectrum = ops.stack([self.magnitude * ops.cos(phase), self.magnitude * ops.sin(phase)], axis=1)
-        x = ops.transpose(self.fft.irfft2(spectrum), (0, 2, 3, 1))
-        return ops.sigmoid(ops.matmul(x, COLOR_BASIS.T)) * 255.0
+        return to_valid_rgb(ops.transpose(self.fft.irfft2(spectrum), (0, 2, 3, 1)))

@@ -5,9 +5,16 @@ not a feature. Jittering, scaling and rotating it a little every step keeps only
 survives those changes, which is what people can see. All of a step's transforms fold into one
 affine map per batch item, drawn up front from each filter's own seeded generator so results
 do not depend on which filters share a batch.
+
+Moves are values with two methods: ``draw(rngs, steps)`` (every step's moves, drawn up front,
+steps first) and ``apply(images, row)`` (one step's move applied inside the compiled loop).
+:class:`RandomMoves` is Lucid's (a method's, each item its own); :class:`Roll` is the shift a
+dream or a caricature takes, shared by the batch.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import numpy as np
 from keras import ops
@@ -59,3 +66,44 @@ def apply(images, rows, pad: int, canvas: str = "reflect"):
     if pad:
         images = ops.pad(images, ((0, 0), (pad, pad), (pad, pad), (0, 0)), mode="reflect")
     return ops.image.affine_transform(images, rows, interpolation="bilinear", fill_mode="reflect")
+
+
+@dataclass(frozen=True)
+class RandomMoves:
+    """Lucid's transformation robustness: every step, each item padded by ``pad``, rotated,
+    zoomed and shifted at random (``draw``), ``canvas`` filling what a move uncovers."""
+
+    size: int
+    pad: int
+    jitter: float
+    scale: tuple[float, float]
+    rotate: float
+    canvas: str
+
+    def draw(self, rngs: list[np.random.Generator], steps: int) -> np.ndarray:
+        """(steps, batch, 8): each item's rows from its own generator."""
+        return np.stack([draw(rng, steps, self.size, self.pad, self.jitter, tuple(self.scale), self.rotate)
+                         for rng in rngs], axis=1)
+
+    def apply(self, images, rows):
+        return apply(images, rows, self.pad, self.canvas)
+
+
+@dataclass(frozen=True)
+class Roll:
+    """A random shift of up to ``most`` pixels, the image wrapping round (DeepDream's), the same
+    for the whole batch: it keeps a filter's pattern from locking onto one pixel grid, and the
+    gradient rolls back with it. Drawn from ``rng`` where given (a dream's, which runs on
+    from octave to octave), else from the batch's first item's generator."""
+
+    most: int
+    rng: np.random.Generator | None = None
+    pad = 0
+
+    def draw(self, rngs: list[np.random.Generator], steps: int) -> np.ndarray:
+        """(steps, 2) shifts (rows, columns)."""
+        rng = self.rng if self.rng is not None else rngs[0]
+        return rng.integers(-self.most, self.most + 1, size=(steps, 2)).astype(np.int32)
+
+    def apply(self, images, shift):
+        return ops.roll(images, shift, axis=(1, 2))

@@ -28,6 +28,7 @@ class Classic(Method):
     summary = "pixels from grey noise along the normalised gradient, no moves"
     knobs_type = Knobs
     section = "classic"
+    moves = False
     schema = section_schema("""
 type: object
 additionalProperties: false

@@ -30,7 +30,7 @@ class Knobs:
 
 class Maco(Method):
     name = "maco"
-    source = "Fel et al. 2023"
+    source = "MaCo, Fel et al. 2023"
     summary = "only the Fourier phase is optimised, the magnitude held at natural images'; with the fourier schedule and moves"
     knobs_type = Knobs
     section = "maco"

@@ -27,6 +27,7 @@ class Method:
     knobs_type: type     # its settings, a frozen dataclass: what a job is handed and a record keeps
     section: str         # the config section its knobs are read from
     schema: dict | None = None  # that section's schema, where this method owns it
+    moves: bool = True   # it moves the picture at random before every step (its curve is the moved copy's)
 
     REQUIRED = ("name", "source", "summary", "knobs_type", "section")
 

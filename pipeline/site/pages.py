@@ -17,6 +17,7 @@ from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
+from .. import methods
 from ..config import settings
 from ..config.selection import ranges
 from ..errors import AtlasError
@@ -127,7 +128,8 @@ def render_layer(p: settings.Pages) -> Path:
     for d in p.dreams:
         for f in d.filters:
             used_by.setdefault(f, []).append(d.name)
-    common = {"title": p.title, "extra_pages": p.extra_pages, "network": net}
+    common = {"title": p.title, "extra_pages": p.extra_pages, "network": net,
+              "comparison": methods.get(methods.COMPARISON)}
     scores = {rec.filter: _trust(p, rec.filter) for rec in page.filters}
     tpl = env.get_template("filter.html")
     for i, rec in enumerate(page.filters):
@@ -136,7 +138,8 @@ def render_layer(p: settings.Pages) -> Path:
         examples = FilterExamples.read(found) if p.examples and Path(found).exists() else None
         drawn = layout.caricature_files(p.outdir, p.layer, rec.filter)[2]
         caricature = Caricature.read(drawn) if p.caricatures and Path(drawn).exists() else None
-        html = tpl.render(root="../..", page=page, f=rec, classic=classic, curve=curve_points(rec.curve),
+        html = tpl.render(root="../..", page=page, f=rec, method=methods.REGISTRY.get(rec.method), classic=classic,
+                          curve=curve_points(rec.curve),
                           twins=[t for t in page.twins if t["filter"] == rec.filter], rendered=rendered,
                           examples=examples, caricature=caricature, tile=TILE,
                           trust=scores[rec.filter], trusted=trust.verdict(scores[rec.filter]),

@@ -26,6 +26,7 @@ from .. import methods
 from ..errors import AtlasError
 from ..images import folder, photos
 from ..model import description, weights
+from ..model.builtins import BUILT_IN
 from ..model.description import Network, unknown_layer
 from ..model.preprocess import MODES
 from .selection import filters_for, selection
@@ -286,16 +287,18 @@ def _network(cfg: dict, raw: dict) -> Network:
 
 def _check_weights(cfg: dict) -> None:
     spec, net = cfg["weights"], cfg["network"]
-    if net.model == "alexnet" and spec == weights.KERAS:
-        _fail(f"config: weights = {spec!r} is not allowed with model = 'alexnet' (Keras has no AlexNet); "
-              f"expected {weights.DEFAULT!r} or a path to a .weights.h5 file")
+    entry = BUILT_IN.get(net.model)
+    if entry and not entry.keras_weights and spec == weights.KERAS:
+        _fail(f"config: weights = {spec!r} is not allowed with model = {net.model!r} (Keras ships no {entry.title} "
+              f"weights); expected {weights.DEFAULT!r} or a path to a .weights.h5 file")
     resolved = weights.resolve(spec, weights.cache_dir(cfg["cache"]), cfg["preprocess"], net)
     if spec not in weights.NAMES and not resolved.file.exists():
         raise AtlasError(f"config: weights = {spec!r}: file does not exist; expected "
                          f"{weights.DEFAULT!r}, {weights.KERAS!r} or a path to a .weights.h5 file")
-    if cfg["classes"] and net.model != "vgg16":
-        _fail(f"config: classes are not allowed with model = {net.model!r}: class images need VGG16's "
-              "classifier; expected classes = [] (none)")
+    if cfg["classes"] and not (entry and entry.classifier):
+        with_one = " or ".join(repr(e.name) for e in BUILT_IN.values() if e.classifier)
+        _fail(f"config: classes are not allowed with model = {net.model!r}: class images need a classifier "
+              f"this atlas can load ({with_one}); expected classes = [] (none)")
     if cfg["classes"] and spec != weights.KERAS:
         # No classifier in the default weights or in a conv-only file: one line, now. (Keras'
         # full download is checked when the classes job fetches it.)

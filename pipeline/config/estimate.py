@@ -20,6 +20,7 @@ from ..model.description import Network
 from ..output import layout
 from . import recipes, settings
 
+LPIPS_BACKBONE = "vgg16"  # LPIPS-VGG's network (measure/lpips.py, which parse time cannot import)
 CPU_FLOPS_PER_CORE = 95e9  # float32, measured on the 2-core build machine at depth (190 GFLOP/s)
 
 
@@ -30,7 +31,7 @@ def ascent_flops(net: Network, layer: str, steps: int, side: int) -> float:
 @lru_cache(maxsize=1)
 def lpips_vgg() -> Network:
     """VGG16, whose convs LPIPS measures with whatever network the atlas studies."""
-    return description.of("vgg16", Path())
+    return description.of(LPIPS_BACKBONE, Path())
 
 
 def render_flops(net: Network, layer: str, s: settings.Ascent) -> float:
@@ -92,13 +93,16 @@ START, TRACE, TWINS, MOSAIC = 7.0, 2.3, 7.0, 0.02
 EXAMPLE_FLOPS = 53e9   # one 224 px image through all of VGG16's 13 convs (bench/examples.py)
 GPU_FLOPS = 400e12     # dense TF32 on one H100: an assumption until the atlas is timed on a GPU
 SLOW_GPU_FLOPS = 20e12  # what a cluster's time limit plans for: the slowest GPU it may land on
-# The ascents' speed against TensorFlow in float32, per VGG16 block, on the 2-core build machine
-# (another network's layer takes the block at its relative depth):
-# bfloat16 where the CPU computes it natively (bench/precision.py, one layer a block), and Keras
-# on JAX's CPU build (bench/backends.py, float32; its bfloat16 is not measured, so planned at
-# its float32 speed).
-BF16_CPU = {1: 0.97, 2: 1.28, 3: 1.87, 4: 1.81, 5: 1.56}
-JAX_CPU = {1: 1 / 3.09, 2: 1 / 3.7, 3: 1 / 4.32, 4: 1 / 4.26, 5: 1 / 4.21}
+# The ascents' speed against TensorFlow in float32 on the 2-core build machine, measured at one
+# layer of each of VGG16's five blocks, kept by relative depth (0 the first conv, 1 the last):
+# a band of depths for each block, up to halfway to the next block's first layer (VGG16's block
+# 1 is 0 and 1/12, block 2 begins at 2/12: up to 1.5/12), so that any network's layer takes the
+# speed of VGG16's layer nearest its depth. bfloat16 where the CPU computes it natively
+# (bench/precision.py), and Keras on JAX's CPU build (bench/backends.py, float32; its bfloat16
+# is not measured, so planned at its float32 speed).
+BANDS = (1.5 / 12, 3.5 / 12, 6.5 / 12, 9.5 / 12, 1.0)
+BF16_CPU = tuple(zip(BANDS, (0.97, 1.28, 1.87, 1.81, 1.56)))
+JAX_CPU = tuple(zip(BANDS, (1 / 3.09, 1 / 3.7, 1 / 4.32, 1 / 4.26, 1 / 4.21)))
 BF16_GPU = 2.0  # bfloat16 tensor cores against TF32, as the datasheets give it: an estimate
 
 
@@ -111,7 +115,9 @@ def planned_precision(setting: str, gpus: int, cpu_flag: str | None) -> str:
     return "bfloat16" if gpus or cpu_flag else "float32"
 
 
-VGG16_BLOCKS = (1, 1, 2, 2, 3, 3, 3, 4, 4, 4, 5, 5, 5)  # each conv's block, in order
+def at_depth(table: tuple[tuple[float, float], ...], depth: float) -> float:
+    """The value of the band of ``table`` ((up to depth, value), ...) that ``depth`` falls in."""
+    return next((value for upto, value in table if depth < upto), table[-1][1])
 
 
 @dataclass(frozen=True)
@@ -125,12 +131,11 @@ class Speed:
     auto: bool = False
 
     def at(self, depth: float) -> float:
-        block = VGG16_BLOCKS[round(depth * (len(VGG16_BLOCKS) - 1))]
         bf16 = self.precision == "bfloat16" and not (self.auto and recipes.auto_float32(depth))
         if self.gpu:
             return BF16_GPU if bf16 else 1.0
-        out = BF16_CPU[block] if bf16 and self.backend == "tensorflow" else 1.0
-        return out * (JAX_CPU[block] if self.backend == "jax" else 1.0)
+        out = at_depth(BF16_CPU, depth) if bf16 and self.backend == "tensorflow" else 1.0
+        return out * (at_depth(JAX_CPU, depth) if self.backend == "jax" else 1.0)
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,7 @@ from pathlib import Path
 import keras
 
 from ..errors import AtlasError
+from .builtins import BUILT_IN
 from .description import ConvLayer, Network, to_json
 
 CONV = (keras.layers.Conv2D,)
@@ -166,8 +167,8 @@ def built_in(model: str) -> Network:
     from . import network
 
     placeholder = Network(model, model, None, None, 1, ())
-    names = {"vgg16": ("VGG16", "torch"), "alexnet": ("AlexNet", "torch")}
-    return describe(network.conv_base(placeholder), *names[model][:1], model, names[model][1])
+    # Every built-in's default weights are torchvision's: their scaling is the description's.
+    return describe(network.conv_base(placeholder), BUILT_IN[model].title, model, "torch")
 
 
 def main(argv: list[str]) -> int:

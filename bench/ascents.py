@@ -55,11 +55,11 @@ def run(layer: str, filters: list[int], outdir: Path, overrides: dict, env: dict
                           cwd=REPO, capture_output=True, text=True, env={**os.environ, **(env or {})})
     wall = time.perf_counter() - t0
     if proc.returncode != 0:
-        raise SystemExit(f"{layer} on {cfg['backend']}: the job failed:\n{proc.stderr[-3000:]}")
+        raise SystemExit(f"{layer} on {cfg.backend}: the job failed:\n{proc.stderr[-3000:]}")
     manifest = json.loads(Path(layout.chunk_manifest(outdir, layer, filters[0])).read_text())
     main = manifest["timings"]["main"]
     first, rest = main["segments"][0], main["segments"][1:]
     step = sum(s for _, s in rest) / max(1, sum(n for n, _ in rest)) if rest else first[1] / first[0]
-    return Job(layer, cfg["backend"], cfg["precision"], len(filters), job.main.steps, wall, manifest["setup_seconds"],
+    return Job(layer, cfg.backend, cfg.precision, len(filters), job.main.steps, wall, manifest["setup_seconds"],
                max(0.0, first[1] - first[0] * step), step, main["batches"], manifest["rate"]["flops"],
                manifest["device"], outdir, "\n".join(proc.stderr.splitlines()[:12]))

@@ -32,6 +32,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -228,7 +229,7 @@ def checks(check: Check, jobs: dict, overrides: dict, args) -> None:
         cfg = config.load(overrides={"outdir": str(root / "bfloat16"), "layers": [deep], "examples": "skimage",
                                      "compare_classic": False, "dreams": [], **overrides["bfloat16"],
                                      **({"examples_side": 64} if args.cpu else {})})
-        cfg["filters"] = {deep: list(range(args.n or BY_NAME[deep].filters))}
+        cfg = replace(cfg, filters={deep: list(range(args.n or BY_NAME[deep].filters))})
         if check.stage("examples", settings.examples(cfg, [deep]), root).get("ok"):
             check.stage("twins", settings.twins(cfg, deep), root)
             check.stage("trust", settings.trust(cfg, deep), root)

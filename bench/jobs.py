@@ -97,7 +97,7 @@ def main(outdir: str) -> None:
           f"{sum(found):.1f} s (the 13 skimage photos)")
     cfg = config.load()
     chunks = settings.chunks(cfg)
-    methods = 2 if cfg["compare_classic"] else 1
+    methods = 2 if cfg.compare_classic else 1
     per_job = sum(setups) / len(rows) + methods * trace
     flops = estimate.atlas_flops(cfg)
     print(f"\nDefault atlas: {flops / 1e15:.1f} PFLOP executed in {len(chunks)} ascent jobs; overhead per "

@@ -147,7 +147,7 @@ def main() -> None:
     cfg = config.load(overrides={"method": "classic", "size": args.size})
     resolved = prepare_weights(settings.weights(cfg))
     base = weights.load_base(resolved, VGG16)
-    knobs = cfg["classic"]
+    knobs = cfg.section("classic")
     filters = list(range(args.filters))
     peak, peak_bf16 = matmul_rate("float32"), matmul_rate("bfloat16")
     device = "GPU " + tf.config.list_physical_devices("GPU")[0].name if tf.config.list_physical_devices("GPU") \

@@ -13,12 +13,13 @@ import importlib
 import importlib.util
 import os
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Callable
 
 from . import config, methods, quiet
 from .config import selection, settings
+from .config.checked import Config
 from .errors import AtlasError
 from .images import photos
 from .jobs import device, lifetime
@@ -59,23 +60,23 @@ class Command:
     rendered: bool = False  # by hand, the layer's filters default to those rendered in the atlas
 
 
-def _dream(cfg: dict, args) -> settings.DreamJob:
-    if args.name not in [d["name"] for d in cfg["dreams"]]:
+def _dream(cfg: Config, args) -> settings.DreamJob:
+    if args.name not in [d.name for d in cfg.dreams]:
         raise AtlasError(f"dream: no dream named {args.name!r} in the config; "
-                         f"configured: {[d['name'] for d in cfg['dreams']]}")
+                         f"configured: {[d.name for d in cfg.dreams]}")
     return settings.dream(cfg, args.name)
 
 
-def _trust(cfg: dict, args) -> settings.TrustImages:
+def _trust(cfg: Config, args) -> settings.TrustImages:
     """The scorer typed by hand, checked before TensorFlow loads: one line for each way it can
     be wrong (no image, not one filter, a filter the atlas lacks, no examples, an unreadable image)."""
     if not args.images:
         raise AtlasError("trust: give LAYER FILTER IMAGE..., e.g. "
                          "python -m pipeline trust --outdir atlas block4_conv2 7 lucid.png")
-    chosen = cfg["filters"][args.layer]
+    chosen = cfg.filters[args.layer]
     if len(chosen) != 1:
         raise AtlasError(f"trust: FILTER = {args.filters!r} is not one filter; expected one index, e.g. 7")
-    out, layer, f = cfg["outdir"], args.layer, chosen[0]
+    out, layer, f = cfg.outdir, args.layer, chosen[0]
     if not Path(layout.filter_json(out, layer, f)).exists():
         rendered = layout.rendered_filters(out, layer)
         have = f"rendered there: {selection.ranges(rendered)}" if rendered else f"no filter of {layer} is rendered there"
@@ -97,7 +98,7 @@ def _trust(cfg: dict, args) -> settings.TrustImages:
 COMMANDS = {
     "ascend": Command("render filters of one layer: OUTDIR/filters/LAYER/{filter:04d}.png + .json, and "
                       "their classic comparison in OUTDIR/classic/ (compare_classic)", settings.AscentJob,
-                      lambda c, a: settings.ascent_job(c, a.layer, c["filters"][a.layer]), "jobs.ascend:ascend",
+                      lambda c, a: settings.ascent_job(c, a.layer, c.filters[a.layer]), "jobs.ascend:ascend",
                       ("layer", "filters", "steps", "size", "seed", "method", "weights", "threads")),
     "grid": Command("stitch a layer's rendered filters into OUTDIR/grids/LAYER.png", settings.Grid,
                     lambda c, a: settings.grid(c, a.layer), "jobs.grid:stitch_grid", ("layer", "filters"),
@@ -107,7 +108,7 @@ COMMANDS = {
                      rendered=True),
     "examples": Command("the image patches of the examples folder that excite each filter most: "
                         "OUTDIR/examples/LAYER/{filter:04d}.webp + .json", settings.Examples,
-                        lambda c, a: settings.examples(c, list(c["filters"])), "jobs.examples:find_examples"),
+                        lambda c, a: settings.examples(c, list(c.filters)), "jobs.examples:find_examples"),
     "caricatures": Command("each filter's top dataset example accentuated towards it: "
                            "OUTDIR/caricatures/LAYER/{filter:04d}.png + .photo.png + .json", settings.Caricatures,
                            lambda c, a: settings.caricatures(c, a.layer), "jobs.caricatures:caricatures",
@@ -128,7 +129,7 @@ COMMANDS = {
     "weights": Command("fetch, verify and convert the weights; print the file", settings.WeightsSetting,
                        lambda c, a: settings.weights(c), "jobs.common:prepare_weights", outdir=False),
     "publish": Command("commit OUTDIR to the gh-pages branch and push it to --remote (ghp-import)", None,
-                       lambda c, a: (a.outdir or c["outdir"], a.remote or c["publish_remote"]),
+                       lambda c, a: (a.outdir or c.outdir, a.remote or c.publish_remote),
                        "site.publish:publish", ("remote", "branch", "no-push")),
 }
 
@@ -180,18 +181,18 @@ def by_hand(cmd: Command, args) -> dict:
             raw["filters"] = raw["filters"].get(layer, "all")  # keep only this layer's entry
     cfg = config.check(config.merge(raw, overrides))
     if layer and getattr(args, "filters", None):  # read against the layer the checked model has
-        overrides["filters"] = {layer: selection.parse(args.filters, cfg["network"].layer(layer).filters)}
+        overrides["filters"] = {layer: selection.parse(args.filters, cfg.network.layer(layer).filters)}
         cfg = config.check(config.merge(raw, overrides))
     if cmd.outdir and cmd.settings is not None and cmd.claims:  # a command that writes into the atlas
-        layout.check_outdir(cfg["outdir"])
-        layout.claim(cfg["outdir"])
+        layout.check_outdir(cfg.outdir)
+        layout.claim(cfg.outdir)
     if layer and cmd.rendered and not args.filters:  # what an ascend by hand drew, not the config's "all"
-        drawn = layout.rendered_filters(cfg["outdir"], layer)
+        drawn = layout.rendered_filters(cfg.outdir, layer)
         if not drawn:
-            raise AtlasError(f"{args.command}: no filter of {layer} is rendered in {cfg['outdir']!r}; "
+            raise AtlasError(f"{args.command}: no filter of {layer} is rendered in {cfg.outdir!r}; "
                              f"render some first (python -m pipeline ascend --layer {layer} --filters 0:8)")
-        cfg["filters"] = {layer: drawn}
-    if layer and layer not in cfg["filters"]:
+        cfg = replace(cfg, filters={layer: drawn})
+    if layer and layer not in cfg.filters:
         raise AtlasError(f"{args.command}: the config selects no filter of {layer} "
                          f"(filters = {raw.get('filters')!r}); give --filters")
     return cfg

@@ -18,19 +18,19 @@ from pipeline.output import layout
 REPO = workflow.basedir
 try:  # config.yaml, --configfile and --config merged by Snakemake; one line and no job on bad input
     CFG = atlas_config.check(config)
-    layout.check_outdir(CFG["outdir"])  # someone's own folder is never written into
+    layout.check_outdir(CFG.outdir)  # someone's own folder is never written into
 except AtlasError as exc:
     sys.exit(f"error: {exc}")
 
-OUT = CFG["outdir"]
+OUT = CFG.outdir
 CHUNKS = settings.chunks(CFG)
 EXAMPLES_TODO = settings.examples_todo(CFG)  # the layers the examples job scans this run
-NET = CFG["network"]  # the model's description (pipeline/model/description.py)
+NET = CFG.network  # the model's description (pipeline/model/description.py)
 LAYER = "|".join(re.escape(lyr.name) for lyr in NET.layers)  # what a {layer} wildcard may be
-WEIGHTS = weights.resolve(CFG["weights"], weights.cache_dir(CFG["cache"]), CFG["preprocess"], NET)
+WEIGHTS = weights.resolve(CFG.weights, weights.cache_dir(CFG.cache), CFG.preprocess, NET)
 # The converted cache file is shared by every atlas on the machine: converting it again (for
 # another folder) must not rerun this one. A user's own weights file keeps its timestamp.
-WEIGHTS_INPUT = ancient(str(WEIGHTS.file)) if weights.converted(CFG["weights"], NET) else str(WEIGHTS.file)
+WEIGHTS_INPUT = ancient(str(WEIGHTS.file)) if weights.converted(CFG.weights, NET) else str(WEIGHTS.file)
 TEMPLATES = sorted(str(p) for p in Path(REPO, "site_templates").iterdir())
 # Jobs run `python -m pipeline` with the interpreter that runs Snakemake, from the working
 # directory, which need not be this repository.
@@ -47,11 +47,11 @@ def count_gpus() -> tuple[int, int]:
     With device auto, GPUs that TensorFlow cannot use (a CPU-only build, broken CUDA) are said
     in one line with the CPU estimate; each job then runs on the CPU with its share of cores.
     """
-    if CFG["device"] == "cpu" or not (workflow.is_main_process and workflow.local_exec):
+    if CFG.device == "cpu" or not (workflow.is_main_process and workflow.local_exec):
         return 0, 0
-    gpus, backend = device.count(), CFG["backend"]
+    gpus, backend = device.count(), CFG.backend
     usable = gpus and device.backend_sees_gpu(backend)
-    if CFG["device"] == "gpu" and not usable:
+    if CFG.device == "gpu" and not usable:
         sys.exit(f"error: {device.no_gpu_message(backend)}")
     if gpus and not usable:
         print(f"warning: {device.why_no_gpu(backend)}; running on the CPU instead, estimated "
@@ -63,33 +63,29 @@ def count_gpus() -> tuple[int, int]:
 
 GPUS, USABLE_GPUS = count_gpus()
 CORES = workflow.resource_settings.cores or os.cpu_count()
-GPU_PER_JOB = 0 if CFG["device"] == "cpu" else 1  # what a SLURM job asks for (--gpus)
+GPU_PER_JOB = 0 if CFG.device == "cpu" else 1  # what a SLURM job asks for (--gpus)
 ON_CLUSTER = not workflow.local_exec
-
-
-def job_json(layer: str, filters: list[int]) -> str:
-    return settings.to_json(settings.ascent_job(CFG, layer, filters))
 
 
 def run_device() -> estimate.Device:
     """Where this run's ascents go, and the rate to plan on (the last run's, where measured), at
     the backend and the precision they will run in."""
-    backend = CFG["backend"]
-    if ON_CLUSTER and CFG["device"] != "cpu":
-        precision = estimate.planned_precision(CFG["precision"], 1, None)
+    backend = CFG.backend
+    if ON_CLUSTER and CFG.device != "cpu":
+        precision = estimate.planned_precision(CFG.precision, 1, None)
         return estimate.Device("the cluster's GPUs", estimate.GPU_FLOPS, workflow.resource_settings.nodes or 1,
                                f"an H100's rate, {precision}: an estimate", {},
-                               estimate.Speed(backend, precision, True, CFG["precision"] == "auto"))
+                               estimate.Speed(backend, precision, True, CFG.precision == "auto"))
     gpus = USABLE_GPUS if workflow.local_exec else 0
-    precision = estimate.planned_precision(CFG["precision"], gpus, device.cpu_bfloat16())
+    precision = estimate.planned_precision(CFG.precision, gpus, device.cpu_bfloat16())
     return estimate.device(gpus, CORES, estimate.measured(OUT, bool(gpus), precision, backend), backend, precision,
-                           CFG["precision"] == "auto")
+                           CFG.precision == "auto")
 
 
 DEVICE = run_device()
 if workflow.is_main_process:  # every run says at its start what it will do, and for how long
-    TODO, EXTRAS = estimate.ahead(CFG, CHUNKS, job_json)
-    images = len(folder.sources(CFG["examples"])[0]) if CFG["examples"] != "none" else 0
+    TODO, EXTRAS = estimate.ahead(CFG, CHUNKS)
+    images = len(folder.sources(CFG.examples)[0]) if CFG.examples != "none" else 0
     print(estimate.plan(CFG, TODO, DEVICE, EXTRAS, images).line(), file=sys.stderr)
 
 
@@ -102,7 +98,7 @@ def gpu_job_threads(wildcards) -> int:
 
 def ascent_settings(wildcards) -> str:
     """One ascent job's typed settings: its chunk's filters and its layer's recipe."""
-    return job_json(wildcards.layer, CHUNKS[(wildcards.layer, int(wildcards.first))])
+    return settings.to_json(settings.ascent_job(CFG, wildcards.layer, CHUNKS[(wildcards.layer, int(wildcards.first))]))
 
 
 def ascent_minutes(wildcards) -> int:
@@ -125,12 +121,12 @@ def neighbour_thumbs(wildcards) -> list[str]:
 
 
 def dream_photo(wildcards) -> list[str]:
-    photo = next(d["photo"] for d in CFG["dreams"] if d["name"] == wildcards.name)
+    photo = next(d.photo for d in CFG.dreams if d.name == wildcards.name)
     return [] if photos.is_skimage(photo) else [photo]
 
 
 def final_outputs() -> list[str]:
-    return layout.site_files(OUT, bool(CFG["dreams"]), bool(CFG["classes"]))
+    return layout.site_files(OUT, bool(CFG.dreams), bool(CFG.classes))
 
 
 onstart:

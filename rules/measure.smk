@@ -55,7 +55,7 @@ if EXAMPLES_TODO:
             "python -m pipeline examples --settings {params.settings:q} > {log:q} 2>&1"
 
 
-if CFG["caricatures"]:
+if CFG.caricatures:
 
     # Per layer, after the examples: each filter's top example accentuated towards it
     # (pipeline/optvis/caricature.py). New examples rerun these and the pages, never an ascent.

@@ -1,7 +1,7 @@
 # The ascents: weights, one job per chunk of filters, dreams and classes (GPU work).
 
 
-if weights.converted(CFG["weights"], NET):
+if weights.converted(CFG.weights, NET):
 
     localrules:
         weights,
@@ -77,13 +77,13 @@ rule dream:
         "python -m pipeline dream --name {wildcards.name} --settings {params.settings:q} > {log:q} 2>&1"
 
 
-if CFG["classes"]:
+if CFG.classes:
 
     rule classes:
         input:
             WEIGHTS_INPUT,
         output:
-            [f for c in CFG["classes"] for f in layout.class_files(OUT, c["name"])],
+            [f for c in CFG.classes for f in layout.class_files(OUT, c.name)],
         log:
             layout.log(OUT, "classes", "classes"),
         benchmark:

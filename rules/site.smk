@@ -30,8 +30,8 @@ rule pages:
         layout.grid_thumb(OUT, "{layer}"),
         layout.twins_json(OUT, "{layer}"),
         neighbour_thumbs,
-        [layout.examples_manifest(OUT, "{layer}")] if CFG["examples"] != "none" else [],
-        [layout.caricatures_manifest(OUT, "{layer}")] if CFG["caricatures"] else [],
+        [layout.examples_manifest(OUT, "{layer}")] if CFG.examples != "none" else [],
+        [layout.caricatures_manifest(OUT, "{layer}")] if CFG.caricatures else [],
         [layout.trust_manifest(OUT, "{layer}")] if settings.trusting(CFG) else [],
         templates=TEMPLATES,
     output:
@@ -54,9 +54,9 @@ rule pages:
 
 rule site:
     input:
-        [layout.layer_summary(OUT, layer) for layer in CFG["filters"]],
-        [f for d in CFG["dreams"] for f in layout.dream_files(OUT, d["name"])],
-        [f for c in CFG["classes"] for f in layout.class_files(OUT, c["name"])],
+        [layout.layer_summary(OUT, layer) for layer in CFG.filters],
+        [f for d in CFG.dreams for f in layout.dream_files(OUT, d.name)],
+        [f for c in CFG.classes for f in layout.class_files(OUT, c.name)],
         templates=TEMPLATES,
     output:
         final_outputs(),

@@ -114,7 +114,7 @@ def renderer(base, layer_name: str, method: str = "classic", size: int = 64, see
     cfg = config.load(overrides={"method": method, "size": size, "seed": seed, "precision": precision,
                                  "diversity": diversity, "diversity_weight": diversity_weight})
     model = network.cut_model(base, layer_name, DTYPES[precision])
-    return render.for_filters(model, cfg["network"].layer(layer_name), settings.ascent(cfg, layer_name), "torch")
+    return render.for_filters(model, cfg.network.layer(layer_name), settings.ascent(cfg, layer_name), "torch")
 
 
 def run(args: list[str], cwd: Path | None = None, **kw) -> subprocess.CompletedProcess:

@@ -165,7 +165,7 @@ def found_examples(cfg: dict, layer: str) -> None:
     from pipeline.output import layout
 
     scan = settings.examples(cfg, [layer])
-    layout.write_json(layout.examples_manifest(cfg["outdir"], layer), {"settings": settings.examples_layer(scan, layer)})
+    layout.write_json(layout.examples_manifest(cfg.outdir, layer), {"settings": settings.examples_layer(scan, layer)})
 
 
 def test_the_estimate_counts_caricatures_until_their_layer_has_them(tmp_path):
@@ -178,11 +178,11 @@ def test_the_estimate_counts_caricatures_until_their_layer_has_them(tmp_path):
                                  "caricatures": True, "dreams": [], "trust": False})
     dev = estimate.Device("CPU", 1e11, 1, "")
     found_examples(cfg, "block3_conv1")
-    _, extras = estimate.ahead(cfg, {}, lambda *_: "")
+    _, extras = estimate.ahead(cfg, {})
     assert extras == {"caricatures:block3_conv1": True}
     assert estimate.plan(cfg, {}, dev, extras, 13).seconds > estimate.START
     layout.write_json(layout.caricatures_manifest(tmp_path, "block3_conv1"), {})
-    _, extras = estimate.ahead(cfg, {}, lambda *_: "")
+    _, extras = estimate.ahead(cfg, {})
     assert extras["caricatures:block3_conv1"] is False and estimate.plan(cfg, {}, dev, extras, 13).seconds == 0
 
 
@@ -193,11 +193,11 @@ def test_the_estimate_counts_trust_scores_until_written_and_with_new_pictures(tm
     cfg = config.load(overrides={"outdir": str(tmp_path), "layers": ["block3_conv1"], "filters": 4, "dreams": []})
     dev = estimate.Device("CPU", 1e11, 1, "")
     found_examples(cfg, "block3_conv1")
-    _, extras = estimate.ahead(cfg, {}, lambda *_: "")
+    _, extras = estimate.ahead(cfg, {})
     assert extras == {"trust:block3_conv1": True}
     assert estimate.plan(cfg, {}, dev, extras, 13).seconds > estimate.START
     layout.write_json(layout.trust_manifest(tmp_path, "block3_conv1"), {})
-    _, extras = estimate.ahead(cfg, {}, lambda *_: "")
+    _, extras = estimate.ahead(cfg, {})
     assert extras["trust:block3_conv1"] is False and estimate.plan(cfg, {}, dev, extras, 13).seconds == 0
     chunk = {("block3_conv1", 0): [0, 1, 2, 3]}  # new pictures: the layer's scores again
     with_trust = estimate.plan(cfg, chunk, dev, extras, 13).seconds
@@ -371,14 +371,13 @@ def figures() -> dict[str, str]:
     from pipeline.config import estimate, settings
 
     cfg = config.load(overrides={"outdir": "/nonexistent/atlas"})
-    todo, extras = estimate.ahead(cfg, settings.chunks(cfg),
-                                  lambda layer, fs: settings.to_json(settings.ascent_job(cfg, layer, fs)))
+    todo, extras = estimate.ahead(cfg, settings.chunks(cfg))
 
     def seconds(gpus: int, precision: str) -> float:
         dev = estimate.device(gpus, 2, None, "tensorflow", precision, precision == "bfloat16")
         return estimate.plan(cfg, todo, dev, extras, 13).seconds
 
-    trust = {n: sum(estimate.trust_flops(cfg, layer, len(fs), n) for layer, fs in cfg["filters"].items()) / 1e15
+    trust = {n: sum(estimate.trust_flops(cfg, layer, len(fs), n) for layer, fs in cfg.filters.items()) / 1e15
              for n in (13, 50_000)}
     return {"pflop": f"{estimate.atlas_flops(cfg) / 1e15:.1f} PFLOP", "trust": f"{trust[13]:.2f} more",
             "trust_imagenet": f"{trust[50_000]:.2f} with an ImageNet folder",

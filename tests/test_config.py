@@ -44,23 +44,23 @@ def test_bad_settings_are_one_line(override, setting, value):
 
 def test_defaults_are_the_whole_network():
     cfg = config.load()
-    sel = cfg["filters"]
+    sel = cfg.filters
     assert len(sel) == 13 and sum(map(len, sel.values())) == 4224
-    assert cfg["method"] == "fourier" and cfg["steps"] == "auto"  # each layer's schedule's (methods/fourier.py)
+    assert cfg.method == "fourier" and cfg.steps == "auto"  # each layer's schedule's (methods/fourier.py)
     assert sum(len(c) for c in settings.chunks(cfg).values()) == 4224
 
 
 def test_filters_forms():
     cfg = config.load(overrides={"layers": ["block1_conv1", "block5_conv3"], "filters": 100})
-    assert [len(v) for v in cfg["filters"].values()] == [64, 100]
+    assert [len(v) for v in cfg.filters.values()] == [64, 100]
     cfg = config.load(overrides={"layers": ["block5_conv3", "block1_conv1"],
                                  "filters": {"block5_conv3": [7, 3], "block1_conv1": 2}})
-    assert cfg["filters"] == {"block1_conv1": [0, 1], "block5_conv3": [3, 7]}
+    assert cfg.filters == {"block1_conv1": [0, 1], "block5_conv3": [3, 7]}
     # One list for every layer: each takes the indices it has; a layer with none is left out.
     cfg = config.load(overrides={"layers": ["block1_conv1", "block5_conv3"], "filters": [3, 100]})
-    assert cfg["filters"] == {"block1_conv1": [3], "block5_conv3": [3, 100]}
+    assert cfg.filters == {"block1_conv1": [3], "block5_conv3": [3, 100]}
     cfg = config.load(overrides={"layers": ["block1_conv1", "block5_conv3"], "filters": [100]})
-    assert cfg["filters"] == {"block5_conv3": [100]}
+    assert cfg.filters == {"block5_conv3": [100]}
     with pytest.raises(AtlasError, match="filters = 600 is out of range for every selected layer; expected 0 to 511"):
         config.load(overrides={"filters": [3, 600]})
 
@@ -118,8 +118,8 @@ def test_layer_names_are_checked_against_the_model_with_the_nearest_name():
                                          r"did you mean 'conv5'\? expected one of conv1 ... conv5 \(5 layers\)$"):
         config.load(None, {"model": "alexnet", "dreams": [{"name": "d", "photo": "skimage:chelsea", "layer": "conv9"}]})
     cfg = config.load(None, {"model": "alexnet"})
-    assert cfg["layers"] == ["conv1", "conv2", "conv3", "conv4", "conv5"] and cfg["dreams"][0]["layer"] == "conv5"
-    assert cfg["title"] == "AlexNet Atlas" and config.load()["title"] == "VGG16 Atlas"
+    assert cfg.layers == ("conv1", "conv2", "conv3", "conv4", "conv5") and cfg.dreams[0].layer == "conv5"
+    assert cfg.title == "AlexNet Atlas" and config.load().title == "VGG16 Atlas"
 
 
 def test_config_yaml_holds_the_schemas_defaults_and_nothing_else():
@@ -133,6 +133,26 @@ def test_config_yaml_holds_the_schemas_defaults_and_nothing_else():
             assert value == {k: p["default"] for k, p in props[key]["properties"].items()}, key
         else:
             assert value == props[key]["default"], key
+
+
+def test_the_checked_config_is_one_typed_value_with_a_field_for_each_setting():
+    """Every setting of the schema is a field of the checked config, or a method's section; the
+    value is frozen, and the network is described in it once."""
+    import dataclasses
+
+    from pipeline import methods
+    from pipeline.config.check import schema
+    from pipeline.config.checked import Config
+
+    fields = {f.name for f in dataclasses.fields(Config)} - {"sections", "network"}
+    assert fields | set(methods.sections()) == set(schema()["properties"])
+    cfg = config.load(overrides={"filters": 2, "layers": ["block1_conv1"]})
+    assert cfg.filters == {"block1_conv1": [0, 1]} and cfg.section("fourier")["schedule"] == "auto"
+    assert cfg.network.layer("block1_conv1").filters == 64
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        cfg.size = 64
+    with pytest.raises(TypeError):
+        cfg.section("fourier")["cutoff"] = 0.3
 
 
 def test_the_settings_reference_is_written_from_the_schema_and_the_recipes():
@@ -176,7 +196,7 @@ def test_precision_auto_follows_the_processors_own_bfloat16():
 def test_preflight_resolves_auto_on_the_machine_it_runs_on(monkeypatch, real_weights):
     from pipeline.jobs import common, device
 
-    pre = common.Preflight("CPU", config.load()["network"], real_weights, 0.0)
+    pre = common.Preflight("CPU", config.load().network, real_weights, 0.0)
     monkeypatch.setattr(device, "cpu_bfloat16", lambda: "avx512_bf16")
     assert pre.precision("auto") == ("bfloat16", "auto: this CPU computes bfloat16 natively (avx512_bf16)")
     monkeypatch.setattr(device, "cpu_bfloat16", lambda: None)

@@ -135,7 +135,7 @@ def test_the_loop_resumes_a_saved_state_to_the_same_picture(tiny, tmp_path):
     path, model = tiny
     cfg = config.load(overrides={"model": str(path), "preprocess": "unit", "cache": str(tmp_path / "cache"),
                                  "size": 32})
-    renderer = render.for_filters(network.cut_model(model, "res_a"), cfg["network"].layer("res_a"),
+    renderer = render.for_filters(network.cut_model(model, "res_a"), cfg.network.layer("res_a"),
                                   settings.ascent(cfg, "res_a"), "unit")
     quiet = Progress(log=io.StringIO(), segment=4)
     whole = renderer.render([1, 4], 8, progress=quiet)[0].image

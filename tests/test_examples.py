@@ -66,7 +66,7 @@ def run_examples(tmp_path: Path, folder: Path) -> dict:
     path.write_text(yaml.safe_dump(cfg))
     proc = run([sys.executable, "-m", "pipeline", "examples", "--config", str(path)])
     assert proc.returncode == 0, proc.stderr[-2000:]
-    return json.loads(Path(layout.examples_manifest(cfg["outdir"], "block5_conv3")).read_text()) | {"log": proc.stderr}
+    return json.loads(Path(layout.examples_manifest(cfg.outdir, "block5_conv3")).read_text()) | {"log": proc.stderr}
 
 
 def test_streaming_keeps_memory_flat(tmp_path):

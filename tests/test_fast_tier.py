@@ -10,6 +10,7 @@ The tests that judge pictures stay on the real VGG16.
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -36,10 +37,10 @@ def tiny(tmp_path_factory):
 
 def tiny_renderer(tiny, layer: str, method: str = "fourier", **overrides) -> render.Renderer:
     cfg, base = tiny
-    cfg = config.load(overrides={"model": cfg["model"], "preprocess": "unit", "cache": cfg["cache"],
+    cfg = config.load(overrides={"model": cfg.model, "preprocess": "unit", "cache": cfg.cache,
                                  "size": 32, "method": method, **overrides})
     model = network.cut_model(base, layer)
-    return render.for_filters(model, cfg["network"].layer(layer), settings.ascent(cfg, layer), "unit")
+    return render.for_filters(model, cfg.network.layer(layer), settings.ascent(cfg, layer), "unit")
 
 
 @pytest.mark.parametrize("method", ["classic", "fourier"])
@@ -93,13 +94,13 @@ def test_out_of_memory_halves_the_batch_and_goes_on(tiny, capsys):
         def measure(self, images, targets):
             return real.measure(images, targets)
 
-    job = Ascend(settings.ascent_job({**cfg, "method": "classic", "compare_classic": False}, "res_a", [0, 1, 2, 3, 4]))
+    job = Ascend(settings.ascent_job(replace(cfg, method="classic", compare_classic=False), "res_a", [0, 1, 2, 3, 4]))
     with ThreadPoolExecutor(1) as writer:
         job.batches.run(Render("main", job.job.main, Tight()), [[0, 1, 2, 3, 4]], writer)
     err = capsys.readouterr().err
     assert "out of memory with 5 filters; halving the batch to 2" in err
     assert "out of memory with 3 filters; halving the batch to 1" in err
-    out = Path(cfg["outdir"]) / "filters" / "res_a"
+    out = Path(cfg.outdir) / "filters" / "res_a"
     for f in range(5):
         rec = FilterRecord.read(out / f"{f:04d}.json")
         assert rec.filter == f and rec.activation.final > rec.activation.initial

@@ -113,7 +113,7 @@ def test_a_fixed_input_size_is_the_models(tmp_path):
     from pipeline import config
 
     cfg = config.load(None, {"model": str(path), "preprocess": "tf", "dreams": [], "size": 128})
-    assert cfg["size"] == 64 and cfg["network"].input_size == 64
+    assert cfg.size == 64 and cfg.network.input_size == 64
 
 
 def test_a_command_by_hand_takes_the_model(tmp_path, real_weights):

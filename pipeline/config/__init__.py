@@ -1,6 +1,7 @@
 """The configuration, from ``config.yaml`` to each job's typed settings.
 
 - ``check``      read once, coerced from the command line, checked once against ``schema.yaml``
+- ``checked``    what the check returns: one frozen, typed configuration
 - ``selection``  which filters of which layers a run renders
 - ``recipes``    what every ``auto`` means: the one place it is resolved
 - ``settings``   each job's settings, typed, built once from the checked config

@@ -29,6 +29,7 @@ from ..model import description, weights
 from ..model.builtins import BUILT_IN
 from ..model.description import Network, unknown_layer
 from ..model.preprocess import MODES
+from .checked import Config
 from .selection import filters_for, selection
 
 SCHEMA_FILE = Path(__file__).with_name("schema.yaml")
@@ -218,8 +219,8 @@ def _words(values) -> str:
     return "one of " + ", ".join(str(v) for v in values)
 
 
-def check(raw: dict) -> dict:
-    """The checked config with every default filled in, or an :class:`AtlasError`."""
+def check(raw: dict) -> Config:
+    """The checked config, typed, with every default filled in, or an :class:`AtlasError`."""
     if not isinstance(raw, dict):
         raise AtlasError(f"config: must be a mapping of 'setting: value', not {raw!r}")
     sch = schema()
@@ -230,9 +231,6 @@ def check(raw: dict) -> dict:
     _fill_defaults(cfg, sch)
     if cfg["method"] == methods.COMPARISON:
         cfg["compare_classic"] = False  # it would be the same image twice
-    message = methods.get(cfg["method"]).check(cfg)
-    if message:
-        raise AtlasError(message)
     net = cfg["network"] = _network(cfg, raw)
     if cfg["layers"] == "all":
         cfg["layers"] = [lyr.name for lyr in net.layers]
@@ -255,7 +253,11 @@ def check(raw: dict) -> dict:
     if similarity != "lpips-vgg" and not (similarity.endswith(".keras") and Path(similarity).expanduser().is_file()):
         raise AtlasError(f"config: trust_similarity = {similarity!r} is not allowed; expected 'lpips-vgg' "
                          "or the path of an existing .keras embedding model")
-    return cfg
+    checked = Config.of(cfg, tuple(methods.sections()))
+    message = methods.get(checked.method).check(checked)
+    if message:
+        raise AtlasError(message)
+    return checked
 
 
 def _fail(message: str):
@@ -319,6 +321,6 @@ def _check_extras(cfg: dict, net: Network) -> None:
         photos.check(d["photo"], f"config: dreams[{i}].photo")
 
 
-def load(path: str | Path | None = None, overrides: dict | None = None) -> dict:
+def load(path: str | Path | None = None, overrides: dict | None = None) -> Config:
     """``config.yaml`` (or ``path``) with ``overrides`` on top, checked."""
     return check(merge(read_yaml(path or DEFAULT_FILE), overrides or {}))

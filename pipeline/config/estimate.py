@@ -19,6 +19,7 @@ from ..model import description
 from ..model.description import Network
 from ..output import layout
 from . import recipes, settings
+from .checked import Config
 
 LPIPS_BACKBONE = "vgg16"  # LPIPS-VGG's network (measure/lpips.py, which parse time cannot import)
 CPU_FLOPS_PER_CORE = 95e9  # float32, measured on the 2-core build machine at depth (190 GFLOP/s)
@@ -40,31 +41,31 @@ def render_flops(net: Network, layer: str, s: settings.Ascent) -> float:
     return (s.diversity + s.negative) * ascent_flops(net, layer, s.steps, side)
 
 
-def chunk_flops(cfg: dict, layer: str, filters: int) -> float:
+def chunk_flops(cfg: Config, layer: str, filters: int) -> float:
     """Executed FLOPs of one ascent job: ``filters`` of ``layer``, and their classic comparison."""
     job = settings.ascent_job(cfg, layer, [])
     renders = [job.main] + ([job.classic] if job.classic else [])
-    return filters * sum(render_flops(cfg["network"], layer, s) for s in renders)
+    return filters * sum(render_flops(cfg.network, layer, s) for s in renders)
 
 
-def atlas_flops(cfg: dict) -> float:
+def atlas_flops(cfg: Config) -> float:
     """Executed FLOPs of every ascent the checked config asks for (the classic comparison too)."""
-    return sum(chunk_flops(cfg, layer, len(filters)) for layer, filters in cfg["filters"].items())
+    return sum(chunk_flops(cfg, layer, len(filters)) for layer, filters in cfg.filters.items())
 
 
-def trust_flops(cfg: dict, layer: str, filters: int, images: int) -> float:
+def trust_flops(cfg: Config, layer: str, filters: int, images: int) -> float:
     """One trust job (``measure/trust.py``): every pool image and picture through LPIPS' VGG16
     at 64 px (a picture as 9 windows where the layer's receptive field is smaller than it), the
     layer's comparison set of other pictures once, and the top examples and the picture through
     the convs up to ``layer``, each at the layer's receptive field (the job's calibration, a few
     dozen patches once, is left out)."""
-    net, lpips = cfg["network"], lpips_vgg().flops_to("block5_conv3", 64)
-    pool = min(2 * cfg["examples_top"], images // 2)
-    windows = 9 if net.layer(layer).receptive_field < cfg["size"] else 1
-    pictures = (cfg["diversity"] + cfg["negative"]) * windows
-    view = min(net.layer(layer).receptive_field, cfg["examples_side"])
+    net, lpips = cfg.network, lpips_vgg().flops_to("block5_conv3", 64)
+    pool = min(2 * cfg.examples_top, images // 2)
+    windows = 9 if net.layer(layer).receptive_field < cfg.size else 1
+    pictures = (cfg.diversity + cfg.negative) * windows
+    view = min(net.layer(layer).receptive_field, cfg.examples_side)
     compared = min(filters, 33) * windows  # measure/interpretability.comparison_set, embedded once
-    return (filters * ((2 * pool + pictures) * lpips + (min(cfg["examples_top"], pool) + 1) * net.flops_to(layer, view))
+    return (filters * ((2 * pool + pictures) * lpips + (min(cfg.examples_top, pool) + 1) * net.flops_to(layer, view))
             + compared * lpips)
 
 
@@ -77,13 +78,13 @@ def duration(seconds: float) -> str:
     return f"{seconds / 3600:.1f} h"
 
 
-def on_cpu(cfg: dict, cores: int, cpu_flag: str | None = None) -> str:
+def on_cpu(cfg: Config, cores: int, cpu_flag: str | None = None) -> str:
     """The ascents of the whole config on this CPU, at the backend's and precision's speed."""
-    dev = device(0, cores, None, cfg["backend"], planned_precision(cfg["precision"], 0, cpu_flag),
-                 cfg["precision"] == "auto")
-    net = cfg["network"]
+    dev = device(0, cores, None, cfg.backend, planned_precision(cfg.precision, 0, cpu_flag),
+                 cfg.precision == "auto")
+    net = cfg.network
     return duration(sum(chunk_flops(cfg, layer, len(fs)) / dev.ascent_rate(layer, net.depth(layer))
-                        for layer, fs in cfg["filters"].items()))
+                        for layer, fs in cfg.filters.items()))
 
 
 # What a job costs beside its arithmetic, measured on the 2-core build machine
@@ -171,18 +172,18 @@ def device(gpus: int, cores: int, measured: dict | None = None, backend: str = "
                   f"the build machine's measured rate{how}{also}", measured, Speed(backend, precision, False, auto))
 
 
-def job_seconds(cfg: dict, layer: str, filters: int, dev: Device) -> float:
+def job_seconds(cfg: Config, layer: str, filters: int, dev: Device) -> float:
     """One ascent job, start-up and tracing included."""
-    renders = 2 if cfg["compare_classic"] else 1
-    rate = dev.ascent_rate(layer, cfg["network"].depth(layer))
+    renders = 2 if cfg.compare_classic else 1
+    rate = dev.ascent_rate(layer, cfg.network.depth(layer))
     return START + TRACE * renders + chunk_flops(cfg, layer, filters) / rate
 
 
 def dream_flops(net: Network, d: dict) -> float:
     """A dream: each octave's steps, a forward and a backward pass up to its layer."""
-    side = d["size"] * 0.8  # the longer side is ``size``; photos are about 4:3
-    octaves = [side / d["octave_scale"] ** i for i in range(d["octaves"])]
-    return sum(2.0 * net.flops_to(d["layer"], round(s)) * d["steps"] for s in octaves)
+    side = d.size * 0.8  # the longer side is ``size``; photos are about 4:3
+    octaves = [side / d.octave_scale ** i for i in range(d.octaves)]
+    return sum(2.0 * net.flops_to(d.layer, round(s)) * d.steps for s in octaves)
 
 
 @dataclass(frozen=True)
@@ -201,56 +202,56 @@ class Plan:
         return f"estimate: {work}; about {duration(self.seconds)} in all on {self.device.name} ({self.device.basis})"
 
 
-def plan(cfg: dict, todo: dict[tuple[str, int], list[int]], dev: Device, extras: dict[str, bool],
+def plan(cfg: Config, todo: dict[tuple[str, int], list[int]], dev: Device, extras: dict[str, bool],
          images: int) -> Plan:
     """The run ahead: the ascent chunks in ``todo``, the twins of their layers, and the dreams,
     examples and caricatures ``extras`` says are missing; spread over ``dev.parallel`` jobs at
     once."""
     jobs = [job_seconds(cfg, layer, len(fs), dev) for (layer, _), fs in todo.items()]
     jobs += [START + TWINS for _ in {layer for layer, _ in todo}]
-    net = cfg["network"]
-    jobs += [START + dream_flops(net, d) / dev.rate for d in cfg["dreams"] if extras.get(f"dream:{d['name']}")]
-    scanned = [layer for layer in cfg["filters"] if extras.get(f"examples:{layer}")]
+    net = cfg.network
+    jobs += [START + dream_flops(net, d) / dev.rate for d in cfg.dreams if extras.get(f"dream:{d.name}")]
+    scanned = [layer for layer in cfg.filters if extras.get(f"examples:{layer}")]
     if scanned:  # one pass, up to the deepest layer it scans
         deepest = max(scanned, key=lambda name: net.layer(name).index)
         share = net.flops_to(deepest, 224) / lpips_vgg().flops_to("block5_conv3", 224)
-        jobs.append(START + images * EXAMPLE_FLOPS * share / dev.rate + MOSAIC * sum(len(cfg["filters"][n]) for n in scanned))
-    jobs += [START + len(fs) * ascent_flops(net, layer, cfg["caricatures_steps"], cfg["size"]) / dev.rate
-             for layer, fs in cfg["filters"].items() if extras.get(f"caricatures:{layer}")]
+        jobs.append(START + images * EXAMPLE_FLOPS * share / dev.rate + MOSAIC * sum(len(cfg.filters[n]) for n in scanned))
+    jobs += [START + len(fs) * ascent_flops(net, layer, cfg.caricatures_steps, cfg.size) / dev.rate
+             for layer, fs in cfg.filters.items() if extras.get(f"caricatures:{layer}")]
     rerun = {layer for layer, _ in todo}
-    jobs += [START + trust_flops(cfg, layer, len(fs), images) / dev.rate for layer, fs in cfg["filters"].items()
+    jobs += [START + trust_flops(cfg, layer, len(fs), images) / dev.rate for layer, fs in cfg.filters.items()
              if extras.get(f"trust:{layer}") or (layer in rerun and f"trust:{layer}" in extras)]
     wall = max(sum(jobs) / dev.parallel, max(jobs, default=0.0))
     return Plan(len(todo), sum(len(fs) for fs in todo.values()),
-                sum(len(fs) for fs in cfg["filters"].values()), wall, dev)
+                sum(len(fs) for fs in cfg.filters.values()), wall, dev)
 
 
-def digest(job_json: str) -> str:
-    """What an ascent job's manifest records of its settings: a rerun compares it."""
-    return hashlib.sha256(job_json.encode()).hexdigest()[:16]
+def digest(job_settings: str) -> str:
+    """What an ascent job's manifest records of its settings (their JSON): a rerun compares it."""
+    return hashlib.sha256(job_settings.encode()).hexdigest()[:16]
 
 
-def ahead(cfg: dict, chunks: dict[tuple[str, int], list[int]], job_json) -> tuple[dict, dict[str, bool]]:
+def ahead(cfg: Config, chunks: dict[tuple[str, int], list[int]]) -> tuple[dict, dict[str, bool]]:
     """The ascent chunks still to run (no manifest, or one written with other settings:
-    ``job_json(layer, filters)`` is a chunk's settings now), and which dreams, examples and
+    compared by the digest of the settings a chunk's job is handed now), and which dreams, examples and
     layers' caricatures and trust scores are missing (both follow the examples: they rerun with
     them; the trust scores also with their layer's ascents)."""
-    out = cfg["outdir"]
+    out = cfg.outdir
     todo = {}
     for (layer, first), fs in chunks.items():
-        done, now = _read(layout.chunk_manifest(out, layer, first)), digest(job_json(layer, fs))
+        done, now = _read(layout.chunk_manifest(out, layer, first)), digest(settings.to_json(settings.ascent_job(cfg, layer, fs)))
         # A manifest from before the digest was recorded: Snakemake's own record decides.
         if not done or done.get("job", now) != now:
             todo[(layer, first)] = fs
-    extras = {f"dream:{d['name']}": not Path(layout.dream_files(out, d["name"])[0]).exists() for d in cfg["dreams"]}
+    extras = {f"dream:{d.name}": not Path(layout.dream_files(out, d.name)[0]).exists() for d in cfg.dreams}
     scanned = settings.examples_todo(cfg)
     extras |= {f"examples:{layer}": True for layer in scanned}
-    if cfg["caricatures"]:
-        for layer in cfg["filters"]:
+    if cfg.caricatures:
+        for layer in cfg.filters:
             missing = not Path(layout.caricatures_manifest(out, layer)).exists()
             extras[f"caricatures:{layer}"] = missing or layer in scanned
-    if cfg["trust"] and cfg["examples"] != "none":  # also rerun with the layer's ascents: plan() adds those
-        for layer in cfg["filters"]:
+    if cfg.trust and cfg.examples != "none":  # also rerun with the layer's ascents: plan() adds those
+        for layer in cfg.filters:
             missing = not Path(layout.trust_manifest(out, layer)).exists()
             extras[f"trust:{layer}"] = missing or layer in scanned
     return todo, extras

@@ -21,6 +21,7 @@ from ..model import description, weights as weights_files
 from ..model.description import Network
 from ..output import layout
 from . import recipes
+from .checked import ClassTarget, Config, Dream
 
 
 @dataclass(frozen=True)
@@ -195,31 +196,11 @@ class Site:
 
 
 @dataclass(frozen=True)
-class Dream:
-    name: str
-    photo: str
-    layer: str
-    filters: list[int]
-    steps: int
-    octaves: int
-    octave_scale: float
-    step_size: float
-    size: int
-
-
-@dataclass(frozen=True)
 class DreamJob:
     outdir: str
     seed: int
     runtime: Runtime = field(metadata=INLINE)
     dream: Dream
-
-
-@dataclass(frozen=True)
-class ClassTarget:
-    name: str
-    target: int   # ``class`` in the config: an ImageNet class index
-    steps: int
 
 
 @dataclass(frozen=True)
@@ -231,75 +212,67 @@ class Classes:
 
 # --- from the checked config --------------------------------------------------------------
 
-def _pick(cls, data: dict):
-    return cls(**{f.name: data[f.name] for f in dataclasses.fields(cls)})
+def weights(cfg: Config) -> WeightsSetting:
+    return WeightsSetting(cfg.weights, cfg.cache, cfg.preprocess, cfg.model)
 
 
-def weights(cfg: dict) -> WeightsSetting:
-    return WeightsSetting(cfg["weights"], cfg["cache"], cfg["preprocess"], cfg["model"])
+def runtime(cfg: Config) -> Runtime:
+    return Runtime(cfg.device, cfg.backend, weights(cfg))
 
 
-def runtime(cfg: dict) -> Runtime:
-    return Runtime(cfg["device"], cfg["backend"], weights(cfg))
-
-
-def ascent(cfg: dict, layer: str | None, method: str | None = None) -> Ascent:
+def ascent(cfg: Config, layer: str | None, method: str | None = None) -> Ascent:
     """The main render of ``layer`` (None: the class logits), or with ``method`` the
     comparison render beside it (Chollet's classic at its own steps, one image per filter)."""
-    entry = methods.get(method or cfg["method"])
-    compare = entry.name != cfg["method"]
-    knobs = entry.knobs(cfg, cfg["network"].depth(layer) if layer else None)
+    entry = methods.get(method or cfg.method)
+    compare = entry.name != cfg.method
+    knobs = entry.knobs(cfg, cfg.network.depth(layer) if layer else None)
     return Ascent(
-        method=entry.name, steps=entry.steps(knobs) if compare or cfg["steps"] == "auto" else cfg["steps"],
-        size=cfg["size"], seed=cfg["seed"], diversity=1 if compare else cfg["diversity"],
-        diversity_weight=cfg["diversity_weight"], negative=cfg["negative"] and not compare and layer is not None,
-        batch_size=cfg["batch_size"], precision=cfg["precision"], jit=cfg["jit"], runtime=runtime(cfg), knobs=knobs)
+        method=entry.name, steps=entry.steps(knobs) if compare or cfg.steps == "auto" else cfg.steps,
+        size=cfg.size, seed=cfg.seed, diversity=1 if compare else cfg.diversity,
+        diversity_weight=cfg.diversity_weight, negative=cfg.negative and not compare and layer is not None,
+        batch_size=cfg.batch_size, precision=cfg.precision, jit=cfg.jit, runtime=runtime(cfg), knobs=knobs)
 
 
-def ascent_job(cfg: dict, layer: str, filters: list[int]) -> AscentJob:
+def ascent_job(cfg: Config, layer: str, filters: list[int]) -> AscentJob:
     """The ascent job of ``filters`` of ``layer`` (a chunk, see :func:`chunks`)."""
-    return AscentJob(cfg["outdir"], layer, filters, ascent(cfg, layer),
-                     ascent(cfg, layer, methods.COMPARISON) if cfg["compare_classic"] else None)
+    return AscentJob(cfg.outdir, layer, filters, ascent(cfg, layer),
+                     ascent(cfg, layer, methods.COMPARISON) if cfg.compare_classic else None)
 
 
-def grid(cfg: dict, layer: str) -> Grid:
-    return Grid(cfg["outdir"], layer, cfg["filters"][layer], cfg["grid"]["tile"], cfg["grid"]["columns"])
+def grid(cfg: Config, layer: str) -> Grid:
+    return Grid(cfg.outdir, layer, cfg.filters[layer], cfg.grid["tile"], cfg.grid["columns"])
 
 
-def dreams(cfg: dict) -> list[Dream]:
-    return [_pick(Dream, d) for d in cfg["dreams"]]
+def pages(cfg: Config, layer: str) -> Pages:
+    used = [d for d in cfg.dreams if d.layer == layer]
+    return Pages(cfg.outdir, cfg.title, layer, cfg.filters[layer], cfg.compare_classic,
+                 neighbours(cfg, layer), cfg.examples != "none", cfg.caricatures, trusting(cfg), used,
+                 layout.extra_pages(bool(cfg.dreams), bool(cfg.classes)),
+                 cfg.base_url, weights(cfg))
 
 
-def pages(cfg: dict, layer: str) -> Pages:
-    used = [d for d in dreams(cfg) if d.layer == layer]
-    return Pages(cfg["outdir"], cfg["title"], layer, cfg["filters"][layer], cfg["compare_classic"],
-                 neighbours(cfg, layer), cfg["examples"] != "none", cfg["caricatures"], trusting(cfg), used,
-                 layout.extra_pages(bool(cfg["dreams"]), bool(cfg["classes"])),
-                 cfg["base_url"], weights(cfg))
-
-
-def trusting(cfg: dict) -> bool:
+def trusting(cfg: Config) -> bool:
     """Trust scores need dataset examples: their queries and natural references."""
-    return cfg["trust"] and cfg["examples"] != "none"
+    return cfg.trust and cfg.examples != "none"
 
 
-def neighbours(cfg: dict, layer: str) -> dict[str, list[int]]:
+def neighbours(cfg: Config, layer: str) -> dict[str, list[int]]:
     """The selected filters of the conv layers just before and after ``layer``: the filters
     whose pages a circuit can link to."""
-    net = cfg["network"]
+    net = cfg.network
     lyr = net.layer(layer)
     near = [lyr.reads] + [after.name for after in net.after(layer)]
-    return {name: cfg["filters"][name] for name in near if name in cfg["filters"]}
+    return {name: cfg.filters[name] for name in near if name in cfg.filters}
 
 
-def twins(cfg: dict, layer: str) -> Twins:
-    return Twins(cfg["outdir"], layer, cfg["filters"][layer], runtime(cfg))
+def twins(cfg: Config, layer: str) -> Twins:
+    return Twins(cfg.outdir, layer, cfg.filters[layer], runtime(cfg))
 
 
-def examples(cfg: dict, layers: list[str]) -> Examples:
+def examples(cfg: Config, layers: list[str]) -> Examples:
     """The scan that finds the dataset examples of ``layers``, in one pass."""
-    return Examples(cfg["outdir"], cfg["examples"], folder.fingerprint(cfg["examples"]), cfg["examples_side"],
-                    cfg["examples_top"], cfg["examples_negative"], {name: cfg["filters"][name] for name in layers},
+    return Examples(cfg.outdir, cfg.examples, folder.fingerprint(cfg.examples), cfg.examples_side,
+                    cfg.examples_top, cfg.examples_negative, {name: cfg.filters[name] for name in layers},
                     runtime(cfg))
 
 
@@ -309,16 +282,16 @@ def examples_layer(e: Examples, layer: str) -> dict:
     return _plain(dataclasses.replace(e, filters={layer: e.filters[layer]}))
 
 
-def examples_todo(cfg: dict) -> list[str]:
+def examples_todo(cfg: Config) -> list[str]:
     """The selected layers whose dataset examples are missing or were found with other settings
     (new images, another side or top, other filters), in network order. One scan finds them
     all; a layer added later is scanned alone, and the others' examples, with everything that
     reads them (trust, caricatures, pages), stay as they are."""
-    if cfg["examples"] == "none":
+    if cfg.examples == "none":
         return []
-    scan = examples(cfg, list(cfg["filters"]))
-    return [name for name in cfg["filters"]
-            if _read_json(layout.examples_manifest(cfg["outdir"], name)).get("settings") != examples_layer(scan, name)]
+    scan = examples(cfg, list(cfg.filters))
+    return [name for name in cfg.filters
+            if _read_json(layout.examples_manifest(cfg.outdir, name)).get("settings") != examples_layer(scan, name)]
 
 
 def _read_json(path: str) -> dict:
@@ -328,35 +301,34 @@ def _read_json(path: str) -> dict:
         return {}
 
 
-def caricatures(cfg: dict, layer: str) -> Caricatures:
-    return Caricatures(cfg["outdir"], layer, cfg["filters"][layer], cfg["caricatures_steps"], cfg["caricatures_tie"],
-                       cfg["size"], cfg["seed"], runtime(cfg))
+def caricatures(cfg: Config, layer: str) -> Caricatures:
+    return Caricatures(cfg.outdir, layer, cfg.filters[layer], cfg.caricatures_steps, cfg.caricatures_tie,
+                       cfg.size, cfg.seed, runtime(cfg))
 
 
-def trust(cfg: dict, layer: str) -> Trust:
-    return Trust(cfg["outdir"], layer, cfg["filters"][layer], cfg["trust_similarity"], cfg["seed"], runtime(cfg))
+def trust(cfg: Config, layer: str) -> Trust:
+    return Trust(cfg.outdir, layer, cfg.filters[layer], cfg.trust_similarity, cfg.seed, runtime(cfg))
 
 
-def site(cfg: dict) -> Site:
-    return Site(cfg["outdir"], cfg["title"], cfg["filters"],
-                [d["name"] for d in cfg["dreams"]], [c["name"] for c in cfg["classes"]], weights(cfg))
+def site(cfg: Config) -> Site:
+    return Site(cfg.outdir, cfg.title, cfg.filters,
+                [d.name for d in cfg.dreams], [c.name for c in cfg.classes], weights(cfg))
 
 
-def dream(cfg: dict, name: str) -> DreamJob:
-    spec = next(d for d in dreams(cfg) if d.name == name)
-    return DreamJob(cfg["outdir"], cfg["seed"], runtime(cfg), spec)
+def dream(cfg: Config, name: str) -> DreamJob:
+    spec = next(d for d in cfg.dreams if d.name == name)
+    return DreamJob(cfg.outdir, cfg.seed, runtime(cfg), spec)
 
 
-def classes(cfg: dict) -> Classes:
-    targets = [ClassTarget(c["name"], c["class"], c["steps"]) for c in cfg["classes"]]
-    return Classes(cfg["outdir"], ascent(cfg, None), targets)
+def classes(cfg: Config) -> Classes:
+    return Classes(cfg.outdir, ascent(cfg, None), list(cfg.classes))
 
 
-def chunks(cfg: dict) -> dict[tuple[str, int], list[int]]:
+def chunks(cfg: Config) -> dict[tuple[str, int], list[int]]:
     """(layer, first filter) -> the filters of that ascent job, in network order."""
     out = {}
-    for layer, filters in cfg["filters"].items():
-        size = recipes.chunk_size(cfg["chunk_size"], cfg["network"].layer(layer))
+    for layer, filters in cfg.filters.items():
+        size = recipes.chunk_size(cfg.chunk_size, cfg.network.layer(layer))
         for i in range(0, len(filters), size):
             out[(layer, filters[i])] = filters[i:i + size]
     return out

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import numpy as np
 
-from ..config import settings
 from .. import methods
+from ..config import settings
 from ..model import network, vgg16, weights
-from ..optvis import objectives, render
+from ..optvis import objectives, parts as blocks, render
 from ..output import layout
 from .common import preflight, say, versions
 
@@ -24,7 +24,8 @@ def classes(job: settings.Classes) -> list[Path]:
     method = methods.get(s.method)
     s = replace(s, size=vgg16.CLASSIFIER_SIZE, knobs=method.unpadded(s.knobs))
     goal = render.Goal(network.logits_model(full), pre.weights.preprocess, objectives.class_logit())
-    renderer = render.Renderer(goal, render.method_parts(method, s), render.Draws(s.seed, render.CLASS_STREAM), s.jit)
+    parts = method.parts(s.knobs, s.size, blocks, weights.cache_dir(s.weights.cache))
+    renderer = render.Renderer(goal, parts, render.Draws(s.seed, render.CLASS_STREAM), s.jit)
     written = []
     for steps in sorted({c.steps for c in job.classes}):
         group = [c for c in job.classes if c.steps == steps]

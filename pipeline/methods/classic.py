@@ -7,8 +7,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .method import Method, pick, section_schema
+
+if TYPE_CHECKING:  # the checked config, a layer above: its type only
+    from ..config.checked import Config
 
 STEPS = 20  # Chollet 2016's
 
@@ -43,8 +47,8 @@ properties:
              description: "a number from 0 to 128: the noise of the starting image"}
 """)
 
-    def knobs(self, cfg: dict, depth: float | None) -> Knobs:
-        return pick(Knobs, cfg["classic"])
+    def knobs(self, cfg: Config, depth: float | None) -> Knobs:
+        return pick(Knobs, cfg.section("classic"))
 
     def steps(self, knobs: Knobs) -> int:
         return STEPS

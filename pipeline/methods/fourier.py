@@ -12,8 +12,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .method import Method, pick, section_schema
+
+if TYPE_CHECKING:  # the checked config, a layer above: its type only
+    from ..config.checked import Config
 
 # What 'auto' means for steps and the fourier settings, per schedule. 'lucid' is Lucid's
 # recipe, the atlas default until 0.2. 'cosine' in VGG16's blocks 1-4; 'wsd' in block 5 (the
@@ -54,9 +58,9 @@ def schedule(name: str, depth: float | None) -> str:
     return DEEP_SCHEDULE if depth is not None and depth >= DEEP else DEFAULT_SCHEDULE
 
 
-def resolved(cfg: dict, depth: float | None) -> dict:
+def resolved(cfg: Config, depth: float | None) -> dict:
     """The ``fourier`` section at a layer's ``depth``, each 'auto' replaced by its schedule's value."""
-    section = {**cfg["fourier"], "schedule": schedule(cfg["fourier"]["schedule"], depth)}
+    section = {**cfg.section("fourier"), "schedule": schedule(cfg.section("fourier")["schedule"], depth)}
     own = RECIPES[section["schedule"]]
     return {key: own[key] if value == "auto" else value for key, value in section.items()}
 
@@ -127,7 +131,7 @@ properties:
            description: "what a move uncovers: 'mean' (ImageNet's mean colour: what leaves the frame is lost), 'reflect' (the image mirrored), or 'auto' (the schedule's)"}
 """)
 
-    def knobs(self, cfg: dict, depth: float | None) -> Knobs:
+    def knobs(self, cfg: Config, depth: float | None) -> Knobs:
         return pick(Knobs, resolved(cfg, depth))
 
     def steps(self, knobs) -> int:
@@ -138,8 +142,8 @@ properties:
                             optimiser=blocks.optimise.Adam(knobs.schedule, knobs.lr),
                             moves=moves(knobs, size, blocks))
 
-    def check(self, cfg: dict) -> str | None:
-        low, high = cfg["fourier"]["scale"]
+    def check(self, cfg: Config) -> str | None:
+        low, high = cfg.section("fourier")["scale"]
         if low > high:
             return f"config: fourier.scale = {[low, high]!r} is not allowed; expected [low, high] with low <= high"
         return None

@@ -7,10 +7,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..images import folder
 from . import fourier
 from .method import Method, pick, section_schema
+
+if TYPE_CHECKING:  # the checked config, a layer above: its type only
+    from ..config.checked import Config
 
 
 @dataclass(frozen=True)
@@ -45,8 +49,8 @@ properties:
              $comment: "computed once per size and source and cached beside the weights (pipeline/optvis/spectrum.py)"}
 """)
 
-    def knobs(self, cfg: dict, depth: float | None) -> Knobs:
-        source = cfg["examples"] if cfg["maco"]["spectrum"] == "examples" else folder.SKIMAGE
+    def knobs(self, cfg: Config, depth: float | None) -> Knobs:
+        source = cfg.examples if cfg.section("maco")["spectrum"] == "examples" else folder.SKIMAGE
         return pick(Knobs, {**fourier.resolved(cfg, depth), "spectrum": source,
                             "fingerprint": folder.fingerprint(source)})
 
@@ -59,9 +63,9 @@ properties:
                             optimiser=blocks.optimise.Adam(knobs.schedule, knobs.lr),
                             moves=fourier.moves(knobs, size, blocks), keeps_map=True)
 
-    def check(self, cfg: dict) -> str | None:
-        if cfg["maco"]["spectrum"] == "examples" and cfg["examples"] in (folder.SKIMAGE, folder.NONE):
-            return (f"config: maco.spectrum = 'examples' is not allowed with examples = {cfg['examples']!r}; "
+    def check(self, cfg: Config) -> str | None:
+        if cfg.section("maco")["spectrum"] == "examples" and cfg.examples in (folder.SKIMAGE, folder.NONE):
+            return (f"config: maco.spectrum = 'examples' is not allowed with examples = {cfg.examples!r}; "
                     "expected examples to be a folder of images, or maco.spectrum = 'skimage'")
         return fourier.METHOD.check(cfg)
 

@@ -1,7 +1,7 @@
 """What a method is: one value that carries every answer the rest of the code asks of it.
 
 The config check, the job settings, the recipes, the estimate, the settings reference and the
-render loop ask the entry (``methods.get(cfg["method"])``), never the method's name. A method's
+render loop ask the entry (``methods.get(cfg.method)``), never the method's name. A method's
 module (one per method) defines its knobs (its settings type), its schema section if it has
 one, what ``auto`` means for it, and the parts the render loop draws with. Nothing here
 imports Keras: the Snakefile reads every method at parse time, and the render loop hands a
@@ -12,9 +12,12 @@ from __future__ import annotations
 
 import dataclasses
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
+
+if TYPE_CHECKING:  # the checked config, a layer above: its type only
+    from ..config.checked import Config
 
 
 class Method:
@@ -31,7 +34,7 @@ class Method:
 
     REQUIRED = ("name", "source", "summary", "knobs_type", "section")
 
-    def knobs(self, cfg: dict, depth: float | None) -> Any:
+    def knobs(self, cfg: Config, depth: float | None) -> Any:
         """Its knobs for a layer at relative ``depth`` (None: the class logits), every ``auto``
         resolved: its recipe."""
         raise NotImplementedError
@@ -53,7 +56,7 @@ class Method:
         """Its knobs without padding: a network whose input size is fixed (the class images)."""
         return dataclasses.replace(knobs, pad=0) if hasattr(knobs, "pad") else knobs
 
-    def check(self, cfg: dict) -> str | None:
+    def check(self, cfg: Config) -> str | None:
         """What is wrong with the checked config for this method, as one line, or None."""
         return None
 

@@ -294,11 +294,6 @@ def transparency(seen) -> np.ndarray:
     return np.clip(np.rint(255 * seen / np.maximum(top, 1e-12)), 0, 255).astype(np.uint8)
 
 
-def method_parts(method: methods.Method, s: settings.Ascent) -> Parts:
-    """The parts ``s``'s method draws with."""
-    return method.parts(s.knobs, s.size, blocks, weights.cache_dir(s.weights.cache))
-
-
 def for_filters(model, layer: ConvLayer, s: settings.Ascent, preprocess_mode: str,
                 negative: bool = False) -> Renderer:
     """A Renderer of ``layer``'s filters: each one's mean activation before its ReLU, plus
@@ -307,8 +302,9 @@ def for_filters(model, layer: ConvLayer, s: settings.Ascent, preprocess_mode: st
     score = objectives.channel()
     objective = -score if negative else \
         score + s.diversity_weight * objectives.diversity() if s.diversity > 1 else score
-    return Renderer(Goal(model, preprocess_mode, objective, score), method_parts(methods.get(s.method), s),
-                    Draws(s.seed, layer.index, s.diversity, negative), s.jit)
+    parts = methods.get(s.method).parts(s.knobs, s.size, blocks, weights.cache_dir(s.weights.cache))
+    return Renderer(Goal(model, preprocess_mode, objective, score), parts, Draws(s.seed, layer.index, s.diversity,
+                                                                                 negative), s.jit)
 
 
 def segment_length(step_seconds: float) -> int:

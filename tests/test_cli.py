@@ -159,6 +159,16 @@ def test_maco_as_typed(tmp_path):
     assert maco["spectrum"] == str(photos) and maco["fingerprint"] not in ("skimage", "none")
 
 
+def test_pixels_as_typed(tmp_path):
+    """method=pixels (Lucid's decorrelated pixel image) takes fourier's schedule, rate, starting
+    noise and moves, and hands its job only the knobs it uses, under its own name."""
+    rc, cmds, err = dry_run(tmp_path, "method=pixels", "fourier={lr: 0.3}", "layers=[block5_conv1]", "filters=1")
+    assert rc == 0, err
+    main = settings_of(cmds, "ascend", "block5_conv1")["main"]
+    assert main["method"] == "pixels" and main["fourier"] is None and main["steps"] == 150
+    assert main["pixels"]["schedule"] == "wsd" and main["pixels"]["lr"] == 0.3 and "cutoff" not in main["pixels"]
+
+
 def found_examples(cfg: dict, layer: str) -> None:
     """A manifest as the examples job writes it for ``layer`` with ``cfg``'s settings."""
     from pipeline.config import settings

@@ -32,8 +32,9 @@ def test_classic_raises_each_filters_activation_on_the_saved_png(base, layer_nam
     assert (png_peaks > 0).all()
 
 
-def test_fourier_raises_activation(base):
-    r = renderer(base, "block3_conv1", method="fourier")
+@pytest.mark.parametrize("method", ["fourier", "pixels"])
+def test_fourier_and_pixels_raise_activation(base, method):
+    r = renderer(base, "block3_conv1", method=method)
     results = r.render([0, 5], steps=24, progress=render.Progress(segment=8))
     for x in results:
         assert x.final > x.initial + 1.0

@@ -1,6 +1,7 @@
 """The methods the atlas draws its pictures with: a module each, a line each in :data:`REGISTRY`.
 
 - ``classic``  Chollet 2016: pixels from grey noise, the normalised gradient
+- ``pixels``   Lucid's decorrelated pixel image: colours decorrelated, Adam, random moves
 - ``fourier``  Lucid's Fourier image (Olah et al. 2017), the atlas default
 - ``maco``     MaCo (Fel et al. 2023): only the Fourier phase, over photos' magnitude
 - ``method``   what a method is: the contract every entry fills in
@@ -10,7 +11,7 @@ Adding one: its module, with a :class:`~.method.Method` subclass, and its line b
 
 from __future__ import annotations
 
-from . import classic, fourier, maco
+from . import classic, fourier, maco, pixels
 from .method import Method
 
 # Chollet's classic is also what every picture is compared with (``compare_classic``).
@@ -32,7 +33,7 @@ def registry(*entries: Method) -> dict[str, Method]:
     return out
 
 
-REGISTRY = registry(classic.METHOD, fourier.METHOD, maco.METHOD)
+REGISTRY = registry(classic.METHOD, pixels.METHOD, fourier.METHOD, maco.METHOD)
 
 
 def get(name: str) -> Method:

@@ -196,7 +196,7 @@ class Grey(Method):
     section = "fourier"
 
     def knobs(self, cfg, depth):
-        return pick(Knobs, fourier.resolved(cfg, depth))
+        return pick(Knobs, vars(fourier.METHOD.knobs(cfg, depth)))
 
     def steps(self, knobs):
         return 3

@@ -116,7 +116,7 @@ def test_the_render_loops_mean_canvas_counts_what_leaves_the_frame(block4):
     assert np.allclose(uncovered, IMAGENET_MEAN_RGB, atol=0.5)
     assert np.asarray(transform.apply(black, shift, 0, canvas="reflect")).max() == 0
     image = np.stack([pictures[3]] * 8).astype(np.float32)
-    rows = transform.draw(np.random.default_rng(0), 8, 64, 0, 8.0, (0.9, 1.1), 10.0)
+    rows = transform.RandomMoves(64, 0, 8.0, (0.9, 1.1), 10.0, "mean").rows(np.random.default_rng(0), 8)
     mean = np.asarray(transform.apply(image, rows, 0, canvas="mean"))
     reflect = np.asarray(transform.apply(image, rows, 0, canvas="reflect"))
     assert probe.activations(mean)[:, 3].mean() < probe.activations(reflect)[:, 3].mean()

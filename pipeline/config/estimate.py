@@ -16,12 +16,12 @@ from functools import lru_cache
 
 from .. import methods
 from ..model import description
+from ..model.builtins import LPIPS_BACKBONE
 from ..model.description import Network
 from ..output import layout
 from . import recipes, settings
 from .checked import Config
 
-LPIPS_BACKBONE = "vgg16"  # LPIPS-VGG's network (measure/lpips.py, which parse time cannot import)
 CPU_FLOPS_PER_CORE = 95e9  # float32, measured on the 2-core build machine at depth (190 GFLOP/s)
 
 

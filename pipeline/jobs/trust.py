@@ -17,10 +17,10 @@ from ..config import settings
 from ..errors import AtlasError
 from ..images import folder, photos
 from ..measure import interpretability
-from ..measure import lpips
 from ..measure.lpips import LPIPS, Similarity
 from ..measure.trust import specificity
 from ..model import weights
+from ..model.builtins import LPIPS_BACKBONE
 from ..output import layout
 from ..output.record import FilterExamples, FilterRecord, Trust
 from .common import preflight, say
@@ -31,7 +31,7 @@ def _scorer(t: settings.Trust):
     base = pre.base()
     # LPIPS measures with VGG16 on torchvision's weights, whatever network the atlas studies.
     w = t.runtime.weights
-    same = t.similarity == LPIPS and w.name == weights.DEFAULT and w.model == lpips.BACKBONE
+    same = t.similarity == LPIPS and w.name == weights.DEFAULT and w.model == LPIPS_BACKBONE
     similarity = Similarity(t.similarity, weights.cache_dir(w.cache), base if same else None)
     return pre, interpretability.Scorer(base, pre.network, t.layer, pre.weights.preprocess, similarity)
 

@@ -26,11 +26,11 @@ from keras import ops
 
 from ..model import description
 from ..model import weights as weights_files
+from ..model.builtins import LPIPS_BACKBONE
 from ..model.preprocess import preprocess
 from ..optvis import backend
 
 LPIPS = "lpips-vgg"
-BACKBONE = "vgg16"  # LPIPS-VGG's network, on torchvision's weights, whatever network the atlas studies
 SIDE = 64
 LAYERS = ("block1_conv2", "block2_conv2", "block3_conv3", "block4_conv3", "block5_conv3")
 
@@ -43,7 +43,7 @@ class Similarity:
         if setting == LPIPS:
             base = base_if_default
             if base is None:  # the atlas studies another network or weights: LPIPS keeps its own VGG16
-                vgg16 = description.of(BACKBONE, cache)
+                vgg16 = description.of(LPIPS_BACKBONE, cache)
                 default = weights_files.resolve(weights_files.DEFAULT, cache, "torch", vgg16)
                 weights_files.ensure(default, weights_files.DEFAULT, vgg16)
                 base = weights_files.load_base(default, vgg16)

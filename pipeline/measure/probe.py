@@ -21,7 +21,8 @@ def render_loop_copies(images: np.ndarray, draws: int = scorecard.DRAWS, seed: i
     without a low-pass, on the ImageNet mean colour): what the scorecard measured before, and
     the baseline bench/robustness.py compares a photo editor's moves with."""
     m = moves.SCORECARD
-    rows = transform.draw(np.random.default_rng(seed), draws, images.shape[1], 0, float(m.jitter), m.scale, m.rotate)
+    loop = transform.RandomMoves(images.shape[1], 0, float(m.jitter), tuple(m.scale), m.rotate, "mean")
+    rows = loop.rows(np.random.default_rng(seed), draws)
     batch = np.repeat(np.asarray(images, np.float32), draws, axis=0)
     return np.asarray(transform.apply(batch, np.tile(rows, (len(images), 1)), 0, canvas="mean"))
 

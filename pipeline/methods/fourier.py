@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .method import Method, pick, section_schema
+from .method import Method, section_schema
 
 if TYPE_CHECKING:  # the checked config, a layer above: its type only
     from ..config.checked import Config
@@ -56,13 +56,6 @@ def schedule(name: str, depth: float | None) -> str:
     if name != "auto":
         return name
     return DEEP_SCHEDULE if depth is not None and depth >= DEEP else DEFAULT_SCHEDULE
-
-
-def resolved(cfg: Config, depth: float | None) -> dict:
-    """The ``fourier`` section at a layer's ``depth``, each 'auto' replaced by its schedule's value."""
-    section = {**cfg.section("fourier"), "schedule": schedule(cfg.section("fourier")["schedule"], depth)}
-    own = RECIPES[section["schedule"]]
-    return {key: own[key] if value == "auto" else value for key, value in section.items()}
 
 
 def moves(knobs, size: int, blocks):
@@ -132,7 +125,12 @@ properties:
 """)
 
     def knobs(self, cfg: Config, depth: float | None) -> Knobs:
-        return pick(Knobs, resolved(cfg, depth))
+        """The ``fourier`` section at a layer's ``depth``, each 'auto' the schedule's value."""
+        section = {**cfg.section("fourier")}
+        section["schedule"] = schedule(section["schedule"], depth)
+        own = RECIPES[section["schedule"]]
+        section = {key: own[key] if value == "auto" else value for key, value in section.items()}
+        return Knobs(**{**section, "scale": tuple(section["scale"])})
 
     def steps(self, knobs) -> int:
         return RECIPES[knobs.schedule]["steps"]

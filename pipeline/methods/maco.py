@@ -51,7 +51,7 @@ properties:
 
     def knobs(self, cfg: Config, depth: float | None) -> Knobs:
         source = cfg.examples if cfg.section("maco")["spectrum"] == "examples" else folder.SKIMAGE
-        return pick(Knobs, {**fourier.resolved(cfg, depth), "spectrum": source,
+        return pick(Knobs, {**vars(fourier.METHOD.knobs(cfg, depth)), "spectrum": source,
                             "fingerprint": folder.fingerprint(source)})
 
     def steps(self, knobs) -> int:

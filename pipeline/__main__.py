@@ -1,4 +1,4 @@
-"""Command line: ``python -m pipeline ascend|grid|twins|examples|caricatures|trust|pages|site|dream|classes|weights|publish``.
+"""The command line: ``python -m pipeline COMMAND``, one command per job of the workflow.
 
 Snakemake's jobs call these with ``--settings``: the job's typed settings as JSON, already
 checked. By hand, the settings come from ``config.yaml`` (or ``--config FILE``) and the
@@ -23,6 +23,7 @@ from .config.checked import Config
 from .errors import AtlasError
 from .images import photos
 from .jobs import device, lifetime
+from .model.builtins import BUILT_IN
 from .output import layout
 
 # Each flag a command may take beyond --config, --settings and --outdir.
@@ -30,13 +31,15 @@ FLAGS = {
     "layer": dict(help="e.g. block5_conv1 (in a job's --settings already)"),
     "filters": dict(help="'all', 'A:B' (B excluded), '3,7,9' or '0-7,12' (default: ascend, the config's; "
                          "grid, twins, caricatures, pages, those rendered in the atlas)"),
-    "steps": dict(type=int), "size": dict(type=int), "seed": dict(type=int),
+    "steps": dict(type=int, help="steps of the ascent (default: the config's steps; 'auto' is the method's own)"),
+    "size": dict(type=int, help="the picture's side in pixels (default: the config's size)"),
+    "seed": dict(type=int, help="the random seed: the same seed, the same pictures (default: the config's seed)"),
     "method": dict(help="one of the methods: " + ", ".join(methods.REGISTRY)),
     "weights": dict(help="torchvision-imagenet, keras-imagenet or a .weights.h5 path"),
     "threads": dict(type=int, help="CPU threads for TensorFlow (default: all)"),
     "name": dict(required=True, help="a name from the config's dreams"),
     "remote": dict(help="the git remote to push to, e.g. origin (default: the config's publish_remote)"),
-    "branch": dict(default="gh-pages"),
+    "branch": dict(default="gh-pages", help="the branch the site is committed to (default: gh-pages)"),
     "no-push": dict(action="store_true", help="commit the branch but do not push"),
 }
 # Each positional argument a command may take (optional for argparse: a job's --settings needs none).
@@ -58,6 +61,7 @@ class Command:
     positional: tuple[str, ...] = ()
     claims: bool = True     # by hand, it writes into the atlas (the trust scorer only reads it)
     rendered: bool = False  # by hand, the layer's filters default to those rendered in the atlas
+    example: str = ""       # a command line that works, for its --help
 
 
 def _dream(cfg: Config, args) -> settings.DreamJob:
@@ -99,57 +103,75 @@ COMMANDS = {
     "ascend": Command("render filters of one layer: OUTDIR/filters/LAYER/{filter:04d}.png + .json, and "
                       "their classic comparison in OUTDIR/classic/ (compare_classic)", settings.AscentJob,
                       lambda c, a: settings.ascent_job(c, a.layer, c.filters[a.layer]), "jobs.ascend:ascend",
-                      ("layer", "filters", "steps", "size", "seed", "method", "weights", "threads")),
+                      ("layer", "filters", "steps", "size", "seed", "method", "weights", "threads"),
+                      example="python -m pipeline ascend --layer block1_conv2 --filters 0:8 --steps 32"),
     "grid": Command("stitch a layer's rendered filters into OUTDIR/grids/LAYER.png", settings.Grid,
                     lambda c, a: settings.grid(c, a.layer), "jobs.grid:stitch_grid", ("layer", "filters"),
-                    rendered=True),
+                    rendered=True, example="python -m pipeline grid --layer block1_conv2"),
     "twins": Command("find a layer's rotation twins among its rendered filters", settings.Twins,
                      lambda c, a: settings.twins(c, a.layer), "jobs.twins:find_twins", ("layer", "filters"),
-                     rendered=True),
+                     rendered=True, example="python -m pipeline twins --layer block1_conv2"),
     "examples": Command("the image patches of the examples folder that excite each filter most: "
                         "OUTDIR/examples/LAYER/{filter:04d}.webp + .json", settings.Examples,
-                        lambda c, a: settings.examples(c, list(c.filters)), "jobs.examples:find_examples"),
+                        lambda c, a: settings.examples(c, list(c.filters)), "jobs.examples:find_examples",
+                        example="python -m pipeline examples --config my.yaml"),
     "caricatures": Command("each filter's top dataset example accentuated towards it: "
                            "OUTDIR/caricatures/LAYER/{filter:04d}.png + .photo.png + .json", settings.Caricatures,
                            lambda c, a: settings.caricatures(c, a.layer), "jobs.caricatures:caricatures",
-                           ("layer", "filters"), rendered=True),
+                           ("layer", "filters"), rendered=True,
+                           example="python -m pipeline caricatures --layer block4_conv2"),
     "trust": Command("score IMAGEs as LAYER FILTER's positive explanation against this atlas' dataset "
                      "examples: one JSON line each, with mis and path (a Snakemake job: a layer's trust "
                      "scores, OUTDIR/trust/LAYER/{filter:04d}.json)", settings.Trust, _trust,
-                     "jobs.trust:trust", positional=("layer", "filters", "images"), claims=False),
+                     "jobs.trust:trust", positional=("layer", "filters", "images"), claims=False,
+                     example="python -m pipeline trust --outdir atlas block4_conv2 7 lucid.png"),
     "pages": Command("a layer's page and its filters' pages", settings.Pages,
                      lambda c, a: settings.pages(c, a.layer), "site.pages:render_layer", ("layer", "filters"),
-                     rendered=True),
+                     rendered=True, example="python -m pipeline pages --layer block1_conv2"),
     "site": Command("the network page, dreams and classes pages, static files", settings.Site,
-                    lambda c, a: settings.site(c), "site.pages:render_network"),
+                    lambda c, a: settings.site(c), "site.pages:render_network",
+                    example="python -m pipeline site --outdir atlas"),
+    "metrics": Command("gather every filter's numbers into OUTDIR/metrics.csv, a row per filter (columns: "
+                       "docs/outputs.md)", settings.Metrics, lambda c, a: settings.metrics(c), "site.metrics:write",
+                       example="python -m pipeline metrics --outdir atlas"),
     "dream": Command("dream a configured photo: OUTDIR/dreams/NAME.png", settings.DreamJob, _dream,
-                     "jobs.dream:dream", ("name",)),
+                     "jobs.dream:dream", ("name",), example="python -m pipeline dream --name cat"),
     "classes": Command("maximise the configured class outputs: OUTDIR/classes/", settings.Classes,
-                       lambda c, a: settings.classes(c), "jobs.classes:classes"),
-    "weights": Command("fetch, verify and convert the weights; print the file", settings.WeightsSetting,
-                       lambda c, a: settings.weights(c), "jobs.common:prepare_weights", outdir=False),
+                       lambda c, a: settings.classes(c), "jobs.classes:classes",
+                       example="python -m pipeline classes --config classes.yaml"),
+    "weights": Command("fetch, verify and convert the network's weights; print the file", settings.WeightsSetting,
+                       lambda c, a: settings.weights(c), "jobs.common:prepare_weights", outdir=False,
+                       example="python -m pipeline weights --model alexnet"),
     "publish": Command("commit OUTDIR to the gh-pages branch and push it to --remote (ghp-import)", None,
                        lambda c, a: (a.outdir or c.outdir, a.remote or c.publish_remote),
-                       "site.publish:publish", ("remote", "branch", "no-push")),
+                       "site.publish:publish", ("remote", "branch", "no-push"),
+                       example="python -m pipeline publish --outdir atlas --remote origin"),
 }
 
 
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m pipeline", description=__doc__.splitlines()[0])
-    sub = p.add_subparsers(dest="command", required=True)
+    p = argparse.ArgumentParser(prog="python -m pipeline", description=DESCRIPTION)
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND",
+                           help="one of the commands below; python -m pipeline COMMAND --help says more")
     for name, cmd in COMMANDS.items():
-        c = sub.add_parser(name, help=cmd.help)
+        c = sub.add_parser(name, help=cmd.help, description=cmd.help[0].upper() + cmd.help[1:] + ".",
+                           epilog=f"For example: {cmd.example}")
         for flag in cmd.flags:
             c.add_argument(f"--{flag}", **FLAGS[flag])
-        for name in cmd.positional:
-            c.add_argument(name, **POSITIONAL[name])
+        for arg in cmd.positional:
+            c.add_argument(arg, **POSITIONAL[arg])
         c.add_argument("--config", help="YAML config file (default: the repository's config.yaml)")
         if name != "publish":
-            c.add_argument("--model", help="vgg16, alexnet or a .keras path (default: the config's model)")
+            c.add_argument("--model", help=", ".join(BUILT_IN) + " or a .keras path (default: the config's model)")
         c.add_argument("--settings", help=argparse.SUPPRESS)  # the job's settings, from Snakemake
         if cmd.outdir:
             c.add_argument("--outdir", help="the atlas folder (default: the config's outdir)")
     return p
+
+
+DESCRIPTION = ("Each command is one job of the atlas workflow, run by hand on the settings of config.yaml (or "
+               "--config FILE) and its flags. To render an atlas, run Snakemake, as the README's first command "
+               "does: snakemake --cores all --config 'layers=[block1_conv2]'")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -14,6 +14,7 @@ from pipeline.images import folder, photos
 from pipeline.jobs import device, lifetime
 from pipeline.model import weights
 from pipeline.output import layout
+from pipeline.site import pages
 
 REPO = workflow.basedir
 try:  # config.yaml, --configfile and --config merged by Snakemake; one line and no job on bad input
@@ -126,13 +127,24 @@ def dream_photo(wildcards) -> list[str]:
 
 
 def final_outputs() -> list[str]:
-    return layout.site_files(OUT, bool(CFG.dreams), bool(CFG.classes))
+    return layout.site_files(OUT, bool(CFG.dreams), bool(CFG.classes)) + [layout.metrics_csv(OUT)]
 
 
 onstart:
     layout.claim(OUT)  # not in a dry run: the folder is the atlas' from the first job on
     if workflow.local_exec:
         lifetime.forward_sigterm()
+
+
+onsuccess:
+    if EXAMPLES_TODO:  # the files the examples scan this run could not read: news, said once
+        folder, unread = pages.skipped_images(OUT, EXAMPLES_TODO)
+        if unread:
+            named = "; ".join(f"{name} ({why})" for name, why in sorted(unread.items())[:10])
+            more = f"; and {len(unread) - 10} more" if len(unread) > 10 else ""
+            print(f"examples: {len(unread)} file{'s' if len(unread) != 1 else ''} of {folder} could not be read "
+                  f"and {'were' if len(unread) != 1 else 'was'} skipped: {named}{more} (listed on the network "
+                  f"page, {OUT}/index.html)", file=sys.stderr)
 
 
 onerror:

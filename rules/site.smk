@@ -55,11 +55,13 @@ rule pages:
 rule site:
     input:
         [layout.layer_summary(OUT, layer) for layer in CFG.filters],
+        # What the examples could not read, named on the network page.
+        [layout.examples_manifest(OUT, layer) for layer in CFG.filters] if CFG.examples != "none" else [],
         [f for d in CFG.dreams for f in layout.dream_files(OUT, d.name)],
         [f for c in CFG.classes for f in layout.class_files(OUT, c.name)],
         templates=TEMPLATES,
     output:
-        final_outputs(),
+        layout.site_files(OUT, bool(CFG.dreams), bool(CFG.classes)),
         layout.site_manifest(OUT),
     log:
         layout.log(OUT, "site", "site"),
@@ -74,3 +76,24 @@ rule site:
         "../envs/atlas.yaml"
     shell:
         "python -m pipeline site --settings {params.settings:q} > {log:q} 2>&1"
+
+
+rule metrics:
+    # Every filter's numbers in one table (pipeline/site/metrics.py), from the layers' summaries:
+    # rebuilt when a layer's pages are, never by an ascent alone.
+    input:
+        [layout.layer_summary(OUT, layer) for layer in CFG.filters],
+    output:
+        layout.metrics_csv(OUT),
+    log:
+        layout.log(OUT, "metrics", "metrics"),
+    params:
+        settings=settings.to_json(settings.metrics(CFG)),
+    resources:
+        mem_mb=1000,
+        runtime=5,
+    conda:
+        "../envs/atlas.yaml"
+    shell:
+        "python -m pipeline metrics --settings {params.settings:q} > {log:q} 2>&1"
+

@@ -169,7 +169,7 @@ def test_pixels_as_typed(tmp_path):
     assert main["pixels"]["schedule"] == "wsd" and main["pixels"]["lr"] == 0.3 and "cutoff" not in main["pixels"]
 
 
-def found_examples(cfg: dict, layer: str) -> None:
+def found_examples(cfg, layer: str) -> None:
     """A manifest as the examples job writes it for ``layer`` with ``cfg``'s settings."""
     from pipeline.config import settings
     from pipeline.output import layout
@@ -407,3 +407,26 @@ def test_the_figures_in_the_readme_and_docs_are_the_codes():
         assert said in table, (said, f)
     speed = (REPO / "docs" / "speed.md").read_text()
     assert f"is {f['cpu_auto']} (`precision=float32`: {f['cpu_float32']})" in speed, f
+
+
+def test_every_command_says_what_it_does_and_every_option_has_help():
+    """python -m pipeline --help points to the README's first command; each command has a
+    description and an example that parses; every option says what it is, with no markup."""
+    import argparse
+
+    from pipeline.__main__ import COMMANDS, DESCRIPTION, _parser
+
+    first = "snakemake --cores all --config 'layers=[block1_conv2]'"
+    assert first in DESCRIPTION and first in (REPO / "README.md").read_text()
+    parser = _parser()
+    commands = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    assert set(commands.choices) == set(COMMANDS)
+    for name, sub in commands.choices.items():
+        assert sub.description and sub.description.endswith(".") and "``" not in sub.format_help(), name
+        for action in sub._actions:
+            assert action.help, (name, action.dest)  # --settings is Snakemake's: suppressed, not missing
+        example = COMMANDS[name].example.split()
+        assert example[:4] == ["python", "-m", "pipeline", name]
+        assert parser.parse_args(example[3:]).command == name
+    assert "``" not in parser.format_help() and "trus\nt" not in parser.format_help()
+

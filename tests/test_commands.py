@@ -26,7 +26,7 @@ def documented() -> list[str]:
 def test_the_documented_commands_are_the_ones_tested():
     names = [shlex.split(c)[3] for c in documented()]
     assert names == ["weights", "ascend", "ascend", "grid", "twins", "examples", "caricatures", "dream", "pages",
-                     "site", "publish"]  # publish: tests/test_site.py and test_snakemake.py
+                     "site", "metrics", "publish"]  # publish: tests/test_site.py and test_snakemake.py
 
 
 def test_every_documented_command_works_as_written(tmp_path, real_weights):
@@ -47,6 +47,7 @@ def test_every_documented_command_works_as_written(tmp_path, real_weights):
     page = (atlas / "filters" / "block5_conv1" / "0007.html").read_text()
     assert "examples/block5_conv1/0007.webp" in page and "caricatures/block5_conv1/0007.png" in page
     assert "dreams.html" in (atlas / "index.html").read_text()
+    assert (atlas / "metrics.csv").read_text().count("\nblock5_conv1,") == 8  # a row per filter
 
 
 def env() -> dict:

@@ -45,7 +45,7 @@ def test_planted_picture_comes_out_first_and_its_box_covers_it(tmp_path, base, r
     host[y0:y0 + paste, x0:x0 + paste] = picture
     Image.fromarray(host).save(folder / "planted.png")
     e = settings.Examples(str(tmp_path / "atlas"), str(folder), "x", 224, 3, False, {layer_name: [f]},
-                          "cpu", "tensorflow", settings.WeightsSetting("torchvision-imagenet", None, "auto"))
+                          settings.Runtime("cpu", "tensorflow", settings.WeightsSetting("torchvision-imagenet", None, "auto")))
     manifest = json.loads(find_examples(e)[0].read_text())
     assert manifest["images"] == 7 and manifest["skipped"] == []
     found = FilterExamples.read(layout.example_files(e.outdir, layer_name, f)[1])
@@ -66,7 +66,7 @@ def run_examples(tmp_path: Path, folder: Path) -> dict:
     path.write_text(yaml.safe_dump(cfg))
     proc = run([sys.executable, "-m", "pipeline", "examples", "--config", str(path)])
     assert proc.returncode == 0, proc.stderr[-2000:]
-    return json.loads(Path(layout.examples_manifest(cfg.outdir, "block5_conv3")).read_text()) | {"log": proc.stderr}
+    return json.loads(Path(layout.examples_manifest(cfg["outdir"], "block5_conv3")).read_text()) | {"log": proc.stderr}
 
 
 def test_streaming_keeps_memory_flat(tmp_path):
@@ -127,12 +127,18 @@ def test_bad_folders_are_one_line_before_any_compute(tmp_path, kind, says):
 
 def test_new_images_rerun_only_the_examples_and_the_pages(tmp_path, real_weights):
     folder = photo_folder(tmp_path / "photos", 3)
+    good = (folder / "part0" / "img0000.jpg").read_bytes()
+    (folder / "truncated.jpg").write_bytes(good[: len(good) // 2])  # a bad file is news, not a crash
     args = [sys.executable, "-m", "snakemake", "-s", str(REPO / "Snakefile"), "-d", str(tmp_path),
             "--cores", "2", "--config", "layers=[block1_conv1]", "filters=2", "steps=2", "size=32",
             "compare_classic=false", "dreams=[]", f"examples={folder}", "examples_side=64"]
     proc = run(args)
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert (tmp_path / "atlas" / "examples" / "block1_conv1" / "0001.webp").exists()
+    said = [line for line in proc.stderr.splitlines() if line.startswith("examples: 1 file of")]
+    assert said and f"{folder} could not be read and was skipped: truncated.jpg (image file is truncated" in said[0]
+    page = (tmp_path / "atlas" / "index.html").read_text()
+    assert "Photos that could not be read" in page and "<code>truncated.jpg</code>: image file is truncated" in page
     assert "Nothing to be done" in run(args + ["-n"]).stdout + run(args + ["-n"]).stderr
     photo_folder(tmp_path / "more", 1, seed=5)
     os.replace(tmp_path / "more" / "part0" / "img0000.jpg", folder / "new.jpg")

@@ -103,6 +103,66 @@ def test_no_page_shows_nan_or_an_interval_of_no_width(site):
                 assert record[key]["high"] - record[key]["low"] >= 0.02, (path, key, record[key])
 
 
+def test_metrics_csv_holds_every_filter_as_its_records_say(site):
+    """metrics.csv, read with the standard library: a row per rendered filter in network order,
+    every column what the filter's record, trust scores, examples and twins hold; documented,
+    column by column, in docs/outputs.md and on the site's guide."""
+    import csv
+
+    from pipeline.measure import scorecard, trust
+    from pipeline.output import layout
+    from pipeline.output.record import FilterExamples, FilterRecord, Trust
+    from pipeline.site.metrics import COLUMNS
+
+    with open(site / "metrics.csv", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    layers = ["block1_conv1", "block1_conv2", "block4_conv2"]
+    assert [(r["layer"], int(r["filter"])) for r in rows] == [(layer, f) for layer in layers for f in (
+        range(64) if layer == "block1_conv1" else range(3))]
+    twins = {layer: json.loads(Path(layout.twins_json(site, layer)).read_text())["twins"] for layer in layers}
+
+    def number(cell: str):
+        return None if cell == "" else float(cell)
+
+    def approx(cell: str, value) -> bool:
+        return (value is None and cell == "") or number(cell) == pytest.approx(value, rel=1e-5, abs=1e-6)
+
+    for r in rows:
+        layer, f = r["layer"], int(r["filter"])
+        rec = FilterRecord.read(layout.filter_json(site, layer, f))
+        t = Trust.read(layout.trust_json(site, layer, f))
+        top = FilterExamples.read(layout.example_files(site, layer, f)[1]).examples[0]
+        card, a = rec.scorecard, rec.activation
+        assert (r["method"], int(r["steps"]), r["precision"]) == (rec.method, rec.steps, rec.precision)
+        assert (r["dead"], r["silent"]) == (str(rec.dead).lower(), str(rec.silent).lower())
+        assert approx(r["activation_start"], a.initial) and approx(r["activation"], a.png)
+        assert approx(r["peak_after_relu"], a.png_peak)
+        for column, field in (("strength", "strength"), ("robustness", "robustness"),
+                              ("robustness_error", "robustness_error"), ("robustness_reference", "robustness_reference"),
+                              ("spectral_share", "spectral_share"), ("spectral_reference", "spectral_reference")):
+            assert approx(r[column], getattr(card, field) if card else None), (column, r)
+        assert r["strength_reference"] == (card.best_photo if card else "")
+        crossed = scorecard.fails(card) + (["trust"] if trust.verdict(t) == "worse" else [])
+        assert (r["crossed"].split(";") if r["crossed"] else []) == crossed
+        for name, column in (("specific", "specific"), ("natural", "natural_mis"), ("synthetic", "synthetic_mis")):
+            mis = getattr(t, name)
+            assert approx(r[column], mis and mis.mis) and approx(r[f"{name}_low"], mis and mis.low)
+            assert approx(r[f"{name}_high"], mis and mis.high), (column, r)
+        assert approx(r["specific_null_median"], t.null and t.null.median) and approx(r["specific_noise"], t.null and t.null.noise)
+        assert (r["verdict"], r["synthetic_kind"]) == (trust.verdict(t), t.synthetic_kind)
+        assert approx(r["path"], t.path) and approx(r["path_baseline"], t.path_baseline)
+        assert (int(r["photos_strong"]), int(r["photos_weak"])) == tuple(t.pool)
+        assert r["top_example"] == top.image and approx(r["top_example_activation"], top.activation)
+        mine = [f"{tw['twin']}:{tw['transform']}" for tw in twins[layer] if tw["filter"] == f]
+        assert (r["twins"].split(";") if r["twins"] else []) == mine
+    assert any(r["twins"] for r in rows) and any(r["specific"] for r in rows)  # the columns carry data here
+    documented = (REPO / "docs" / "outputs.md").read_text()
+    guide = (site / "trust.html").read_text()
+    for name, meaning in COLUMNS.items():
+        assert f"| `{name}` | {meaning} |" in documented and f"<code>{name}</code>" in guide, name
+    assert 'href="./metrics.csv"' in (site / "index.html").read_text()
+
+
 def test_hostile_title_is_text_not_markup(site):
     html = (site / "index.html").read_text()
     assert "<script>alert" not in html and "&lt;script&gt;alert" in html
@@ -160,6 +220,22 @@ class Watched:
         return self.page.eval_on_selector_all("img", "els => els.length")
 
 
+def assert_charts_visible(page, expected: int) -> None:
+    """Every chart's marks (bars, lines) are drawn in a colour the page's background does not
+    hide, and its axes carry text: what a reader needs to see it."""
+    charts = page.eval_on_selector_all("svg.chart, svg.path-curve, .climb svg", """els => els.map(svg => ({
+        marks: Array.from(svg.querySelectorAll('rect.bar')).map(r => getComputedStyle(r).fill)
+            .concat(Array.from(svg.querySelectorAll('polyline')).map(l => getComputedStyle(l).stroke)),
+        texts: Array.from(svg.querySelectorAll('text')).map(t => t.textContent.trim()).filter(t => t),
+        textFill: Array.from(svg.querySelectorAll('text')).map(t => getComputedStyle(t).fill),
+        behind: getComputedStyle(svg).backgroundColor === 'rgba(0, 0, 0, 0)'
+            ? getComputedStyle(document.body).backgroundColor : getComputedStyle(svg).backgroundColor}))""")
+    assert len(charts) == expected, charts
+    for chart in charts:
+        assert chart["marks"] and chart["texts"], chart
+        assert not [c for c in chart["marks"] + chart["textFill"] if c in ("rgb(0, 0, 0)", "none", chart["behind"])], chart
+
+
 def test_browse_the_atlas_like_a_person(site, server, browser, tmp_path):
     w = Watched(browser)
     page = w.page
@@ -169,6 +245,7 @@ def test_browse_the_atlas_like_a_person(site, server, browser, tmp_path):
     # Per layer, the distribution of the specific scores and the natural MIS.
     bars = page.eval_on_selector_all(".mis-bars svg", "els => els.map(e => [e.dataset.kind, parseFloat(e.dataset.mean)])")
     assert [k for k, _ in bars] == ["specific", "natural"] * 3 and all(0 < m < 1 for _, m in bars), bars
+    assert_charts_visible(page, 6)
     page.click("text=block4_conv2")
     page.wait_for_url("**/layers/block4_conv2.html")
     assert w.all_images_loaded() == 3
@@ -199,6 +276,7 @@ def test_browse_the_atlas_like_a_person(site, server, browser, tmp_path):
     page.wait_for_url("**/filters/block4_conv2/0001.html")
     assert w.all_images_loaded() == 3  # the fourier image, its diverse twin, the classic one
     assert page.locator(".climb svg polyline").count() == 1  # the climb (the path chart has its own)
+    assert_charts_visible(page, 2)  # the climb and the processing path
     assert page.locator("#examples li").count() == 9  # the best patches of the 13 skimage photos
     assert "skimage:" in page.inner_text("#examples") and "activation" in page.inner_text("#examples")
     page.click("text=cat")  # the dream that used this filter
@@ -307,9 +385,21 @@ def test_publish_to_a_local_bare_repository(site, tmp_path):
     assert f"pushing it to origin ({bare})" in proc.stderr
     files = subprocess.run(["git", "-C", str(bare), "ls-tree", "-r", "--name-only", "gh-pages"],
                            capture_output=True, text=True, check=True).stdout.split()
-    assert "index.html" in files and ".nojekyll" in files
+    assert "index.html" in files and ".nojekyll" in files and "metrics.csv" in files
     assert "filters/block4_conv2/0001.html" in files and "filters/block4_conv2/0001.png" in files
     assert not [f for f in files if f.startswith(("logs/", "benchmarks/"))]
+    assert proc.stdout == ""  # every line it says is on stderr: no stray output
+    message = subprocess.run(["git", "-C", str(bare), "log", "-1", "--format=%s", "gh-pages"], capture_output=True,
+                             text=True, check=True).stdout.strip()
+    assert message.startswith(f"Publish {HOSTILE}: 3 layers, drawn by vgg16-atlas ") and message.endswith(
+        __import__("datetime").date.today().isoformat()), message
+    # The same site again: no new commit, and it says so.
+    again = subprocess.run([sys.executable, "-m", "pipeline", "publish", "--outdir", str(site), "--remote", "origin"],
+                           cwd=work, capture_output=True, text=True, env=env)
+    assert again.returncode == 0 and "already holds this site" in again.stderr and "nothing to commit" in again.stderr
+    commits = subprocess.run(["git", "-C", str(bare), "rev-list", "--count", "gh-pages"], capture_output=True,
+                             text=True, check=True).stdout.strip()
+    assert commits == "1" and again.stdout == ""
 
 
 def test_publish_without_a_site_is_one_line(tmp_path):

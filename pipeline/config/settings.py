@@ -124,6 +124,14 @@ class Pages:
 
 
 @dataclass(frozen=True)
+class Metrics:
+    """The table of every filter's numbers, from the layers' summaries."""
+
+    outdir: str
+    layers: list[str]
+
+
+@dataclass(frozen=True)
 class Twins:
     """One layer's search for rotation twins among its rendered filters."""
 
@@ -249,6 +257,10 @@ def pages(cfg: Config, layer: str) -> Pages:
                  neighbours(cfg, layer), cfg.examples != "none", cfg.caricatures, trusting(cfg), used,
                  layout.extra_pages(bool(cfg.dreams), bool(cfg.classes)),
                  cfg.base_url, weights(cfg))
+
+
+def metrics(cfg: Config) -> Metrics:
+    return Metrics(cfg.outdir, list(cfg.filters))
 
 
 def trusting(cfg: Config) -> bool:

@@ -109,6 +109,12 @@ def fingerprint(setting: str) -> str:
     return digest.hexdigest()[:16]
 
 
+def unreadable(error: BaseException) -> str:
+    """Why an image could not be read, in a few words for a reader (Pillow's own message)."""
+    text = (str(error).splitlines() or [""])[0].strip().rstrip(".")
+    return text[:160] or type(error).__name__
+
+
 def load(source: Source, side: int) -> tuple[np.ndarray, tuple[float, float]]:
     """RGB uint8 resized so its shorter side is ``side`` and its longer side a multiple of 32
     (at most 7% off its aspect), and the (x, y) scales from the original. Few distinct shapes

@@ -38,7 +38,7 @@ def find_examples(e: settings.Examples) -> list[Path]:
         write_layer(e, found, net.layer(layer_name), filters)
         written.append(layout.write_json(layout.examples_manifest(e.outdir, layer_name), {
             "settings": settings.examples_layer(e, layer_name), "source": e.source, "images": images,
-            "skipped": found.skipped, "refused_links": found.refused,
+            "skipped": found.skipped, "skipped_why": found.why, "refused_links": found.refused,
             "scan": {"layers": list(e.filters), "deepest": deepest, "seconds": round(found.seconds, 2),
                      "images_per_second": round(rate, 2)},
             "crops_seconds": round(time.perf_counter() - t0, 2),

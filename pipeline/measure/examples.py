@@ -71,6 +71,7 @@ class Scan:
     weakest: dict[str, TopK]         # the weakest by their strongest position, as many
     worst: dict[str, TopK] | None
     skipped: list[str]
+    why: dict[str, str]              # each skipped file, and why it could not be read
     refused: int
     seconds: float
 
@@ -106,11 +107,12 @@ class Scanner:
     def scan(self, setting: str, side: int, log=sys.stderr) -> Scan:
         """Every image of ``setting`` once, in sorted path order, batched by shape."""
         found, refused = folder.sources(setting)
-        skipped, t0, said = [], time.perf_counter(), 0.0
+        skipped, why, t0, said = [], {}, time.perf_counter(), 0.0
         group: list[tuple[int, np.ndarray]] = []
-        for done, (i, img) in enumerate(decoded(found, side, 2 * self.batch), 1):
+        for done, (i, img, error) in enumerate(decoded(found, side, 2 * self.batch), 1):
             if img is None:
                 skipped.append(found[i].name)
+                why[found[i].name] = error
             else:
                 if group and (img.shape != group[0][1].shape or len(group) == self.batch):
                     self.measure(group)
@@ -126,18 +128,18 @@ class Scanner:
         if skipped:
             print(f"examples: skipped {len(skipped)} unreadable or truncated files "
                   f"(first: {', '.join(skipped[:3])})", file=log, flush=True)
-        return Scan(found, self.best, self.weakest, self.worst, skipped, refused, time.perf_counter() - t0)
+        return Scan(found, self.best, self.weakest, self.worst, skipped, why, refused, time.perf_counter() - t0)
 
 
 def decoded(found, side: int, ahead_most: int):
-    """(index, image or None if unreadable) in order, decoded beside the forward passes; at most
-    ``ahead_most`` images ahead, so memory stays bounded by the batch (Executor.map would decode
-    the whole folder)."""
+    """(index, image or None if unreadable, why not) in order, decoded beside the forward passes;
+    at most ``ahead_most`` images ahead, so memory stays bounded by the batch (Executor.map would
+    decode the whole folder)."""
     def read(i: int):
         try:
-            return i, folder.load(found[i], side)[0]
-        except (OSError, ValueError, SyntaxError):
-            return i, None
+            return i, folder.load(found[i], side)[0], ""
+        except (OSError, ValueError, SyntaxError) as error:
+            return i, None, folder.unreadable(error)
 
     ahead = deque()
     with ThreadPoolExecutor(max_workers=2) as pool:

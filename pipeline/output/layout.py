@@ -161,6 +161,11 @@ def site_manifest(outdir) -> str:
     return f"{outdir}/manifests/site.json"
 
 
+def metrics_csv(outdir) -> str:
+    """Every filter's numbers, a row each (site/metrics.py): published with the site."""
+    return f"{outdir}/metrics.csv"
+
+
 def layer_page(outdir, layer: str) -> str:
     return f"{outdir}/layers/{layer}.html"
 

@@ -21,7 +21,9 @@ from .. import methods
 from ..config import settings
 from ..config.selection import ranges
 from ..errors import AtlasError
-from ..measure import scorecard, trust
+from ..measure import scorecard, trust, twins
+from . import metrics
+from ..model.builtins import BUILT_IN
 from ..model.description import ConvLayer, Network
 from ..output import layout
 from ..output.record import TILE, Caricature, FilterExamples, FilterRecord, Trust
@@ -96,8 +98,12 @@ def environment() -> Environment:
     env.globals["human"] = trust.HUMAN
     env.globals["verdicts"] = trust.VERDICTS
     env.globals["min_pool"] = trust.MIN_POOL
+    env.globals["others_at_most"] = trust.OTHERS
+    env.globals["metric_columns"] = metrics.COLUMNS
+    env.globals["twin_threshold"], env.globals["twin_selective"] = twins.THRESHOLD, twins.SELECTIVE
     env.globals["setting"] = setting
-    env.globals["histogram"] = histogram
+    env.globals["bin_counts"] = bin_counts
+    env.globals["built_in"] = BUILT_IN  # a shipped network's own words (its entry), by name
     return env
 
 
@@ -132,15 +138,17 @@ def render_layer(p: settings.Pages) -> Path:
               "comparison": methods.get(methods.COMPARISON)}
     scores = {rec.filter: _trust(p, rec.filter) for rec in page.filters}
     tpl = env.get_template("filter.html")
+    rows = []
     for i, rec in enumerate(page.filters):
         classic = _read_json(layout.classic_json(p.outdir, p.layer, rec.filter)) if p.compare_classic else None
         found = layout.example_files(p.outdir, p.layer, rec.filter)[1]
         examples = FilterExamples.read(found) if p.examples and Path(found).exists() else None
         drawn = layout.caricature_files(p.outdir, p.layer, rec.filter)[2]
         caricature = Caricature.read(drawn) if p.caricatures and Path(drawn).exists() else None
+        rows.append(metrics.row(rec, scores[rec.filter], examples, page.twins))
         html = tpl.render(root="../..", page=page, f=rec, method=methods.REGISTRY.get(rec.method), classic=classic,
                           curve=curve_points(rec.curve),
-                          twins=[t for t in page.twins if t["filter"] == rec.filter], rendered=rendered,
+                          twins=twins_of(page.twins, rec.filter), rendered=rendered,
                           examples=examples, caricature=caricature, tile=TILE,
                           trust=scores[rec.filter], trusted=trust.verdict(scores[rec.filter]),
                           verdict=verdict(rec, scores[rec.filter]),
@@ -153,10 +161,21 @@ def render_layer(p: settings.Pages) -> Path:
     layout.write_json(layout.layer_summary(p.outdir, p.layer),
                       {"layer": p.layer, "rendered": len(page.filters), "dead": page.dead,
                        "silent": page.silent, "with_twins": page.with_twins, "twin_pairs": len(page.twins),
-                       "crossed": sum(1 for m in marks.values() if m), "trust": distribution(scores.values())})
+                       "crossed": sum(1 for m in marks.values() if m), "trust": distribution(scores.values()),
+                       "rows": rows})
     html = env.get_template("layer.html").render(root="..", page=page, marks=marks, examples=p.examples,
                                                  scores=scores, **common)
     return layout.write_text(layout.layer_page(p.outdir, p.layer), html)
+
+
+def twins_of(found: list[dict], f: int) -> list[tuple[int, list[tuple[str, float]]]]:
+    """Filter ``f``'s twins, one line each: a filter that answers both quarter turns of a picture
+    that looks the same half turned is one twin, seen twice."""
+    seen: dict[int, list[tuple[str, float]]] = {}
+    for t in found:
+        if t["filter"] == f:
+            seen.setdefault(t["twin"], []).append((t["transform"].replace("rotated ", "turned "), t["ratio"]))
+    return sorted(seen.items(), key=lambda item: -max(r for _, r in item[1]))
 
 
 def crosses(rec: FilterRecord, t: Trust | None) -> list[str]:
@@ -190,7 +209,7 @@ def verdict(rec: FilterRecord, t: Trust | None) -> str:
 
 def path_points(t: Trust | None, width: int = 320, height: int = 120) -> dict | None:
     """SVG polylines of the processing path, picture and baseline, on a -1..1 scale."""
-    if t is None or not t.path_curve:
+    if t is None or len(t.path_curve) < 2:  # a first layer's path is one point: nothing to draw
         return None
     n = max(1, len(t.path_curve) - 1)
 
@@ -212,12 +231,26 @@ def distribution(scores) -> dict:
             "path": [t.path for t in got if t.path is not None], "verdicts": verdicts}
 
 
-def histogram(values: list[float], bins: int = 10) -> list[float]:
-    """Share of ``values`` in each of ``bins`` equal bins of 0..1 (the network page's bars)."""
+def bin_counts(values: list[float], bins: int = 10) -> list[int]:
+    """How many of ``values`` fall in each of ``bins`` equal bins of 0..1 (the network page's
+    histograms; 1 in the last)."""
     counts = [0] * bins
     for v in values:
         counts[min(bins - 1, max(0, int(v * bins)))] += 1
-    return [c / max(1, len(values)) for c in counts]
+    return counts
+
+
+def skipped_images(outdir: str | Path, layers) -> tuple[str, dict[str, str]]:
+    """The examples folder and the files of it the examples job could not read, with why (the
+    latest scan of ``layers`` that found any; earlier manifests name the files without why)."""
+    source, found = "", {}
+    for name in layers:
+        manifest = _read_json(layout.examples_manifest(outdir, name))
+        why = manifest.get("skipped_why", {})
+        for image in manifest.get("skipped", []):
+            found[image] = why.get(image, "it could not be read as an image")
+        source = source or (manifest.get("source", "") if found else "")
+    return source, found
 
 
 def render_network(s: settings.Site) -> Path:
@@ -242,7 +275,9 @@ def render_network(s: settings.Site) -> Path:
         layout.write_text(out / "classes.html", env.get_template("classes.html").render(
             root=".", classes=classes, **common))
     layout.write_text(out / layout.GUIDE, env.get_template("trust.html").render(root=".", **common))
-    html = env.get_template("index.html").render(root=".", summaries=summaries, **common)
-    layout.write_json(layout.site_manifest(out), {"layers": list(s.filters), "dreams": [d["name"] for d in dreams],
+    html = env.get_template("index.html").render(root=".", summaries=summaries,
+                                                 skipped=skipped_images(out, s.filters), **common)
+    layout.write_json(layout.site_manifest(out), {"title": s.title, "layers": list(s.filters),
+                                                  "dreams": [d["name"] for d in dreams],
                                                   "classes": [c["name"] for c in classes]})
     return layout.write_text(out / "index.html", html)

@@ -4,7 +4,9 @@ What is published is the site the network page shows: its layers, dreams and cla
 (``manifests/site.json``). Layers rendered earlier and no longer in the config stay in the
 folder, untouched, but are not published: no page there would link to them. Logs, Snakemake's
 benchmark and bookkeeping files and the job manifests stay behind too: they are provenance for
-the person who ran the pipeline, not part of the site.
+the person who ran the pipeline, not part of the site. Publishing what the branch already holds
+makes no commit (and says so); each commit's message names the atlas, the commit of the project
+that drew it and the day.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+from datetime import date
 from pathlib import Path
 
 import ghp_import
@@ -30,10 +33,12 @@ FALLBACK_AUTHOR = ("VGG16 Atlas", "vgg16-atlas@localhost")
 
 
 def publish(outdir: str | Path, remote: str | None, branch: str = "gh-pages",
-            push: bool = True, message: str | None = None) -> Path:
+            push: bool = True, message: str | None = None) -> list[str]:
     """Commit ``outdir``'s site to ``branch`` of the git repository in the current folder
     (and push it to ``remote``, which must be named: a fresh clone's ``origin`` is the
-    repository it was cloned from, not necessarily yours). Returns the folder published."""
+    repository it was cloned from, not necessarily yours). Where the branch already holds
+    exactly this site, nothing is committed. Every line it says goes to stderr: nothing is
+    left for the command to print."""
     outdir = Path(outdir)
     if not (outdir / "index.html").exists():
         raise AtlasError(f"publish: {outdir}/index.html does not exist; render the atlas first "
@@ -51,14 +56,67 @@ def publish(outdir: str | Path, remote: str | None, branch: str = "gh-pages",
     with tempfile.TemporaryDirectory() as tmp:
         site = Path(tmp) / "site"
         shutil.copytree(outdir, site, ignore=_not_published(outdir, shown, set(others)))
+        (site / ".nojekyll").touch()  # what ghp-import adds (nojekyll), so that the trees compare
+        held = _tree(f"{branch}^{{tree}}")
+        if held and held == _site_tree(site, Path(tmp) / "index"):
+            print(f"publish: {branch} already holds this site (commit {_tree(branch)[:12]}); nothing to "
+                  f"commit{', pushing it as it is' if push else ''}", file=sys.stderr, flush=True)
+            if push:
+                _git("push", remote, branch)
+            return []
+        text = message or _message(shown, outdir)
         try:
             with _author():
-                ghp_import.ghp_import(str(site), remote=remote, branch=branch, push=push, nojekyll=True,
-                                      mesg=message or f"Publish the atlas from {outdir}")
+                ghp_import.ghp_import(str(site), remote=remote, branch=branch, push=push, nojekyll=True, mesg=text)
         except ghp_import.GhpError as exc:
             raise AtlasError(f"publish: {exc.message.strip().splitlines()[-1]} (run it inside "
                              f"the git repository to publish from; remote {remote!r})") from None
-    return outdir
+    print(f"publish: committed {_tree(branch)[:12]} to {branch}: {text}", file=sys.stderr)
+    return []
+
+
+def _message(shown: dict, outdir: Path) -> str:
+    """The commit's message: the atlas' title, its layers, the project commit that drew it, the day."""
+    layers = len(shown["layers"])
+    return (f"Publish {shown.get('title') or outdir}: {layers} layer{'s' if layers != 1 else ''}, drawn by "
+            f"vgg16-atlas {_project_commit()}, {date.today().isoformat()}")
+
+
+def _project_commit() -> str:
+    """The commit of this project's checkout (its short hash, '+' where it has uncommitted
+    changes), or 'outside git'."""
+    here = Path(__file__).resolve().parents[2]
+    head = subprocess.run(["git", "-C", str(here), "rev-parse", "--short=12", "HEAD"], capture_output=True, text=True)
+    if head.returncode != 0:
+        return "outside git"
+    dirty = subprocess.run(["git", "-C", str(here), "status", "--porcelain", "--untracked-files=no"],
+                           capture_output=True, text=True).stdout.strip()
+    return head.stdout.strip() + ("+" if dirty else "")
+
+
+def _tree(rev: str) -> str:
+    """The hash git gives ``rev`` in the repository here, or "" where there is none."""
+    out = subprocess.run(["git", "rev-parse", "--verify", "--quiet", rev], capture_output=True, text=True)
+    return out.stdout.strip() if out.returncode == 0 else ""
+
+
+def _site_tree(site: Path, index: Path) -> str:
+    """The tree hash a commit of ``site`` would have, worked out with an index of its own."""
+    gitdir = subprocess.run(["git", "rev-parse", "--absolute-git-dir"], capture_output=True, text=True)
+    if gitdir.returncode != 0:
+        return ""
+    env = {**os.environ, "GIT_INDEX_FILE": str(index)}
+    git = ["git", f"--git-dir={gitdir.stdout.strip()}", f"--work-tree={site}"]
+    subprocess.run(git + ["add", "-A", "."], cwd=site, env=env, capture_output=True, check=True)
+    return subprocess.run(git + ["write-tree"], cwd=site, env=env, capture_output=True, text=True,
+                          check=True).stdout.strip()
+
+
+def _git(*args: str) -> None:
+    proc = subprocess.run(["git", *args], capture_output=True, text=True)
+    if proc.returncode != 0:
+        last = (proc.stderr.strip().splitlines() or ["no output"])[-1]
+        raise AtlasError(f"publish: git {' '.join(args)} failed ({last})")
 
 
 def _shown(outdir: Path) -> dict:

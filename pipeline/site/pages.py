@@ -245,7 +245,7 @@ def skipped_images(outdir: str | Path, layers) -> tuple[str, dict[str, str]]:
     latest scan of ``layers`` that found any; earlier manifests name the files without why)."""
     source, found = "", {}
     for name in layers:
-        manifest = _read_json(layout.examples_manifest(outdir, name))
+        manifest = _read_json(layout.examples_manifest(outdir, name)) or {}  # none without examples
         why = manifest.get("skipped_why", {})
         for image in manifest.get("skipped", []):
             found[image] = why.get(image, "it could not be read as an image")

@@ -2,8 +2,9 @@
 
     python docs/screenshots.py VGG16_ATLAS [ALEXNET_ATLAS [KERAS_ATLAS]]
 
-For the README (docs/screenshots/*.png): the top of the network, layer and filter pages at a
-desktop width, and a filter page's scorecard and trust scores lower down. For looking at every
+For the README (docs/screenshots/{network,layer,filter}.png): the top of the network, layer and
+filter pages at a desktop width (filter-trust.png and filter-mis.png are of the atlas
+docs/trust.md measured on real photos, and say so there). For looking at every
 page kind as a whole (docs/screenshots/pages/*.jpg): the network page, the guide, a layer page
 and the filter page of each rendered layer (the first filter rendered), of the VGG16 atlas and
 of the others given, each whole, at 1100 px and at a 390 px phone width.
@@ -49,7 +50,7 @@ def whole(page, url: Path, path: Path, width: int) -> None:
 
 
 def readme(page, atlas: Path) -> None:
-    """The three page types' tops, and a filter page's scorecard and trust scores."""
+    """The three page types' tops."""
     layer = sorted(p.stem for p in (atlas / "layers").glob("*.html"))[-2]
     filter_page = atlas / first_filter(atlas, layer)
     page.set_viewport_size({"width": 1100, "height": 800})
@@ -62,13 +63,6 @@ def readme(page, atlas: Path) -> None:
         page.wait_for_timeout(300)
         page.screenshot(path=str(OUT / f"{name}.png"))
         print(OUT / f"{name}.png")
-    page.set_viewport_size({"width": 1100, "height": 900})
-    for name, anchor, above in (("filter-trust", "scorecard", 0), ("filter-mis", "trust", 140)):
-        if page.locator(f"#{anchor}").count():
-            page.evaluate(f"document.getElementById('{anchor}').scrollIntoView(); window.scrollBy(0, -{above})")
-            page.wait_for_timeout(300)
-            page.screenshot(path=str(OUT / f"{name}.png"))
-            print(OUT / f"{name}.png")
 
 
 def main(vgg16: str, *others: str) -> None:

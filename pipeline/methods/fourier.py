@@ -34,19 +34,25 @@ DEFAULT_SCHEDULE = "cosine"
 
 
 @dataclass(frozen=True)
-class Knobs:
-    """``fourier.*`` in the config, each ``auto`` resolved."""
+class Shared:
+    """What ``fourier.*`` sets for every method that reads it: the schedule, the rate, the moves."""
 
     schedule: str
     lr: float
-    decay: float
-    cutoff: float
-    init_sd: float
     pad: int
     jitter: float
     scale: tuple[float, float]
     rotate: float
     canvas: str
+
+
+@dataclass(frozen=True)
+class Knobs(Shared):
+    """``fourier.*`` in the config, each ``auto`` resolved."""
+
+    decay: float
+    cutoff: float
+    init_sd: float
 
 
 def schedule(name: str, depth: float | None) -> str:

@@ -18,16 +18,9 @@ if TYPE_CHECKING:  # the checked config, a layer above: its type only
 
 
 @dataclass(frozen=True)
-class Knobs:
+class Knobs(fourier.Shared):
     """``fourier.*``'s schedule, rate and moves, and ``maco.spectrum``."""
 
-    schedule: str
-    lr: float
-    pad: int
-    jitter: float
-    scale: tuple[float, float]
-    rotate: float
-    canvas: str
     spectrum: str      # skimage | a folder of images
     fingerprint: str   # the folder's listing, hashed: a changed folder reruns the pictures
 

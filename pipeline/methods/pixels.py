@@ -18,17 +18,10 @@ if TYPE_CHECKING:  # the checked config, a layer above: its type only
 
 
 @dataclass(frozen=True)
-class Knobs:
-    """``fourier.*``'s schedule, rate, starting noise and moves."""
+class Knobs(fourier.Shared):
+    """``fourier.*``'s schedule, rate and moves, and its starting noise."""
 
-    schedule: str
-    lr: float
     init_sd: float
-    pad: int
-    jitter: float
-    scale: tuple[float, float]
-    rotate: float
-    canvas: str
 
 
 class Pixels(Method):

@@ -32,7 +32,7 @@ WEIGHTS = weights.resolve(CFG.weights, weights.cache_dir(CFG.cache), CFG.preproc
 # The converted cache file is shared by every atlas on the machine: converting it again (for
 # another folder) must not rerun this one. A user's own weights file keeps its timestamp.
 WEIGHTS_INPUT = ancient(str(WEIGHTS.file)) if weights.converted(CFG.weights, NET) else str(WEIGHTS.file)
-TEMPLATES = sorted(str(p) for p in Path(REPO, "site_templates").iterdir())
+TEMPLATES = sorted(str(p) for p in Path(REPO, "site_templates").rglob("*") if p.is_file())
 # Jobs run `python -m pipeline` with the interpreter that runs Snakemake, from the working
 # directory, which need not be this repository.
 # A local run's jobs also learn Snakemake's pid, to end with it (pipeline/jobs/lifetime.py).
@@ -124,6 +124,15 @@ def neighbour_thumbs(wildcards) -> list[str]:
 def dream_photo(wildcards) -> list[str]:
     photo = next(d.photo for d in CFG.dreams if d.name == wildcards.name)
     return [] if photos.is_skimage(photo) else [photo]
+
+
+def record_manifests(layer: str) -> list[str]:
+    """The manifests of the jobs that write a layer's records: its ascents, twins, dataset
+    examples and trust scores (what metrics.csv reads)."""
+    return [layout.chunk_manifest(OUT, lyr, first) for lyr, first in CHUNKS if lyr == layer] + \
+        [layout.twins_json(OUT, layer)] + \
+        ([layout.examples_manifest(OUT, layer)] if CFG.examples != "none" else []) + \
+        ([layout.trust_manifest(OUT, layer)] if settings.trusting(CFG) else [])
 
 
 def final_outputs() -> list[str]:

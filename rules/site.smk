@@ -79,10 +79,11 @@ rule site:
 
 
 rule metrics:
-    # Every filter's numbers in one table (pipeline/site/metrics.py), from the layers' summaries:
-    # rebuilt when a layer's pages are, never by an ascent alone.
+    # Every filter's numbers in one table (pipeline/site/metrics.py), from their records: its
+    # inputs are the manifests of the jobs that write them, so it reruns when a record changes,
+    # never for a title or a template.
     input:
-        [layout.layer_summary(OUT, layer) for layer in CFG.filters],
+        [manifest for layer in CFG.filters for manifest in record_manifests(layer)],
     output:
         layout.metrics_csv(OUT),
     log:

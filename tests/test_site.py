@@ -258,7 +258,7 @@ def test_browse_the_atlas_like_a_person(site, server, browser, tmp_path):
     assert order() == [i for _, i in sorted(zip(acts, range(3)), reverse=True)]
     page.click("button[data-sort=index]")
     assert order() == [0, 1, 2]
-    for key in ("specific", "nmis", "path"):  # the trust scores, as a person sorts by them
+    for key in ("specific", "natural", "synthetic", "path"):  # the trust scores, as a person sorts by them
         page.click(f"button[data-sort={key}]")
         shown = page.eval_on_selector_all("#tiles li", f"els => els.map(e => parseFloat(e.dataset.{key}))")
         assert shown == sorted(shown, reverse=True) and min(shown) > -1, (key, shown)

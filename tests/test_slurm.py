@@ -65,7 +65,7 @@ def test_every_job_went_through_sbatch(on_slurm):
     table = out.split("Job stats:")[1].split("total")[0]
     planned = {m[1]: int(m[2]) for m in re.finditer(r"^(\S+)\s+(\d+)$", table, re.M)}
     assert planned == {"ascend": 2, "twins": 2, "grid": 2, "examples": 1, "trust": 2, "pages": 2, "site": 1,
-                       "all": 1}
+                       "metrics": 1, "all": 1}
     assert len(set(submitted)) == sum(planned.values()) - 1  # all but the target rule `all`
     assert len(list((workdir / ".snakemake" / "slurm_logs").rglob("*.log"))) == len(set(submitted))
 

@@ -96,7 +96,7 @@ def test_adding_a_layer_reruns_only_that_layer(atlas):
     proc = snakemake(atlas, "-n", "--config", *SMALL[1:], "layers=[block1_conv2,block3_conv1,block5_conv3]")
     jobs = planned_jobs(proc)
     assert jobs == {"ascend": 1, "twins": 1, "grid": 1, "examples": 1, "trust": 1, "pages": 1, "site": 1,
-                    "all": 1}, proc.stdout
+                    "metrics": 1, "all": 1}, proc.stdout
     layers = re.findall(r"wildcards: layer=(\w+)", proc.stdout)
     assert len(layers) == 5 and set(layers) == {"block5_conv3"}, layers  # ascend, twins, grid, trust, pages
 
@@ -121,7 +121,7 @@ def test_after_adding_a_layer_the_old_layers_files_are_untouched(atlas, tmp_path
     added = [*SMALL[1:], "layers=[block1_conv2,block2_conv1,block3_conv1]"]
     plan = planned_jobs(snakemake(workdir, "-n", "--config", *added))
     assert plan == {"ascend": 1, "twins": 1, "grid": 1, "examples": 1, "trust": 1, "pages": 2, "site": 1,
-                    "all": 1}, plan
+                    "metrics": 1, "all": 1}, plan
     proc = snakemake(workdir, "--config", *added)
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert files_of(workdir / "atlas", old) == before
@@ -130,6 +130,7 @@ def test_after_adding_a_layer_the_old_layers_files_are_untouched(atlas, tmp_path
 
 
 def test_changing_the_title_rerenders_only_the_pages(atlas):
+    """Not the table of every filter's numbers either: no record changed."""
     proc = snakemake(atlas, "-n", "--config", *SMALL, "title=Another title")
     assert planned_jobs(proc) == {"pages": 2, "site": 1, "all": 1}, proc.stdout
 
@@ -138,7 +139,8 @@ def test_changing_steps_reruns_the_ascents(atlas):
     proc = snakemake(atlas, "-n", "--config", *[a for a in SMALL if not a.startswith("steps")], "steps=6")
     jobs = planned_jobs(proc)
     assert "weights" not in jobs  # the converted weights are not redone
-    assert jobs == {"ascend": 2, "twins": 2, "grid": 2, "trust": 2, "pages": 2, "site": 1, "all": 1}, proc.stdout
+    assert jobs == {"ascend": 2, "twins": 2, "grid": 2, "trust": 2, "pages": 2, "site": 1, "metrics": 1, "all": 1}, \
+        proc.stdout
 
 
 def test_a_classic_setting_redoes_only_the_classic_images(tmp_path, real_weights):

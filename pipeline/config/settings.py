@@ -125,10 +125,12 @@ class Pages:
 
 @dataclass(frozen=True)
 class Metrics:
-    """The table of every filter's numbers, from the layers' summaries."""
+    """The table of every filter's numbers, from their records."""
 
     outdir: str
-    layers: list[str]
+    filters: dict[str, list[int]]
+    examples: bool    # whether dataset examples were found
+    trust: bool       # whether trust scores were measured
 
 
 @dataclass(frozen=True)
@@ -260,7 +262,7 @@ def pages(cfg: Config, layer: str) -> Pages:
 
 
 def metrics(cfg: Config) -> Metrics:
-    return Metrics(cfg.outdir, list(cfg.filters))
+    return Metrics(cfg.outdir, cfg.filters, cfg.examples != "none", trusting(cfg))
 
 
 def trusting(cfg: Config) -> bool:

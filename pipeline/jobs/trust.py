@@ -18,7 +18,7 @@ from ..errors import AtlasError
 from ..images import folder, photos
 from ..measure import interpretability
 from ..measure.lpips import LPIPS, Similarity
-from ..measure.trust import specificity
+from ..measure.measures import MEASURES
 from ..model import weights
 from ..model.builtins import LPIPS_BACKBONE
 from ..output import layout
@@ -103,11 +103,10 @@ def score_layer(t: settings.Trust) -> Path:
 
 
 def summary(got: dict) -> str:
-    """A filter's scores in one line of the log."""
-    parts = [f"{name} {got[name].mis:.2f}" for name in ("specific", "natural", "synthetic") if got.get(name)]
-    if got.get("null"):
-        parts.append(f"null {got['null'].median:.2f}, noise {got['null'].noise:.2f}")
-    return ", ".join(parts + [f"path {got['path']}"]) if parts else "too few images for a score"
+    """A filter's scores in one line of the log: each measure's words (``measure/measures.py``)."""
+    if not any(got.get(m.name) for m in MEASURES if m.chart):
+        return "too few images for a score"
+    return ", ".join(filter(None, (m.words(got) for m in MEASURES)))
 
 
 def score_images(s: settings.TrustImages) -> list[str]:
@@ -151,15 +150,10 @@ def _compared(t: settings.Trust, f: int) -> list[int]:
 
 def line(name: str, t: settings.Trust, f: int, got: dict) -> dict:
     """One scored image as the command prints it."""
-    specific, nat, syn, null = got["specific"], got["natural"], got["synthetic"], got["null"]
-    return {"image": name, "layer": t.layer, "filter": f, "similarity": t.similarity,
-            "mis": specific.mis if specific else None, "mis_low": specific.low if specific else None,
-            "mis_high": specific.high if specific else None,
-            "null_median": null.median if null else None, "noise": null.noise if null else None,
-            "verdict": specificity(specific, null, got["pool"]),
-            "natural_mis": nat.mis if nat else None, "synthetic_mis": syn.mis if syn else None,
-            "synthetic_kind": got["synthetic_kind"], "path": got["path"], "path_baseline": got["path_baseline"],
-            "tasks": got["tasks"], "pool": got["pool"]}
+    out = {"image": name, "layer": t.layer, "filter": f, "similarity": t.similarity}
+    for m in MEASURES:  # each measure's own keys (measure/measures.py)
+        out |= m.line(got)
+    return out | {"tasks": got["tasks"], "pool": got["pool"]}
 
 
 def trust(s: settings.Trust | settings.TrustImages) -> Path | list[str]:

@@ -7,6 +7,7 @@
 - ``twins``      filters that answer each other's pictures rotated or mirrored
 - ``examples``   the real image patches that excite each filter most (dataset examples)
 - ``trust``      the specific score, MIS (natural and synthetic) and the processing path: the arithmetic
+- ``measures``   the trust measures, an entry each: what the log, the command line and the pages ask
 - ``lpips``      the perceptual distance MIS scores with (LPIPS-VGG, or a user's model)
 - ``interpretability``  the trust scores measured with the network
 """

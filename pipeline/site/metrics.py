@@ -1,10 +1,9 @@
 """metrics.csv: every filter of the atlas as one row of numbers, for a researcher's own analysis.
 
-Each layer's pages job works its rows out from what it reads anyway (the filter's record, its
-trust scores, its dataset examples and twins) and keeps them in the layer's summary; the
-metrics job gathers the summaries into ``metrics.csv`` at the atlas' root, so the table is
-rebuilt when a layer's pages are, and read with any CSV reader (Python's ``csv`` module
-included). :data:`COLUMNS` is the one home of the columns and what each means: docs/outputs.md
+The metrics job reads each filter's record, its trust scores, its dataset examples and its
+layer's twins, and writes ``metrics.csv`` at the atlas' root, read with any CSV reader (Python's
+``csv`` module included). Its rule's inputs are the jobs' manifests of those records, so the
+table is rebuilt when a record changes, never for a title or a template. :data:`COLUMNS` is the one home of the columns and what each means: docs/outputs.md
 lists them, and a test keeps the two the same. An empty cell is a measure not taken (no trust
 scores, a filter that never fired, too few photos).
 """
@@ -98,10 +97,16 @@ def row(rec: FilterRecord, t: Trust | None, examples: FilterExamples | None, twi
 
 
 def write(m: settings.Metrics) -> Path:
-    """``metrics.csv`` from the layers' summaries, in network order."""
+    """``metrics.csv``: every selected filter, in network order."""
     text = io.StringIO()
     table = csv.DictWriter(text, fieldnames=list(COLUMNS), lineterminator="\n")
     table.writeheader()
-    for layer in m.layers:
-        table.writerows(json.loads(Path(layout.layer_summary(m.outdir, layer)).read_text()).get("rows", []))
+    for layer, filters in m.filters.items():
+        twins = json.loads(Path(layout.twins_json(m.outdir, layer)).read_text())["twins"]
+        for f in filters:
+            examples = layout.example_files(m.outdir, layer, f)[1]
+            found = FilterExamples.read(examples) if m.examples and Path(examples).exists() else None
+            trusted = layout.trust_json(m.outdir, layer, f)
+            scores = Trust.read(trusted) if m.trust and Path(trusted).exists() else None
+            table.writerow(row(FilterRecord.read(layout.filter_json(m.outdir, layer, f)), scores, found, twins))
     return layout.write_text(layout.metrics_csv(m.outdir), text.getvalue())

@@ -21,7 +21,7 @@ from .. import methods
 from ..config import settings
 from ..config.selection import ranges
 from ..errors import AtlasError
-from ..measure import scorecard, trust, twins
+from ..measure import measures, scorecard, trust, twins
 from . import metrics
 from ..model.builtins import BUILT_IN
 from ..model.description import ConvLayer, Network
@@ -99,6 +99,7 @@ def environment() -> Environment:
     env.globals["verdicts"] = trust.VERDICTS
     env.globals["min_pool"] = trust.MIN_POOL
     env.globals["others_at_most"] = trust.OTHERS
+    env.globals["trust_measures"] = measures.MEASURES
     env.globals["metric_columns"] = metrics.COLUMNS
     env.globals["twin_threshold"], env.globals["twin_selective"] = twins.THRESHOLD, twins.SELECTIVE
     env.globals["setting"] = setting
@@ -138,14 +139,12 @@ def render_layer(p: settings.Pages) -> Path:
               "comparison": methods.get(methods.COMPARISON)}
     scores = {rec.filter: _trust(p, rec.filter) for rec in page.filters}
     tpl = env.get_template("filter.html")
-    rows = []
     for i, rec in enumerate(page.filters):
         classic = _read_json(layout.classic_json(p.outdir, p.layer, rec.filter)) if p.compare_classic else None
         found = layout.example_files(p.outdir, p.layer, rec.filter)[1]
         examples = FilterExamples.read(found) if p.examples and Path(found).exists() else None
         drawn = layout.caricature_files(p.outdir, p.layer, rec.filter)[2]
         caricature = Caricature.read(drawn) if p.caricatures and Path(drawn).exists() else None
-        rows.append(metrics.row(rec, scores[rec.filter], examples, page.twins))
         html = tpl.render(root="../..", page=page, f=rec, method=methods.REGISTRY.get(rec.method), classic=classic,
                           curve=curve_points(rec.curve),
                           twins=twins_of(page.twins, rec.filter), rendered=rendered,
@@ -161,8 +160,7 @@ def render_layer(p: settings.Pages) -> Path:
     layout.write_json(layout.layer_summary(p.outdir, p.layer),
                       {"layer": p.layer, "rendered": len(page.filters), "dead": page.dead,
                        "silent": page.silent, "with_twins": page.with_twins, "twin_pairs": len(page.twins),
-                       "crossed": sum(1 for m in marks.values() if m), "trust": distribution(scores.values()),
-                       "rows": rows})
+                       "crossed": sum(1 for m in marks.values() if m), "trust": distribution(scores.values())})
     html = env.get_template("layer.html").render(root="..", page=page, marks=marks, examples=p.examples,
                                                  scores=scores, **common)
     return layout.write_text(layout.layer_page(p.outdir, p.layer), html)
@@ -226,9 +224,8 @@ def distribution(scores) -> dict:
     verdicts: dict[str, int] = {}
     for t in got:
         verdicts[trust.verdict(t)] = verdicts.get(trust.verdict(t), 0) + 1
-    return {"specific": [t.specific.mis for t in got if t.specific], "natural": [t.natural.mis for t in got if t.natural],
-            "synthetic": [t.synthetic.mis for t in got if t.synthetic], "kind": sorted({t.synthetic_kind for t in got}),
-            "path": [t.path for t in got if t.path is not None], "verdicts": verdicts}
+    return {**{m.name: [m.score(t) for t in got if m.score(t) is not None] for m in measures.MEASURES},
+            "kind": sorted({t.synthetic_kind for t in got}), "verdicts": verdicts}
 
 
 def bin_counts(values: list[float], bins: int = 10) -> list[int]:

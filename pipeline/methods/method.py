@@ -21,8 +21,8 @@ if TYPE_CHECKING:  # the checked config, a layer above: its type only
 
 
 class Method:
-    """The contract. A subclass sets every attribute below and :meth:`knobs` and :meth:`parts`;
-    the registry refuses one that does not (``methods.registry``)."""
+    """The contract. A subclass sets every attribute of :data:`REQUIRED` and :meth:`knobs`,
+    :meth:`steps` and :meth:`parts`; the registry refuses one that does not (``methods.registry``)."""
 
     name: str            # the `method` setting's value
     source: str          # who it comes from, as public text names it ("Chollet 2016")
@@ -61,6 +61,7 @@ class Method:
         return None
 
     def describe(self) -> str:
+        """How the schema's description of ``method`` names it."""
         return f"'{self.name}' ({self.summary}; {self.source})"
 
 

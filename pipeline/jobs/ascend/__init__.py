@@ -15,7 +15,6 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
 
-from ... import methods
 from ...config import estimate, recipes, settings
 from ...images import photos
 from ...measure import circuits
@@ -92,9 +91,7 @@ class Ascend:
         t0 = time.perf_counter()
         fitted = self.batches.run(job, queue, writer)
         self.timings[name] = {"batches": fitted, "segments": job.renderer.timings}
-        side = methods.get(rs.method).side(rs.knobs, rs.size)
-        self.flops += len(todo) * (rs.diversity + rs.negative) * estimate.ascent_flops(
-            self.pre.network, self.job.layer, rs.steps, side)
+        self.flops += len(todo) * estimate.render_flops(self.pre.network, self.job.layer, rs)
         self.seconds += time.perf_counter() - t0
 
     def say_start(self, job: Render, queue: list[list[int]]) -> None:

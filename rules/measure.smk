@@ -52,7 +52,7 @@ if EXAMPLES_TODO:
         conda:
             "../envs/atlas.yaml"
         shell:
-            "python -m pipeline examples --settings {params.settings:q} > {log:q} 2>&1"
+            "python -m pipeline examples --settings {params.settings:q} 2> {log:q}"
 
 
 if CFG.caricatures:
@@ -79,7 +79,7 @@ if CFG.caricatures:
         conda:
             "../envs/atlas.yaml"
         shell:
-            "python -m pipeline caricatures --layer {wildcards.layer} --settings {params.settings:q} > {log:q} 2>&1"
+            "python -m pipeline caricatures --layer {wildcards.layer} --settings {params.settings:q} 2> {log:q}"
 
 
 if settings.trusting(CFG):
@@ -108,4 +108,4 @@ if settings.trusting(CFG):
         conda:
             "../envs/atlas.yaml"
         shell:
-            "python -m pipeline trust --settings {params.settings:q} > {log:q} 2>&1"
+            "python -m pipeline trust --settings {params.settings:q} 2> {log:q}"

@@ -74,7 +74,7 @@ rule dream:
     conda:
         "../envs/atlas.yaml"
     shell:
-        "python -m pipeline dream --name {wildcards.name} --settings {params.settings:q} > {log:q} 2>&1"
+        "python -m pipeline dream --name {wildcards.name} --settings {params.settings:q} 2> {log:q}"
 
 
 if CFG.classes:

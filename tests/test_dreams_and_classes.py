@@ -20,9 +20,12 @@ TINY_DREAM = {"name": "cat", "photo": "skimage:chelsea", "layer": "block4_conv2"
               "steps": 4, "octaves": 2, "size": 96}
 
 
-def test_dream_on_the_cat_raises_its_filters(tmp_path, real_weights):
+def test_dream_on_the_cat_raises_its_filters(tmp_path, real_weights, capsys):
     cfg = config.load(overrides={"outdir": str(tmp_path), "dreams": [TINY_DREAM]})
     png, original, meta = dream(settings.dream(cfg, "cat"))
+    terminal, log = capsys.readouterr()  # the job talks: its start and end in the terminal, all in the log
+    assert "dream cat: skimage:chelsea" in terminal and "dream cat: activation" in terminal
+    assert "octave 2/2" in log and "step 4/4: mean activation" in log
     for path in (png, original):
         with Image.open(path) as im:
             assert im.size == (96, 64) and im.mode == "RGB"  # chelsea is 451x300: aspect kept

@@ -213,11 +213,11 @@ def test_a_saved_state_says_where_it_resumes_without_loading_the_state(tmp_path)
 def test_the_terminal_hears_from_a_job_about_once_a_minute(monkeypatch, capsys):
     """Progress lines every 30 s: all into the log (stderr), every other one to the terminal
     (stdout); a job's start and end always."""
-    from pipeline.jobs.ascend import batches as ascend
+    from pipeline.jobs import common
 
     now = [0.0]
-    monkeypatch.setattr(ascend.time, "monotonic", lambda: now[0])
-    terminal = ascend.Terminal()
+    monkeypatch.setattr(common.time, "monotonic", lambda: now[0])
+    terminal = common.Terminal()
     terminal.say("start")
     for i in range(1, 7):
         now[0] = 30.0 * i

@@ -103,6 +103,7 @@ def test_a_bad_model_is_one_line_before_any_job(tmp_path, make, expect):
     errors = [line for line in proc.stderr.splitlines() if line.startswith("error:")]
     assert proc.returncode != 0 and len(errors) == 1 and expect in errors[0], proc.stderr[-2000:]
     assert "Traceback" not in proc.stderr and not (tmp_path / "atlas").exists()
+    assert "File not found" not in errors[0]  # Keras' words for a file that is there but is no model
 
 
 def test_a_fixed_input_size_is_the_models(tmp_path):

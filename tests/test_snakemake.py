@@ -71,6 +71,17 @@ def test_the_terminal_shows_each_ascent_job_start_and_end(atlas):
     assert "block3_conv1 main: 3 filters" in log and "step 4/4" in log
 
 
+def test_every_job_that_takes_minutes_talks_in_the_terminal(atlas):
+    """The examples scan and the trust scores say in the terminal when they start and end (and
+    about once a minute in between), as an ascent does; their logs have every line. (A dream:
+    tests/test_dreams_and_classes.py.)"""
+    seen = (atlas / "terminal.txt").read_text()
+    for line in ("examples: from 'skimage'", "trust: block3_conv1, 3 filters", "trust: block3_conv1: 3/3 filters"):
+        assert line in seen, line
+    log = (atlas / "atlas" / "logs" / "trust" / "block3_conv1.log").read_text()
+    assert "trust: block3_conv1: 3/3 filters" in log
+
+
 def test_precision_auto_is_decided_by_the_job_and_said(atlas):
     """The default, ``precision: auto``: the job's settings say auto, its record and its log say
     what this machine chose; a rerun here keeps every filter (test_nothing_to_do_when_unchanged)."""

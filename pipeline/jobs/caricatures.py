@@ -16,7 +16,7 @@ from ..model import network
 from ..optvis import caricature, render
 from ..output import layout
 from ..output.record import Caricature, FilterExamples
-from .common import preflight, say
+from .common import Terminal, preflight, say
 
 BATCH = 16
 
@@ -55,13 +55,14 @@ def caricatures(c: settings.Caricatures) -> Path:
             continue
         if got is not None:
             todo.append((f, found.examples[0].image, *got))
-    say(f"caricatures: {c.layer}, {len(todo)} filters, {c.steps} steps, tie {c.tie}, on {pre.where}")
+    terminal = Terminal()  # the log, and about once a minute the terminal
+    terminal.say(f"caricatures: {c.layer}, {len(todo)} filters, {c.steps} steps, tie {c.tie}, on {pre.where}")
     for batch in render.batches(todo, BATCH):
         began = time.perf_counter()
         filters = [f for f, *_ in batch]
         start = np.stack([pixels for *_, pixels, _ in batch])
         out = caricature.accentuate(artist, start, filters, c.steps,
-                                    render.Progress(f"caricatures: {c.layer} filters {filters[0]}-{filters[-1]}"))
+                                    render.Progress(f"caricatures: {c.layer} filters {filters[0]}-{filters[-1]}", terminal))
         (before, _), (after, _) = artist.measure(start, filters), artist.measure(out, filters)
         each = (time.perf_counter() - began) / len(batch)
         for i, (f, image, pixels, crop) in enumerate(batch):
@@ -72,8 +73,8 @@ def caricatures(c: settings.Caricatures) -> Path:
             Caricature(c.layer, f, image, crop, c.steps, c.tie,
                        {"photo": round(float(before[i]), 4), "caricature": round(float(after[i]), 4)},
                        round(distance, 2), round(each, 4)).write(meta)
-        say(f"caricatures: {c.layer} filters {filters[0]}-{filters[-1]} done, {each:.2f} s a filter; "
-            f"activation {float(np.mean(before)):.3g} -> {float(np.mean(after)):.3g}")
+        terminal.write(f"caricatures: {c.layer} filters {filters[0]}-{filters[-1]} done, {each:.2f} s a filter; "
+                       f"activation {float(np.mean(before)):.3g} -> {float(np.mean(after)):.3g}\n")
     return layout.write_json(layout.caricatures_manifest(c.outdir, c.layer), {
         "layer": c.layer, "filters": [f for f, *_ in todo], "device": pre.where,
         "started": round(pre.born, 3), "finished": round(time.time(), 3), "seconds": round(time.time() - t0, 2)})

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+import time
 from dataclasses import dataclass
 
 import psutil
@@ -19,6 +20,31 @@ from . import device
 def say(message: str) -> None:
     """One line of the job's log (its stderr, which the rule sends to the log file)."""
     print(message, file=sys.stderr, flush=True)
+
+
+class Terminal:
+    """The job's log: every line to stderr (the rule sends it to the log file), and at most one
+    every ``every`` seconds to stdout, which Snakemake shows in the terminal. A job's progress
+    lines come every 10 to 30 s (optvis/render.EVERY), so the terminal hears from a running job
+    about once a minute: every job that takes minutes talks through one."""
+
+    def __init__(self, every: float = 45.0):
+        self.every, self.last = every, -float("inf")
+
+    def write(self, text: str, always: bool = False) -> None:
+        sys.stderr.write(text)
+        if text.strip() and (always or time.monotonic() - self.last >= self.every):
+            self.last = time.monotonic()
+            sys.stdout.write(text if text.endswith("\n") else text + "\n")
+            sys.stdout.flush()
+
+    def say(self, line: str) -> None:
+        """A line the terminal always shows: the job's start and end."""
+        self.write(line + "\n", always=True)
+        self.flush()
+
+    def flush(self) -> None:
+        sys.stderr.flush()
 
 
 def prepare_weights(s: settings.WeightsSetting, net: Network | None = None) -> weights.WeightsFile:

@@ -16,7 +16,7 @@ from ..model import network
 from ..model.description import ConvLayer
 from ..output import layout
 from ..output.record import FilterExamples
-from .common import preflight, say
+from .common import Terminal, preflight, say
 
 
 def find_examples(e: settings.Examples) -> list[Path]:
@@ -26,8 +26,9 @@ def find_examples(e: settings.Examples) -> list[Path]:
     scanned = list(net.layers[:net.layer(deepest).index + 1])
     scanner = examples.Scanner(network.all_convs_model(pre.base(), [lyr.name for lyr in scanned]), scanned,
                                pre.weights.preprocess, e.top, e.negative)
-    say(f"examples: from {e.source!r}, shorter side {e.side} px, top {e.top} per filter, on {pre.where}")
-    found = scanner.scan(e.source, e.side)
+    terminal = Terminal()  # the log, and about once a minute the terminal
+    terminal.say(f"examples: from {e.source!r}, shorter side {e.side} px, top {e.top} per filter, on {pre.where}")
+    found = scanner.scan(e.source, e.side, terminal)
     images = len(found.sources) - len(found.skipped)
     rate = images / max(found.seconds, 1e-9)
     say(f"examples: {images} images in {found.seconds:.1f} s ({rate:.1f} images/s) up to {deepest}, "

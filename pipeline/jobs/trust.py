@@ -23,7 +23,7 @@ from ..model import weights
 from ..model.builtins import LPIPS_BACKBONE
 from ..output import layout
 from ..output.record import FilterExamples, FilterRecord, Trust
-from .common import preflight, say
+from .common import Terminal, preflight, say
 
 
 def _scorer(t: settings.Trust):
@@ -77,7 +77,8 @@ def score_layer(t: settings.Trust) -> Path:
     t0 = time.time()
     pre, scorer = _scorer(t)
     lyr = scorer.lyr
-    say(f"trust: {t.layer}, {len(t.filters)} filters, similarity {t.similarity}, on {pre.where}")
+    terminal = Terminal()  # the log, and about once a minute the terminal
+    terminal.say(f"trust: {t.layer}, {len(t.filters)} filters, similarity {t.similarity}, on {pre.where}")
     drawn = {f: _pictures(t, FilterRecord.read(layout.filter_json(t.outdir, t.layer, f))) for f in t.filters}
     indices = interpretability.comparison_set(t.filters, [t.seed, 402, lyr.index])
     first = drawn[t.filters[0]][0][0]
@@ -96,7 +97,8 @@ def score_layer(t: settings.Trust) -> Path:
               seconds=round(time.perf_counter() - began, 4)).write(layout.trust_json(t.outdir, t.layer, f))
         if time.perf_counter() - said > 10 or done == len(t.filters):
             said = time.perf_counter()
-            say(f"trust: {t.layer}: {done}/{len(t.filters)} filters; filter {f}: {summary(got)}")
+            terminal.write(f"trust: {t.layer}: {done}/{len(t.filters)} filters; filter {f}: {summary(got)}\n",
+                           always=done == len(t.filters))
     return layout.write_json(layout.trust_manifest(t.outdir, t.layer), {
         "layer": t.layer, "filters": t.filters, "similarity": t.similarity, "device": pre.where,
         "started": round(pre.born, 3), "finished": round(time.time(), 3), "seconds": round(time.time() - t0, 2)})

@@ -19,6 +19,7 @@ import math
 import os
 import subprocess
 import sys
+import zipfile
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -137,6 +138,9 @@ def of(model: str, cache: Path) -> Network:
     if not path.is_file():
         raise AtlasError(f"config: model = {model!r}: file does not exist; expected {_built_in_words()} "
                          "or the path of a .keras file")
+    if not zipfile.is_zipfile(path):  # Keras would say "File not found" of a file that is there
+        raise AtlasError(f"config: model = {model!r} is not a Keras model Keras can load: the file is there but is "
+                         "not a .keras archive (a zip, as model.save('mine.keras') writes it); expected such a file")
     cached = cache / "networks" / f"{path.stem}-{sha256(path)[:16]}-{FORMAT}.json"
     if not cached.exists():
         _describe_in_child(path, model, cached)

@@ -23,7 +23,8 @@ from ...model import network
 from ...optvis import backend, render
 from ...output import layout
 from ..common import Preflight, preflight, say
-from .batches import Batches, Clock, Render, Terminal
+from ..common import Terminal
+from .batches import Batches, Clock, Render
 from .resume import Resume
 from .writing import FilterWriter
 

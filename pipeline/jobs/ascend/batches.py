@@ -4,7 +4,6 @@ progress line with the job's time left."""
 
 from __future__ import annotations
 
-import sys
 import time
 from concurrent.futures import Executor
 from dataclasses import dataclass
@@ -20,7 +19,7 @@ from ...measure.probe import Probe
 from ...output.record import Scorecard
 from ...optvis import backend
 from ...optvis.render import Progress, Rendered, Renderer
-from ..common import say
+from ..common import Terminal, say
 from .resume import Resume
 
 
@@ -46,31 +45,6 @@ class Clock:
     def finished(self, work: int, before: int = 0) -> None:
         """A batch of ``work`` filter-steps is done, ``before`` of them by an earlier run."""
         self.done, self.inherited = self.done + work, self.inherited + before
-
-
-class Terminal:
-    """The job's log: every line to stderr (the rule sends it to the log file), and at most one
-    every ``every`` seconds to stdout, which Snakemake shows in the terminal. Progress lines come
-    about every 30 s (optvis/render.EVERY), so the terminal hears from a running job about once
-    a minute."""
-
-    def __init__(self, every: float = 45.0):
-        self.every, self.last = every, -float("inf")
-
-    def write(self, text: str, always: bool = False) -> None:
-        sys.stderr.write(text)
-        if text.strip() and (always or time.monotonic() - self.last >= self.every):
-            self.last = time.monotonic()
-            sys.stdout.write(text if text.endswith("\n") else text + "\n")
-            sys.stdout.flush()
-
-    def say(self, line: str) -> None:
-        """A line the terminal always shows: the job's start and end."""
-        self.write(line + "\n", always=True)
-        self.flush()
-
-    def flush(self) -> None:
-        sys.stderr.flush()
 
 
 @dataclass

@@ -205,6 +205,8 @@ def by_hand(cmd: Command, args) -> dict:
     if layer and getattr(args, "filters", None):  # read against the layer the checked model has
         overrides["filters"] = {layer: selection.parse(args.filters, cfg.network.layer(layer).filters)}
         cfg = config.check(config.merge(raw, overrides))
+    for note in cfg.notes:  # what the check decided for the user
+        print(note, file=sys.stderr)
     if cmd.outdir and cmd.settings is not None and cmd.claims:  # a command that writes into the atlas
         layout.check_outdir(cfg.outdir)
         layout.claim(cfg.outdir)

@@ -85,6 +85,8 @@ def run_device() -> estimate.Device:
 
 DEVICE = run_device()
 if workflow.is_main_process:  # every run says at its start what it will do, and for how long
+    for note in CFG.notes:
+        print(note, file=sys.stderr)
     TODO, EXTRAS = estimate.ahead(CFG, CHUNKS)
     images = len(folder.sources(CFG.examples)[0]) if CFG.examples != "none" else 0
     print(estimate.plan(CFG, TODO, DEVICE, EXTRAS, images).line(), file=sys.stderr)

@@ -144,7 +144,7 @@ def test_the_checked_config_is_one_typed_value_with_a_field_for_each_setting():
     from pipeline.config.check import schema
     from pipeline.config.checked import Config
 
-    fields = {f.name for f in dataclasses.fields(Config)} - {"sections", "network"}
+    fields = {f.name for f in dataclasses.fields(Config)} - {"sections", "network", "notes"}
     assert fields | set(methods.sections()) == set(schema()["properties"])
     cfg = config.load(overrides={"filters": 2, "layers": ["block1_conv1"]})
     assert cfg.filters == {"block1_conv1": [0, 1]} and cfg.section("fourier")["schedule"] == "auto"

@@ -83,6 +83,7 @@ class Config:
     classes: tuple[ClassTarget, ...]
     sections: Mapping[str, Mapping[str, Any]]  # the methods' sections, by name
     network: Network                # the model's description, worked out once
+    notes: tuple[str, ...] = ()     # what the check decided for the user, a line each (a run says them)
 
     def section(self, name: str) -> Mapping[str, Any]:
         """A method's section of the config (``fourier``, say), every default filled in."""
@@ -92,7 +93,8 @@ class Config:
     def of(cls, checked: dict, sections: tuple[str, ...]) -> Config:
         """The value of the check's dict: ``sections`` are the methods' (``methods.sections``)."""
         own = {f.name for f in dataclasses.fields(cls)} - {"sections"}
-        return cls(**{name: checked[name] for name in own - {"layers", "grid", "dreams", "classes"}},
+        return cls(**{name: checked[name] for name in own - {"layers", "grid", "dreams", "classes", "notes"}},
+                   notes=tuple(checked["notes"]),
                    layers=tuple(checked["layers"]), grid=MappingProxyType(checked["grid"]),
                    dreams=tuple(Dream(**d) for d in checked["dreams"]),
                    classes=tuple(ClassTarget(c["name"], c["class"], c["steps"]) for c in checked["classes"]),

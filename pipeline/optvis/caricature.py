@@ -21,9 +21,7 @@ from .render import Draws, Goal, Progress, Renderer
 
 STEP_SIZE = 2.0  # pixel levels per step along the normalised gradient, a dream's default
 SHIFT = 8        # px: the largest roll before a step
-
-
-STREAM = 300    # the caricatures' random stream, beside a layer's index
+STREAM = 300     # the caricatures' random stream, beside a layer's index
 
 
 def caricaturist(model, preprocess_mode: str, tie: float, size: int, seeds: tuple[int, int]) -> Renderer:

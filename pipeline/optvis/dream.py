@@ -41,7 +41,7 @@ class Dreamer:
         self.spec, self.least = spec, least
         goal = Goal(model, preprocess_mode, objectives.dream(spec.filters))
         parts = Parts(param.Photo(), optimise.NormalisedStep(spec.step_size), transform.Roll(SHIFT, rng))
-        self.renderer = Renderer(goal, parts, Draws(0, 0))
+        self.renderer = Renderer(goal, parts, Draws(0, 0))  # no draw of its own: the photo starts, rng rolls
 
     def score(self, image: np.ndarray) -> float:
         return float(self.renderer.measure(np.asarray(image, np.float32)[None], [0])[0][0])

@@ -28,7 +28,7 @@ def pytest_configure(config):
 # workers (pytest.ini) each starts as early as it can, so that both workers end at about the
 # same time. Every other file keeps its place after them. A stale list costs minutes, not tests.
 FIRST = ("test_slurm.py", "test_full_width.py", "test_trust.py", "test_site.py", "test_backends.py",
-         "test_own_network.py", "test_snakemake.py", "test_scorecard.py", "test_same_pictures.py")
+         "test_own_network.py", "test_zoo.py", "test_snakemake.py", "test_scorecard.py", "test_same_pictures.py")
 
 
 def pytest_collection_modifyitems(config, items):
@@ -74,6 +74,33 @@ def residual_cnn(path: Path, fixed: int | None = None) -> Path:
     x = layers.Conv2D(16, 3, padding="same", activation="relu", name="head")(x)
     x = layers.GlobalAveragePooling2D(name="gap")(x)
     keras.Model(inputs, layers.Dense(5, name="logits")(x), name="tiny_resnet").save(path)
+    return path
+
+
+def zoo_cnn(path: Path) -> Path:
+    """A small model that holds what Keras' architectures hold, random (seeded) weights, saved to
+    ``path``: a fixed 48 px input it scales itself (Rescaling), a nested Sequential stem (BatchNorm,
+    ReLU6), an unnamed depthwise conv with swish and a squeeze-and-excitation multiply, a
+    separable conv beside a plain one, their concatenation, LayerNormalization and a Dense on
+    the map with GELU (ConvNeXt's MLP), and a classifier head."""
+    import keras
+
+    keras.utils.set_random_seed(0)
+    layers = keras.layers
+    inputs = keras.Input((48, 48, 3))
+    stem = keras.Sequential([keras.Input((None, None, 3)), layers.Conv2D(8, 3, padding="same", name="conv"),
+                             layers.BatchNormalization(), layers.ReLU(6.0)], name="stem")
+    x = stem(layers.Rescaling(1 / 127.5, offset=-1)(inputs))
+    d = layers.Activation("swish")(layers.BatchNormalization()(layers.DepthwiseConv2D(3, padding="same")(x)))
+    se = layers.GlobalAveragePooling2D(keepdims=True)(d)
+    se = layers.Conv2D(8, 1, activation="sigmoid")(layers.Conv2D(4, 1, activation="relu")(se))
+    d = layers.Multiply()([d, se])
+    x = layers.Concatenate()([layers.SeparableConv2D(8, 3, strides=2, padding="same", name="separable")(d),
+                              layers.Conv2D(8, 3, strides=2, padding="same", name="branch")(x)])
+    x = layers.Dense(16, activation="gelu")(layers.LayerNormalization()(x))
+    x = layers.Conv2D(16, 3, padding="same", activation="relu", name="last")(x)
+    outputs = layers.Dense(5)(layers.GlobalAveragePooling2D()(x))
+    keras.Model(inputs, outputs, name="tiny_zoo").save(path)
     return path
 
 

@@ -81,9 +81,9 @@ def test_a_rerun_finds_nothing_to_do(own_atlas, residual):
 
 @pytest.mark.parametrize("make,expect", [
     ("text", "is not a Keras model Keras can load"),
-    ("dense", "has no Conv2D layer; the atlas renders conv filters"),
-    ("vector", "takes input (None, 10), not an RGB image"),
-    ("fixed", "dreams are not allowed with model"),  # a dream asked for: the default one is left out (below)
+    ("dense", "has no convolution the atlas can draw (Conv2D, DepthwiseConv2D or SeparableConv2D"),
+    ("vector", "takes input (None, 10); the atlas draws RGB images only for now"),
+    ("grey", "takes 1 channel; the atlas draws RGB images only for now"),
 ])
 def test_a_bad_model_is_one_line_before_any_job(tmp_path, make, expect):
     import keras
@@ -98,9 +98,9 @@ def test_a_bad_model_is_one_line_before_any_job(tmp_path, make, expect):
         inputs = keras.Input((10,))
         keras.Model(inputs, keras.layers.Dense(4)(inputs)).save(path)
     else:
-        residual_cnn(path, fixed=64)
-    dream = ['dreams=[{name: d, photo: "skimage:chelsea", layer: head}]'] if make == "fixed" else []
-    proc = snakemake(tmp_path, f"model={path}", "preprocess=tf", f"cache={tmp_path / 'cache'}", *dream, dry=True)
+        inputs = keras.Input((32, 32, 1))
+        keras.Model(inputs, keras.layers.Conv2D(4, 3)(inputs)).save(path)
+    proc = snakemake(tmp_path, f"model={path}", "preprocess=tf", f"cache={tmp_path / 'cache'}", dry=True)
     errors = [line for line in proc.stderr.splitlines() if line.startswith("error:")]
     assert proc.returncode != 0 and len(errors) == 1 and expect in errors[0], proc.stderr[-2000:]
     assert "Traceback" not in proc.stderr and not (tmp_path / "atlas").exists()
@@ -111,9 +111,8 @@ def test_a_fixed_input_size_is_the_models(tmp_path):
     path = residual_cnn(tmp_path / "fixed.keras", fixed=64)
     proc = snakemake(tmp_path, f"model={path}", "preprocess=tf", "layers=[head]", "filters=2", dry=True)
     assert proc.returncode == 0, proc.stderr[-2000:]
-    # The README's command as typed: the default dream, which cannot grow at a fixed size, left out and said.
-    assert f"note: the default dream is left out with model = '{path}'" in proc.stderr
-    assert "rule dream" not in proc.stdout
+    # The README's command as typed: the convs take any size, so the default dream grows on its photo.
+    assert "rule dream" in proc.stdout and "note:" not in proc.stderr
     from pipeline import config
 
     cfg = config.load(None, {"model": str(path), "preprocess": "tf", "dreams": [], "size": 128})

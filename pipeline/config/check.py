@@ -277,24 +277,14 @@ def _network(cfg: dict, raw: dict) -> Network:
         if raw.get("weights", weights.DEFAULT) != weights.DEFAULT:
             _fail(f"config: weights = {raw['weights']!r} is not allowed with model = {cfg['model']!r}: a .keras "
                   "file carries its own weights; expected weights left unset")
-    cfg["size"] = net.input_size or cfg["size"]  # a fixed input size is the model's, not a choice
-    if net.input_size and cfg["dreams"]:
-        _fixed_size_dreams(cfg, raw, net)
+    # A fixed input size is the model's, not a choice: its pictures are drawn at the size it was
+    # trained on. Its convs take any size (``graph.rebuild``), so dreams, examples and trust run.
+    cfg["size"] = net.input_size or cfg["size"]
     cfg["title"] = cfg["title"] or f"{net.name} Atlas"
     if cfg["size"] < net.min_size:
         _fail(f"config: size = {cfg['size']} is not allowed for {net.name}: its deepest layers need "
               f"{net.min_size} px or more; expected {net.min_size} to 1024")
     return net
-
-
-def _fixed_size_dreams(cfg: dict, raw: dict, net: Network) -> None:
-    """A model that takes one input size cannot grow a dream: a dream asked for is refused; the
-    default one (which config.yaml shows) is left out and said, so the README's command runs."""
-    why = f"it takes {net.input_size} px images only, and a dream grows a photo of its own size"
-    if raw.get("dreams", schema()["properties"]["dreams"]["default"]) != schema()["properties"]["dreams"]["default"]:
-        _fail(f"config: dreams are not allowed with model = {cfg['model']!r}: {why}; expected dreams = []")
-    cfg["dreams"] = []
-    cfg["notes"].append(f"note: the default dream is left out with model = {cfg['model']!r}: {why}")
 
 
 def _check_weights(cfg: dict) -> None:

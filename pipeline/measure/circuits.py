@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..model import graph
 from ..model.description import ConvLayer, Network
 from ..model.preprocess import bounds
 from ..output.record import Link
@@ -23,9 +24,11 @@ from ..output.record import Link
 TOP = 8  # inputs and outputs listed per filter
 
 
-def kernels(base, net: Network) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-    """{layer: (kernel (k, k, in, out), bias (out,))} from a loaded network."""
-    return {l.name: tuple(np.asarray(w) for w in base.get_layer(l.name).get_weights()) for l in net.layers}
+def kernels(base, net: Network) -> dict[str, tuple[np.ndarray, ...]]:
+    """{layer: (kernel (k, k, in, out), bias (out,) if it has one)} of a loaded network's plain
+    convs (a depthwise, separable or grouped conv's kernel links no two filters)."""
+    return {l.name: tuple(np.asarray(w) for w in graph.find(base, l.name).get_weights())
+            for l in net.layers if l.kind == "conv"}
 
 
 def _ranked(slices: np.ndarray, layer: str, top: int) -> list[Link]:
@@ -75,8 +78,8 @@ def can_fire(weights: dict, layer: ConvLayer, f: int, preprocess_mode: str) -> b
     range (for ImageNet's scalings it is the mean colour), so no border pixel beats an interior
     one.
     """
-    kernel, bias = weights[layer.name]
+    kernel, *bias = weights[layer.name]  # a conv followed by a batch norm often has no bias
     lo, hi = bounds(preprocess_mode)
     w = kernel[:, :, :, f].astype(np.float64)
-    best = bias[f] + np.maximum(w * lo, w * hi).sum()
+    best = (bias[0][f] if bias else 0.0) + np.maximum(w * lo, w * hi).sum()
     return bool(best > 0)

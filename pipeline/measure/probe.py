@@ -10,7 +10,7 @@ from keras import ops
 from ..images import photos
 from ..model import network
 from ..model.preprocess import preprocess
-from ..optvis import backend, transform
+from ..optvis import backend, objectives, transform
 from ..output.record import Scorecard
 from . import scorecard
 from . import moves
@@ -40,11 +40,15 @@ class Probe:
 
         # A scorecard needs each picture's own filter only: the last conv computes just the
         # filters asked for (a moved copy shares its picture's), not the whole layer, which is
-        # most of the work at the first layers.
+        # most of the work at the first layers. A depthwise, separable or grouped conv is
+        # computed whole.
         last = self.model.layers[-1]
         below = network.below_last(self.model)
 
         def own(images, asked, which):
+            if not objectives.ConvMeanHead.plain(last):
+                means = ops.take(ops.mean(ops.relu(self.model(preprocess(images, self.mode))), axis=(1, 2)), asked, 1)
+                return ops.take_along_axis(means, which[:, None], axis=1)[:, 0]
             x = ops.cast(below(preprocess(images, self.mode)), last.kernel.dtype)  # bfloat16 below, if mixed
             out = ops.conv(x, ops.take(last.kernel, asked, axis=3), last.strides, last.padding,
                            dilation_rate=last.dilation_rate) + ops.take(last.bias, asked)

@@ -20,18 +20,19 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import keras
+import numpy as np
 
 from ..errors import AtlasError
+from . import graph
 from .builtins import BUILT_IN
 from .description import ConvLayer, Network, to_json
 
-CONV = (keras.layers.Conv2D,)
+CONV = graph.CONVS
 POOL = (keras.layers.MaxPooling2D, keras.layers.AveragePooling2D)
 # Layers that keep each channel apart: a filter's output reaches the next conv unmixed through them.
 FOLLOW = POOL + (keras.layers.ReLU, keras.layers.Activation, keras.layers.ZeroPadding2D,
                  keras.layers.Dropout, keras.layers.SpatialDropout2D, keras.layers.InputLayer)
-FLAT = (keras.layers.Flatten, keras.layers.GlobalAveragePooling2D, keras.layers.GlobalMaxPooling2D,
-        keras.layers.Dense)
+FLAT = (keras.layers.Flatten, keras.layers.GlobalAveragePooling2D, keras.layers.GlobalMaxPooling2D)
 MAX_SIDE = 1024  # the schema's largest image side
 
 
@@ -62,36 +63,85 @@ def operations(model: keras.Model) -> list:
 
 
 def describe(model: keras.Model, name: str, setting: str, preprocess: str | None) -> Network:
-    """The description of ``model``'s Conv2D layers, or one line saying why there is none."""
+    """The description of ``model``'s convolutions, nested models opened (``graph``), or one
+    line saying why there is none."""
     shape = tuple(model.inputs[0].shape) if len(model.inputs) == 1 else ()
     if len(shape) != 4 or shape[-1] != 3:
-        raise AtlasError(f"config: model = {setting!r} takes input {shape or 'of several tensors'}, not an "
-                         "RGB image; expected one input of shape (height, width, 3)")
+        got = (f"{shape[-1]} channel{'s' if shape[-1] != 1 else ''}" if len(shape) == 4
+               else f"input {shape or 'of several tensors'}")
+        raise AtlasError(f"config: model = {setting!r} takes {got}; the atlas draws RGB images only for now: "
+                         "expected one input of shape (height, width, 3)")
     if shape[1] != shape[2]:
         raise AtlasError(f"config: model = {setting!r} takes {shape[1]}x{shape[2]} images; the atlas renders "
                          "square ones: expected a model with a square or free input size")
+    flat = flat_model(model, setting)
     reach: dict[str, Reach] = {}
     layers: list[ConvLayer] = []
-    for op in operations(model):
+    for op in operations(flat):
         ins = [reach[p.name] for p in parents(op) if p.name in reach]
         reach[op.name] = _step(op, ins, layers)
     if not layers:
-        raise AtlasError(f"config: model = {setting!r} has no Conv2D layer; the atlas renders conv filters")
+        raise AtlasError(f"config: model = {setting!r} has no convolution the atlas can draw (Conv2D, "
+                         "DepthwiseConv2D or SeparableConv2D on an image-shaped input)")
     fixed = shape[1]
-    return Network(name, setting, preprocess, fixed, fixed or min_size(model), tuple(layers))
+    net = Network(name, setting, preprocess, fixed, fixed or min_size(flat), tuple(layers))
+    rehearse(model, net)
+    return net
+
+
+def rehearse(model: keras.Model, net: Network) -> None:
+    """Cut every conv out as the jobs will, in float32 and in bfloat16, and run it on a small
+    image and on one of another size (the dataset examples and trust feed other sizes than the
+    pictures'): what the check accepts does not fail later in a job."""
+    side = net.input_size or max(net.min_size, 32)
+    for dtype, size in ((None, side), (None, side + 13), ("mixed_bfloat16", side)):
+        try:
+            rebuilt = graph.rebuild(model, [lyr.name for lyr in net.layers], dtype)
+            keras.Model(rebuilt.inputs, list(rebuilt.found.values()))(np.zeros((1, size, size, 3), np.float32))
+        except Exception as exc:  # noqa: BLE001 - any failure here would be a job's: said in one line
+            reason = (str(exc).splitlines() or [type(exc).__name__])[0][:160]
+            if size != side:
+                raise AtlasError(_fixed_convs(net.model, side, f"{type(exc).__name__}: {reason}")) from None
+            raise AtlasError(f"config: model = {net.model!r} cannot be cut at its convs{' in bfloat16' if dtype else ''} "
+                             f"({type(exc).__name__}: {reason}); expected layers Keras can rebuild from their configs") from None
+
+
+def _fixed_convs(setting: str, side: int, why: str = "a layer before a conv fixes it") -> str:
+    return (f"config: model = {setting!r}: its convolutions can be reached only at its own input size ({side} px; "
+            f"{why}); the dataset examples and trust feed other sizes: expected convs that take any size "
+            "(a Reshape or Dense that fixes the size after the last conv)")
+
+
+def flat_model(model: keras.Model, setting: str) -> keras.Model:
+    """``model`` with its nested models opened, at any input size: what every
+    job cuts from (``graph.rebuild``), or one line saying why it cannot be."""
+    try:
+        rebuilt = graph.rebuild(model, None, linear=False)
+    except (ValueError, TypeError) as exc:
+        raise AtlasError(f"config: model = {setting!r}: layer {exc}; expected a model Keras can rebuild "
+                         "from its layers' configs") from None
+    if not rebuilt.found:
+        raise AtlasError(f"config: model = {setting!r} has no convolution the atlas can draw (Conv2D, "
+                         "DepthwiseConv2D or SeparableConv2D)")
+    if rebuilt.fixed is not None:
+        raise AtlasError(_fixed_convs(setting, rebuilt.fixed))
+    # The model's own outputs too, where a free size reaches them: a pool after the last conv
+    # still needs its pixel (``min_size``).
+    return keras.Model(rebuilt.inputs, list(rebuilt.found.values()) + rebuilt.outputs)
 
 
 def _step(op, ins: list[Reach], layers: list[ConvLayer]) -> Reach:
     if not ins:
         return Reach(1, 1, 0.0, frozenset(), "")
+    convs = frozenset().union(*(r.convs for r in ins))
+    ins = [r for r in ins if r.spatial]  # a squeeze-and-excitation's scale multiplies a map: the map counts
+    if not ins or _flattens(op):
+        first = ins[0] if ins else Reach(1, 1, 0.0, frozenset(), None)
+        return Reach(first.rf, first.stride, first.offset, convs, None, False)
     first = ins[0]
-    if isinstance(op, FLAT) or not all(r.spatial for r in ins):
-        return Reach(first.rf, first.stride, first.offset, frozenset().union(*(r.convs for r in ins)), None,
-                     False)
     if len(ins) > 1:  # a merge: the widest view, channels mixed
         widest = max(ins, key=lambda r: r.rf)
-        return Reach(widest.rf, max(r.stride for r in ins), widest.offset,
-                     frozenset().union(*(r.convs for r in ins)), None)
+        return Reach(widest.rf, max(r.stride for r in ins), widest.offset, convs, None)
     if isinstance(op, CONV + POOL):
         k, s = _window(op)
         rf, stride = first.rf + (k - 1) * first.stride, first.stride * s
@@ -99,16 +149,34 @@ def _step(op, ins: list[Reach], layers: list[ConvLayer]) -> Reach:
         before = max(k - s, 0) // 2 if op.padding == "same" else 0
         offset = first.offset + ((k - 1) / 2 - before) * first.stride
         if isinstance(op, CONV):
-            index = len(layers)
-            layers.append(ConvLayer(op.name, index, _block(layers, stride), int(op.filters),
+            index, kind = len(layers), _kind(op)
+            # Circuits read a kernel as (k, k, in, out): a depthwise, separable or grouped conv's is not.
+            reads = first.carries if kind == "conv" else None
+            layers.append(ConvLayer(op.name, index, _block(layers, stride), int(op.output.shape[-1]),
                                     int(op.input.shape[-1]), int(op.kernel_size[0]), rf, stride, offset,
-                                    first.carries, tuple(sorted(first.convs))))
-            return Reach(rf, stride, offset, first.convs | {index}, op.name)
-        return Reach(rf, stride, offset, first.convs, first.carries)
+                                    reads, tuple(sorted(first.convs)), kind))
+            return Reach(rf, stride, offset, convs | {index}, op.name)
+        return Reach(rf, stride, offset, convs, first.carries)
     offset = first.offset
     if isinstance(op, keras.layers.ZeroPadding2D):  # the padded map starts before the input's first pixel
         offset -= op.padding[0][0] * first.stride
-    return Reach(first.rf, first.stride, offset, first.convs, first.carries if isinstance(op, FOLLOW) else None)
+    return Reach(first.rf, first.stride, offset, convs, first.carries if isinstance(op, FOLLOW) else None)
+
+
+def _flattens(op) -> bool:
+    """Whether ``op`` ends the spatial part: a Flatten, a global pool, a Dense on a vector (a
+    Dense on a map, as ConvNeXt's, works on each pixel apart and keeps the map)."""
+    if isinstance(op, keras.layers.Dense):
+        return len(op.input.shape) <= 2
+    return isinstance(op, FLAT)
+
+
+def _kind(op) -> str:
+    if isinstance(op, keras.layers.DepthwiseConv2D):
+        return "depthwise"
+    if isinstance(op, keras.layers.SeparableConv2D):
+        return "separable"
+    return "grouped" if getattr(op, "groups", 1) > 1 else "conv"
 
 
 def _window(op) -> tuple[int, int]:
@@ -135,22 +203,23 @@ def min_size(model: keras.Model) -> int:
 
 
 def _fits(ops: list, side: int) -> bool:
-    sides: dict[str, int] = {}
+    sides: dict[str, int | None] = {}  # None: no longer a map (after a global pool)
     for op in ops:
         ins = [sides[p.name] for p in parents(op) if p.name in sides]
+        maps = [s for s in ins if s is not None]
         if not ins:
             sides[op.name] = side
             continue
-        if isinstance(op, FLAT):
-            sides[op.name] = 1 if min(ins) >= 1 else 0
+        if not maps or _flattens(op):
+            sides[op.name] = None
         elif isinstance(op, CONV + POOL):
             k, s = _window(op)
-            sides[op.name] = math.ceil(ins[0] / s) if op.padding == "same" else (ins[0] - k) // s + 1
+            sides[op.name] = math.ceil(maps[0] / s) if op.padding == "same" else (maps[0] - k) // s + 1
         elif isinstance(op, keras.layers.ZeroPadding2D):
-            sides[op.name] = ins[0] + sum(op.padding[0])
+            sides[op.name] = maps[0] + sum(op.padding[0])
         else:
-            sides[op.name] = min(ins)
-        if sides[op.name] < 1:
+            sides[op.name] = min(maps)
+        if sides[op.name] is not None and sides[op.name] < 1:
             return False
     return True
 

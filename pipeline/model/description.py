@@ -28,7 +28,8 @@ from ..errors import AtlasError
 from .builtins import BUILT_IN
 from .checksum import sha256
 
-FORMAT = "v2"  # of a description; a new one (v2: ConvLayer.offset) describes model files again
+FORMAT = "v3"  # of a description; a new one describes model files again (v2: ConvLayer.offset; v3: kind,
+               # nested models opened)
 HERE = Path(__file__).parent / "networks"
 
 
@@ -46,10 +47,24 @@ class ConvLayer:
     reads: str | None     # the conv whose output it reads through layers circuits can follow
                           # (a ReLU, a pool, padding), "" for the image, None where they cannot
     upstream: tuple[int, ...]  # the indices of the convs its output depends on
+    kind: str = "conv"     # "conv"; "depthwise", "separable" or "grouped": each channel (or
+                           # group) convolved apart, so no kernel slice links two filters
 
     @property
     def params(self) -> int:
-        return self.kernel * self.kernel * self.in_channels * self.filters + self.filters
+        return self.macs_per_unit + self.filters
+
+    @property
+    def macs_per_unit(self) -> int:
+        """Multiply-adds per output position, all filters: a depthwise conv reads one channel
+        per filter, a separable one adds a 1x1 conv, a grouped one reads its group's channels
+        (taken here as a depthwise's: ConvNeXt's, the grouped convs of the zoo, are)."""
+        window = self.kernel * self.kernel
+        if self.kind == "separable":
+            return window * self.in_channels + self.in_channels * self.filters
+        if self.kind in ("depthwise", "grouped"):
+            return window * self.filters
+        return window * self.in_channels * self.filters
 
     def centre(self, index: int) -> int:
         """The input pixel unit ``index`` of the map (along a side) is centred on; where the field
@@ -59,7 +74,7 @@ class ConvLayer:
     def flops(self, size: int) -> int:
         """Forward FLOPs (2 x multiply-adds) of this conv alone on a ``size`` x ``size`` input."""
         side = size // self.stride
-        return 2 * side * side * self.kernel * self.kernel * self.in_channels * self.filters
+        return 2 * side * side * self.macs_per_unit
 
 
 @dataclass(frozen=True)

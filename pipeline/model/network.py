@@ -15,6 +15,7 @@ from pathlib import Path
 
 import keras
 
+from . import graph
 from .builtins import BUILT_IN
 from .description import Network
 from .vgg16 import has_classifier
@@ -61,9 +62,10 @@ def logits_model(full: keras.Model) -> keras.Model:
 
 
 def preactivations(base: keras.Model, convs: list[str], dtype: str | None = None) -> tuple:
-    """``base`` rebuilt through its graph, each of ``convs`` computing without its activation
-    (applied after it, so the layers above see what they always saw): (the input, {conv: its
-    pre-activation output}).
+    """``base`` rebuilt through its graph (``graph.rebuild``: nested models opened, any input
+    size the convs allow), each of ``convs`` computing without its activation (applied after
+    it, so the layers above see what they always saw): (the input, {conv: its pre-activation
+    output}).
 
     The seeds maximise the post-ReLU output; many deep filters are exactly zero on a grey
     start, so their gradient is zero and the image never moves. The pre-activation always has
@@ -71,32 +73,8 @@ def preactivations(base: keras.Model, convs: list[str], dtype: str | None = None
     ``dtype`` ("mixed_bfloat16": compute in bfloat16, weights float32) every layer is rebuilt
     under it.
     """
-    wanted, found, activations = set(convs), {}, {}
-
-    def rebuild(layer):
-        config = layer.get_config()
-        if dtype is not None and not isinstance(layer, keras.layers.InputLayer):
-            config["dtype"] = dtype
-        if layer.name in wanted:
-            activations[layer.name] = keras.activations.get(config.get("activation", "linear"))
-            config["activation"] = "linear"
-        return layer.__class__.from_config(config)
-
-    def call(layer, *args, **kwargs):
-        out = layer(*args, **kwargs)
-        if layer.name not in wanted:
-            return out
-        found[layer.name] = out
-        return activations[layer.name](out)
-
-    clone = keras.models.clone_model(base, clone_function=rebuild, call_function=call)
-    for old, new in zip(base.layers, clone.layers):
-        if old.weights:
-            new.set_weights(old.get_weights())
-    missing = wanted - set(found)
-    if missing:
-        raise ValueError(f"{sorted(missing)[0]!r} is not a layer of the model")
-    return clone.input, found
+    rebuilt = graph.rebuild(base, list(convs), dtype)
+    return rebuilt.inputs, rebuilt.found
 
 
 def cut_model(base: keras.Model, layer_name: str, dtype: str = "float32") -> keras.Model:

@@ -166,9 +166,16 @@ class ConvMeanHead:
         self.bias = ops.convert_to_tensor(bias)
 
     @staticmethod
+    def plain(layer) -> bool:
+        """A Conv2D with a bias whose kernel links every input channel to every filter (not grouped)."""
+        return type(layer).__name__ == "Conv2D" and layer.groups == 1 and layer.use_bias
+
+    @staticmethod
     def collapses(layer) -> bool:
-        """Whether ``layer`` is a convolution this head can stand in for."""
-        return (hasattr(layer, "kernel_size") and layer.padding == "same"
+        """Whether ``layer`` is a convolution this head can stand in for: a plain one (a
+        depthwise, separable or grouped conv's kernel does not link every channel to every filter)."""
+        return (ConvMeanHead.plain(layer) and set(layer.dilation_rate) == {1}
+                and layer.padding == "same"
                 and all(k % 2 for k in layer.kernel_size) and tuple(layer.strides) == (1, 1))
 
     @staticmethod

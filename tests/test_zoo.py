@@ -1,0 +1,107 @@
+"""The network a user brings: the architectures that ship with Keras (built without weights, so
+nothing is downloaded) each described and rehearsed by the parse-time check, every conv cut out
+as the jobs cut it; a small model holding what those architectures hold drawn end to end
+through Snakemake; and the models the atlas cannot draw refused in one line before any job.
+
+Drawing each Keras architecture end to end takes minutes apiece: `python bench/zoo.py` does it
+and writes docs/running.md's table. What a job does with a model beyond the check's rehearsal
+(cutting every conv in float32 and bfloat16 and running it) is the same code for all of them,
+which the small model's Snakemake run covers.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from conftest import REPO, run, zoo_cnn
+
+# name: (builder, convs the atlas lists, of which depthwise/separable/grouped, the smallest side)
+KERAS_ZOO = {
+    "ResNet50": (lambda a: a.ResNet50, 53, {}, 1),
+    "MobileNetV2": (lambda a: a.MobileNetV2, 52, {"depthwise": 17}, 96),
+    "DenseNet121": (lambda a: a.DenseNet121, 120, {}, 29),
+    "EfficientNetB0": (lambda a: a.EfficientNetB0, 49, {"depthwise": 16}, 32),
+    "InceptionV3": (lambda a: a.InceptionV3, 94, {}, 75),
+    "Xception": (lambda a: a.Xception, 40, {"separable": 34}, 7),
+    "ConvNeXtTiny": (lambda a: a.ConvNeXtTiny, 22, {"grouped": 18}, 32),
+}
+
+
+@pytest.mark.parametrize("name", KERAS_ZOO)
+def test_every_keras_architecture_is_described_and_cut(tmp_path, name):
+    import keras
+
+    from pipeline.model import describe
+
+    build, convs, kinds, side = KERAS_ZOO[name]
+    # MobileNetV2 at the fixed size its head allows (96 px); the others at any size.
+    shape = (96, 96, 3) if name == "MobileNetV2" else (None, None, 3)
+    path = tmp_path / f"{name}.keras"
+    build(keras.applications)(weights=None, include_top=False, input_shape=shape).save(path)
+    model = keras.saving.load_model(path, compile=False)
+    net = describe.describe(model, name, str(path), None)  # rehearses every conv's cut, float32 and bfloat16
+    assert len(net.layers) == convs and net.min_size == side
+    assert Counter(lyr.kind for lyr in net.layers if lyr.kind != "conv") == Counter(kinds)
+    assert all(lyr.reads is None for lyr in net.layers if lyr.kind != "conv")  # no kernel slice to follow
+    deepest = net.layers[-1]
+    assert deepest.stride == 32 and deepest.receptive_field > 400  # the whole depth, no branch cut off
+    if name == "ConvNeXtTiny":  # its stem is a nested Sequential: opened, its conv named through it
+        assert net.layers[0].name == "convnext_tiny_stem.convnext_tiny_stem_conv"
+
+
+def snakemake(workdir: Path, *config: str, dry: bool = False):
+    return run([sys.executable, "-m", "snakemake", "-s", str(REPO / "Snakefile"), "-d", str(workdir),
+                "--cores", "2", *(["-n"] if dry else []), "--config", *config])
+
+
+def test_a_model_with_what_the_zoo_holds_draws_its_atlas(tmp_path, real_weights):
+    path = zoo_cnn(tmp_path / "tiny_zoo.keras")
+    # The README's command with the model's own scaling (its Rescaling layer: preprocess=raw),
+    # at tiny settings: every job, the default dream, examples and trust included.
+    # Three layers: the nested stem's conv, the depthwise conv and the last, which reads through
+    # the multiply, the separable conv, the concatenation and the Dense on the map.
+    layers = ["stem.conv", "depthwise_conv2d", "last"]
+    proc = snakemake(tmp_path, f"model={path}", "preprocess=raw", f"layers=[{','.join(layers)}]", "filters=2",
+                     "steps=4", "compare_classic=False", "caricatures=True", "caricatures_steps=2", "examples_top=2",
+                     "dreams=[{name: cat, photo: 'skimage:chelsea', layer: last, steps: 2, octaves: 1}]")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    out = tmp_path / "atlas"
+    index = (out / "index.html").read_text()
+    for layer in layers:
+        record = json.loads((out / "filters" / layer / "0001.json").read_text())
+        assert record["size"] == 48  # the model's own input size
+        for part in ("examples", "trust", "caricatures"):
+            assert (out / part / layer / "0001.json").exists(), (part, layer)
+        assert f">{layer}<" in index
+    # A depthwise conv's page says why no kernel slice links it to another filter.
+    page = (out / "filters" / "depthwise_conv2d" / "0000.html").read_text()
+    assert "convolves each input channel on its own" in page
+    assert (out / "dreams" / "cat.png").exists()
+    assert ">separable<" in index and ">branch<" in index  # listed, not selected
+
+
+@pytest.mark.parametrize("make,expect", [
+    ("rgbn", "takes 4 channels; the atlas draws RGB images only for now"),
+    ("reshaped", "its convolutions can be reached only at its own input size (16 px"),
+])
+def test_what_cannot_be_drawn_is_one_line_before_any_job(tmp_path, make, expect):
+    import keras
+
+    layers = keras.layers
+    path = tmp_path / f"{make}.keras"
+    if make == "rgbn":  # RGB and a fourth band
+        inputs = keras.Input((None, None, 4))
+        outputs = layers.Conv2D(4, 3)(inputs)
+    else:  # a Reshape between two convs that fixes the map the second reads
+        inputs = keras.Input((16, 16, 3))
+        outputs = layers.Conv2D(4, 3)(layers.Reshape((16, 16, 4))(layers.Conv2D(4, 3, padding="same")(inputs)))
+    keras.Model(inputs, outputs).save(path)
+    proc = snakemake(tmp_path, f"model={path}", "preprocess=unit", f"cache={tmp_path / 'cache'}", dry=True)
+    errors = [line for line in proc.stderr.splitlines() if line.startswith("error:")]
+    assert proc.returncode != 0 and len(errors) == 1 and expect in errors[0], proc.stderr[-2000:]
+    assert "Traceback" not in proc.stderr and not (tmp_path / "atlas").exists()

@@ -48,6 +48,7 @@ def test_every_keras_architecture_is_described_and_cut(tmp_path, name):
     assert len(net.layers) == convs and net.min_size == side
     assert Counter(lyr.kind for lyr in net.layers if lyr.kind != "conv") == Counter(kinds)
     assert all(lyr.reads is None for lyr in net.layers if lyr.kind != "conv")  # no kernel slice to follow
+    assert net.scales_input == (name in ("EfficientNetB0", "ConvNeXtTiny"))  # their own Rescaling, Normalization
     deepest = net.layers[-1]
     assert deepest.stride == 32 and deepest.receptive_field > 400  # the whole depth, no branch cut off
     if name == "ConvNeXtTiny":  # its stem is a nested Sequential: opened, its conv named through it
@@ -63,13 +64,18 @@ def test_a_model_with_what_the_zoo_holds_draws_its_atlas(tmp_path, real_weights)
     path = zoo_cnn(tmp_path / "tiny_zoo.keras")
     # The README's command with the model's own scaling (its Rescaling layer: preprocess=raw),
     # at tiny settings: every job, the default dream, examples and trust included.
-    # Three layers: the nested stem's conv, the depthwise conv and the last, which reads through
-    # the multiply, the separable conv, the concatenation and the Dense on the map.
-    layers = ["stem.conv", "depthwise_conv2d", "last"]
+    # Two layers: the nested stem's conv and the depthwise conv; the dream runs on the last conv,
+    # which reads through the multiply, the separable conv, the concatenation and the Dense on
+    # the map (the check has cut every conv already).
+    layers = ["stem.conv", "depthwise_conv2d"]
     proc = snakemake(tmp_path, f"model={path}", "preprocess=raw", f"layers=[{','.join(layers)}]", "filters=2",
                      "steps=4", "compare_classic=False", "caricatures=True", "caricatures_steps=2", "examples_top=2",
                      "dreams=[{name: cat, photo: 'skimage:chelsea', layer: last, steps: 2, octaves: 1}]")
     assert proc.returncode == 0, proc.stderr[-3000:]
+    # The first line counts every job it will run, not only the ascents.
+    (line,) = [line for line in proc.stderr.splitlines() if line.startswith("estimate: ")]
+    assert all(kind in line.split("job time: ")[1] for kind in ("ascents", "trust", "examples", "caricatures",
+                                                               "dreams", "twins")), line
     out = tmp_path / "atlas"
     index = (out / "index.html").read_text()
     for layer in layers:
@@ -82,7 +88,8 @@ def test_a_model_with_what_the_zoo_holds_draws_its_atlas(tmp_path, real_weights)
     page = (out / "filters" / "depthwise_conv2d" / "0000.html").read_text()
     assert "convolves each input channel on its own" in page
     assert (out / "dreams" / "cat.png").exists()
-    assert ">separable<" in index and ">branch<" in index  # listed, not selected
+    assert all(f">{name}<" in index for name in ("separable", "branch", "last"))  # listed, not selected
+    assert "stem.conv" in (out / "filters" / "stem.conv" / "0000.html").read_text()  # named on its page
 
 
 @pytest.mark.parametrize("make,expect", [

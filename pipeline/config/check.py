@@ -274,6 +274,10 @@ def _network(cfg: dict, raw: dict) -> Network:
         if cfg["preprocess"] == "auto":
             _fail(f"config: preprocess = 'auto' is not allowed with model = {cfg['model']!r}: only the built-in "
                   "networks' is known; expected one of " + ", ".join(f"{k} ({v})" for k, v in MODES.items()))
+        if net.scales_input and cfg["preprocess"] != "raw":
+            cfg["notes"].append(f"note: {net.name} scales its own input (a Rescaling or Normalization layer before its "
+                                f"first conv), and preprocess = {cfg['preprocess']!r} scales it again; a model that "
+                                "scales itself usually wants preprocess = 'raw' (pixels in [0, 255])")
         if raw.get("weights", weights.DEFAULT) != weights.DEFAULT:
             _fail(f"config: weights = {raw['weights']!r} is not allowed with model = {cfg['model']!r}: a .keras "
                   "file carries its own weights; expected weights left unset")

@@ -56,17 +56,19 @@ def atlas_flops(cfg: Config) -> float:
 def trust_flops(cfg: Config, layer: str, filters: int, images: int) -> float:
     """One trust job (``measure/trust.py``): every pool image and picture through LPIPS' VGG16
     at 64 px (a picture as 9 windows where the layer's receptive field is smaller than it), the
-    layer's comparison set of other pictures once, and the top examples and the picture through
-    the convs up to ``layer``, each at the layer's receptive field (the job's calibration, a few
-    dozen patches once, is left out)."""
+    layer's comparison set of other pictures once, the top examples and the picture through the
+    convs up to ``layer`` at the layer's receptive field, and the path's calibration once: 128
+    random windows of the photos through the same convs (``interpretability.REFERENCE``; a
+    window is the field, up to about twice a photo's side: ``interpretability.window``)."""
     net, lpips = cfg.network, lpips_vgg().flops_to("block5_conv3", 64)
     pool = min(2 * cfg.examples_top, images // 2)
-    windows = 9 if net.layer(layer).receptive_field < cfg.size else 1
+    rf = net.layer(layer).receptive_field
+    windows = 9 if rf < cfg.size else 1
     pictures = (cfg.diversity + cfg.negative) * windows
-    view = min(net.layer(layer).receptive_field, cfg.examples_side)
+    view = min(rf, round(2 * cfg.examples_side * 4 / 3))  # photos are about 4:3
     compared = min(filters, 33) * windows  # measure/interpretability.comparison_set, embedded once
     return (filters * ((2 * pool + pictures) * lpips + (min(cfg.examples_top, pool) + 1) * net.flops_to(layer, view))
-            + compared * lpips)
+            + compared * lpips + CALIBRATION * net.flops_to(layer, view))
 
 
 def duration(seconds: float) -> str:
@@ -90,7 +92,17 @@ def on_cpu(cfg: Config, cores: int, cpu_flag: str | None = None) -> str:
 # What a job costs beside its arithmetic, measured on the 2-core build machine
 # (bench/jobs.py and a first run of one layer): start-up (TensorFlow, weights, model), tracing
 # the step loop per render, a twins search, and an examples job's crops and mosaics per filter.
-START, TRACE, TWINS, MOSAIC = 7.0, 2.3, 7.0, 0.02
+START, TRACE, TWIN, MOSAIC = 7.0, 1.5, 0.02, 0.02
+# Building and tracing a cut costs more the more layers it holds: per conv upstream of the
+# target, per render (measured on five Keras architectures of 40 to 120 convs, bench/zoo.py:
+# VGG16's layers average 6 upstream, which TRACE and GRAPH together give the 2.3 s measured).
+GRAPH = 0.14
+# A step's work beside the network, per pixel of a picture: 1.5 ms a step for a 128 px picture
+# on the 2-core build machine (VGG16's block1_conv1, 64 filters, where the network's share is
+# least), as FLOPs at its 190 GFLOP/s: on a GPU it is nothing, as it should be.
+PIXEL_FLOPS = 1.5e-3 / 128 ** 2 * 190e9
+TRUST_SETUP = 3.0   # the trust job's LPIPS network (VGG16) built and its weights loaded
+CALIBRATION = 128   # windows the trust job's path is calibrated on (interpretability.REFERENCE)
 EXAMPLE_FLOPS = 53e9   # one 224 px image through all of VGG16's 13 convs (bench/examples.py)
 GPU_FLOPS = 400e12     # dense TF32 on one H100: an assumption until the atlas is timed on a GPU
 SLOW_GPU_FLOPS = 20e12  # what a cluster's time limit plans for: the slowest GPU it may land on
@@ -172,11 +184,43 @@ def device(gpus: int, cores: int, measured: dict | None = None, backend: str = "
                   f"the build machine's measured rate{how}{also}", measured, Speed(backend, precision, False, auto))
 
 
+def tracing(net: Network, layer: str) -> float:
+    """Seconds to build and trace one cut of ``net`` up to ``layer``."""
+    return TRACE + GRAPH * len(net.layer(layer).upstream)
+
+
+def picture_flops(cfg: Config, layer: str, filters: int) -> float:
+    """What an ascent job's steps cost beside the network (the parameterisation, the moves, the
+    update), in FLOPs at the rate the network's are counted: per pixel of each picture, each step."""
+    job = settings.ascent_job(cfg, layer, [])
+    renders = [job.main] + ([job.classic] if job.classic else [])
+    return filters * PIXEL_FLOPS * sum((s.diversity + s.negative) * s.steps * methods.get(s.method).side(s.knobs, s.size) ** 2
+                                       for s in renders)
+
+
 def job_seconds(cfg: Config, layer: str, filters: int, dev: Device) -> float:
-    """One ascent job, start-up and tracing included."""
+    """One ascent job, start-up, tracing and the pictures' own arithmetic included."""
     renders = 2 if cfg.compare_classic else 1
     rate = dev.ascent_rate(layer, cfg.network.depth(layer))
-    return START + TRACE * renders + chunk_flops(cfg, layer, filters) / rate
+    # A rate an earlier run measured at this layer already holds the pictures' own work.
+    pictures = 0.0 if layer in dev.measured else picture_flops(cfg, layer, filters) / dev.rate
+    return START + tracing(cfg.network, layer) * renders + chunk_flops(cfg, layer, filters) / rate + pictures
+
+
+def trust_seconds(cfg: Config, layer: str, filters: int, images: int, dev: Device) -> float:
+    """One trust job: start-up, its similarity's network and its arithmetic."""
+    return START + TRUST_SETUP + trust_flops(cfg, layer, filters, images) / dev.rate
+
+
+def dream_seconds(cfg: Config, d, dev: Device) -> float:
+    """One dream: start-up, a lighter trace per octave (one image, no moves) and its arithmetic."""
+    return START + d.octaves * tracing(cfg.network, d.layer) / 2 + dream_flops(cfg.network, d) / dev.rate
+
+
+def caricature_seconds(cfg: Config, layer: str, filters: int, dev: Device) -> float:
+    """One layer's caricatures: start-up, one lighter trace and the steps from each photo."""
+    steps = filters * ascent_flops(cfg.network, layer, cfg.caricatures_steps, cfg.size)
+    return START + tracing(cfg.network, layer) / 2 + steps / dev.rate
 
 
 def dream_flops(net: Network, d: dict) -> float:
@@ -193,37 +237,46 @@ class Plan:
     total: int         # filters the config selects
     seconds: float     # the whole run, on ``device``
     device: Device
+    parts: dict[str, float] = field(default_factory=dict)  # job seconds by kind: "ascents", "trust", ...
 
     def line(self) -> str:
         if not self.jobs and self.seconds < 1:
             return f"estimate: nothing to render ({self.total:,} filters done); the pages take seconds"
         work = (f"{self.jobs} ascent job{'s' if self.jobs != 1 else ''} to run ({self.filters:,} of "
                 f"{self.total:,} filters)" if self.jobs else f"no ascent to run ({self.total:,} filters done)")
-        return f"estimate: {work}; about {duration(self.seconds)} in all on {self.device.name} ({self.device.basis})"
+        # What the time is made of, largest first: a user sees where to cut (trust=False, ...).
+        parts = ", ".join(f"{kind} {duration(sec)}" for kind, sec in sorted(self.parts.items(), key=lambda kv: -kv[1])
+                          if sec >= 1)
+        return (f"estimate: {work}; about {duration(self.seconds)} in all on {self.device.name} ({self.device.basis})"
+                + (f"; job time: {parts}" if len(self.parts) > 1 else ""))
 
 
 def plan(cfg: Config, todo: dict[tuple[str, int], list[int]], dev: Device, extras: dict[str, bool],
          images: int) -> Plan:
     """The run ahead: the ascent chunks in ``todo``, the twins of their layers, and the dreams,
-    examples and caricatures ``extras`` says are missing; spread over ``dev.parallel`` jobs at
-    once."""
-    jobs = [job_seconds(cfg, layer, len(fs), dev) for (layer, _), fs in todo.items()]
-    jobs += [START + TWINS for _ in {layer for layer, _ in todo}]
+    examples, caricatures and trust scores ``extras`` says are missing; spread over
+    ``dev.parallel`` jobs at once."""
     net = cfg.network
-    jobs += [START + dream_flops(net, d) / dev.rate for d in cfg.dreams if extras.get(f"dream:{d.name}")]
+    jobs: dict[str, list[float]] = {
+        "ascents": [job_seconds(cfg, layer, len(fs), dev) for (layer, _), fs in todo.items()],
+        "twins": [START + TWIN * len(cfg.filters[layer]) for layer in {layer for layer, _ in todo}],
+        "dreams": [dream_seconds(cfg, d, dev) for d in cfg.dreams if extras.get(f"dream:{d.name}")],
+    }
     scanned = [layer for layer in cfg.filters if extras.get(f"examples:{layer}")]
     if scanned:  # one pass, up to the deepest layer it scans
         deepest = max(scanned, key=lambda name: net.layer(name).index)
         share = net.flops_to(deepest, 224) / lpips_vgg().flops_to("block5_conv3", 224)
-        jobs.append(START + images * EXAMPLE_FLOPS * share / dev.rate + MOSAIC * sum(len(cfg.filters[n]) for n in scanned))
-    jobs += [START + len(fs) * ascent_flops(net, layer, cfg.caricatures_steps, cfg.size) / dev.rate
-             for layer, fs in cfg.filters.items() if extras.get(f"caricatures:{layer}")]
+        jobs["examples"] = [START + images * EXAMPLE_FLOPS * share / dev.rate
+                            + MOSAIC * sum(len(cfg.filters[n]) for n in scanned)]
+    jobs["caricatures"] = [caricature_seconds(cfg, layer, len(fs), dev)
+                           for layer, fs in cfg.filters.items() if extras.get(f"caricatures:{layer}")]
     rerun = {layer for layer, _ in todo}
-    jobs += [START + trust_flops(cfg, layer, len(fs), images) / dev.rate for layer, fs in cfg.filters.items()
-             if extras.get(f"trust:{layer}") or (layer in rerun and f"trust:{layer}" in extras)]
-    wall = max(sum(jobs) / dev.parallel, max(jobs, default=0.0))
-    return Plan(len(todo), sum(len(fs) for fs in todo.values()),
-                sum(len(fs) for fs in cfg.filters.values()), wall, dev)
+    jobs["trust"] = [trust_seconds(cfg, layer, len(fs), images, dev) for layer, fs in cfg.filters.items()
+                     if extras.get(f"trust:{layer}") or (layer in rerun and f"trust:{layer}" in extras)]
+    every = [sec for kind in jobs.values() for sec in kind]
+    wall = max(sum(every) / dev.parallel, max(every, default=0.0))
+    return Plan(len(todo), sum(len(fs) for fs in todo.values()), sum(len(fs) for fs in cfg.filters.values()), wall,
+                dev, {kind: sum(secs) for kind, secs in jobs.items() if secs})
 
 
 def digest(job_settings: str) -> str:

@@ -10,6 +10,7 @@ them through the convs up to the layer at their own scale.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,8 +35,12 @@ REFERENCE = 128
 
 
 def window(image: np.ndarray, lyr: ConvLayer, y: int, x: int) -> np.ndarray:
-    """The receptive field of ``lyr``'s unit (y, x), mean colour outside the image."""
-    half = lyr.receptive_field // 2
+    """The receptive field of ``lyr``'s unit (y, x), mean colour outside the image. A field
+    more than twice the image's side (a deep layer of ResNet, DenseNet, Inception: 500 to 2,000
+    px) is cut to that (plus the centres' offset): from any unit's centre it still holds all of
+    the image, and the rest is mean colour the network would spend its time and memory on. One
+    side per image size, so windows of one image size still go through together."""
+    half = min(lyr.receptive_field // 2, max(image.shape[:2]) + math.ceil(abs(lyr.offset)) + 1)
     left, top, right, bottom = box(lyr, y, x, *image.shape[:2])
     cy, cx = lyr.centre(y), lyr.centre(x)
     out = np.empty((2 * half + 1, 2 * half + 1, 3), np.uint8)
@@ -174,9 +179,10 @@ class Scorer:
         shapes: dict[tuple, list[int]] = {}
         for i, v in enumerate(views):
             shapes.setdefault(v.shape, []).append(i)
-        for idx in shapes.values():
-            for start in range(0, len(idx), 16):
-                chunk = idx[start:start + 16]
+        for shape, idx in shapes.items():
+            per = max(1, min(16, 16 * 256 * 256 // (shape[0] * shape[1])))  # 16 up to 256 px, fewer above
+            for start in range(0, len(idx), per):
+                chunk = idx[start:start + per]
                 got = self.path_forward(np.stack([views[i] for i in chunk]).astype(np.float32))
                 for layer_out, g in zip(out, got):
                     layer_out[chunk] = np.asarray(g)

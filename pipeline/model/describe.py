@@ -77,14 +77,16 @@ def describe(model: keras.Model, name: str, setting: str, preprocess: str | None
     flat = flat_model(model, setting)
     reach: dict[str, Reach] = {}
     layers: list[ConvLayer] = []
+    scales = False  # EfficientNet's and ConvNeXt's own input scaling: what `preprocess` should know
     for op in operations(flat):
         ins = [reach[p.name] for p in parents(op) if p.name in reach]
         reach[op.name] = _step(op, ins, layers)
+        scales |= not layers and isinstance(op, (keras.layers.Rescaling, keras.layers.Normalization))
     if not layers:
         raise AtlasError(f"config: model = {setting!r} has no convolution the atlas can draw (Conv2D, "
                          "DepthwiseConv2D or SeparableConv2D on an image-shaped input)")
     fixed = shape[1]
-    net = Network(name, setting, preprocess, fixed, fixed or min_size(flat), tuple(layers))
+    net = Network(name, setting, preprocess, fixed, fixed or min_size(flat), tuple(layers), scales)
     rehearse(model, net)
     return net
 

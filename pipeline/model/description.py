@@ -85,6 +85,7 @@ class Network:
     input_size: int | None  # fixed by the model (a classifier head), else None: any size
     min_size: int           # the smallest input side that leaves every layer an output
     layers: tuple[ConvLayer, ...]
+    scales_input: bool = False  # a Rescaling or Normalization layer before its first conv
 
     @cached_property  # derived once: every layer lookup goes through it
     def by_name(self) -> dict[str, ConvLayer]:
@@ -131,6 +132,7 @@ def to_json(net: Network) -> str:
 
 def from_json(text: str) -> Network:
     data = json.loads(text)
+    data.setdefault("scales_input", False)
     layers = tuple(ConvLayer(**{**lyr, "upstream": tuple(lyr["upstream"])}) for lyr in data.pop("layers"))
     return Network(**data, layers=layers)
 

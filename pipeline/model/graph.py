@@ -10,8 +10,9 @@ once) is this graph run on a new input, with
   copied, in the dtype asked for, the convs asked for without their activation;
 - **a free input size where the convs allow it**: a classifier head (``Flatten`` then
   ``Dense``) fixes a model's input size, but the convs below it take any size. The graph is
-  run first on an input of free size; only where a conv the atlas needs cannot be reached at a
-  free size does it take the model's own (and the description says the size is fixed).
+  run at the model's own input shape and, where that is fixed, again at a free size, which is
+  kept wherever every conv asked for can be reached at it (where not, the parse-time check
+  refuses the model: the dataset examples and trust feed other sizes).
 
 Keras' ``clone_model`` keeps nested models whole and the input's shape as it was, so it could
 do neither; the graph is run with Keras' own ``_run_through_graph`` (a private method, the one

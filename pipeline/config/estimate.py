@@ -41,11 +41,15 @@ def render_flops(net: Network, layer: str, s: settings.Ascent) -> float:
     return (s.diversity + s.negative) * ascent_flops(net, layer, s.steps, side)
 
 
+def renders(cfg: Config, layer: str) -> list[settings.Ascent]:
+    """What one ascent job of ``layer`` draws: the main render, and the classic comparison."""
+    job = settings.ascent_job(cfg, layer, [])
+    return [job.main] + ([job.classic] if job.classic else [])
+
+
 def chunk_flops(cfg: Config, layer: str, filters: int) -> float:
     """Executed FLOPs of one ascent job: ``filters`` of ``layer``, and their classic comparison."""
-    job = settings.ascent_job(cfg, layer, [])
-    renders = [job.main] + ([job.classic] if job.classic else [])
-    return filters * sum(render_flops(cfg.network, layer, s) for s in renders)
+    return filters * sum(render_flops(cfg.network, layer, s) for s in renders(cfg, layer))
 
 
 def atlas_flops(cfg: Config) -> float:
@@ -192,19 +196,16 @@ def tracing(net: Network, layer: str) -> float:
 def picture_flops(cfg: Config, layer: str, filters: int) -> float:
     """What an ascent job's steps cost beside the network (the parameterisation, the moves, the
     update), in FLOPs at the rate the network's are counted: per pixel of each picture, each step."""
-    job = settings.ascent_job(cfg, layer, [])
-    renders = [job.main] + ([job.classic] if job.classic else [])
     return filters * PIXEL_FLOPS * sum((s.diversity + s.negative) * s.steps * methods.get(s.method).side(s.knobs, s.size) ** 2
-                                       for s in renders)
+                                       for s in renders(cfg, layer))
 
 
 def job_seconds(cfg: Config, layer: str, filters: int, dev: Device) -> float:
     """One ascent job, start-up, tracing and the pictures' own arithmetic included."""
-    renders = 2 if cfg.compare_classic else 1
     rate = dev.ascent_rate(layer, cfg.network.depth(layer))
     # A rate an earlier run measured at this layer already holds the pictures' own work.
     pictures = 0.0 if layer in dev.measured else picture_flops(cfg, layer, filters) / dev.rate
-    return START + tracing(cfg.network, layer) * renders + chunk_flops(cfg, layer, filters) / rate + pictures
+    return START + tracing(cfg.network, layer) * len(renders(cfg, layer)) + chunk_flops(cfg, layer, filters) / rate + pictures
 
 
 def trust_seconds(cfg: Config, layer: str, filters: int, images: int, dev: Device) -> float:

@@ -40,20 +40,23 @@ class Probe:
 
         # A scorecard needs each picture's own filter only: the last conv computes just the
         # filters asked for (a moved copy shares its picture's), not the whole layer, which is
-        # most of the work at the first layers. A depthwise, separable or grouped conv is
-        # computed whole.
+        # most of the work at the first layers. A depthwise, separable or grouped conv (its
+        # kernel does not hold one slice per filter) is computed whole.
         last = self.model.layers[-1]
-        below = network.below_last(self.model)
+        if objectives.ConvMeanHead.plain(last):
+            below = network.below_last(self.model)
+
+            def asked_means(images, asked):  # (n, asked)
+                x = ops.cast(below(preprocess(images, self.mode)), last.kernel.dtype)  # bfloat16 below, if mixed
+                out = ops.conv(x, ops.take(last.kernel, asked, axis=3), last.strides, last.padding,
+                               dilation_rate=last.dilation_rate) + ops.take(last.bias, asked)
+                return ops.mean(ops.relu(out), axis=(1, 2))
+        else:
+            def asked_means(images, asked):
+                return ops.take(means(images), asked, axis=1)
 
         def own(images, asked, which):
-            if not objectives.ConvMeanHead.plain(last):
-                means = ops.take(ops.mean(ops.relu(self.model(preprocess(images, self.mode))), axis=(1, 2)), asked, 1)
-                return ops.take_along_axis(means, which[:, None], axis=1)[:, 0]
-            x = ops.cast(below(preprocess(images, self.mode)), last.kernel.dtype)  # bfloat16 below, if mixed
-            out = ops.conv(x, ops.take(last.kernel, asked, axis=3), last.strides, last.padding,
-                           dilation_rate=last.dilation_rate) + ops.take(last.bias, asked)
-            means = ops.mean(ops.relu(out), axis=(1, 2))  # (n, asked)
-            return ops.take_along_axis(means, which[:, None], axis=1)[:, 0]  # (n,)
+            return ops.take_along_axis(asked_means(images, asked), which[:, None], axis=1)[:, 0]  # (n,)
         self._own = backend.compile(own)
 
     def activations(self, images: np.ndarray, batch: int = 32) -> np.ndarray:

@@ -95,17 +95,20 @@ def rehearse(model: keras.Model, net: Network) -> None:
     """Cut every conv out as the jobs will, in float32 and in bfloat16, and run it on a small
     image and on one of another size (the dataset examples and trust feed other sizes than the
     pictures'): what the check accepts does not fail later in a job."""
-    side = net.input_size or max(net.min_size, 32)
-    for dtype, size in ((None, side), (None, side + 13), ("mixed_bfloat16", side)):
+    side, names = net.input_size or max(net.min_size, 32), [lyr.name for lyr in net.layers]
+    for dtype, sizes in ((None, (side, side + 13)), ("mixed_bfloat16", (side,))):
+        size = side
         try:
-            rebuilt = graph.rebuild(model, [lyr.name for lyr in net.layers], dtype)
-            keras.Model(rebuilt.inputs, list(rebuilt.found.values()))(np.zeros((1, size, size, 3), np.float32))
+            rebuilt = graph.rebuild(model, names, dtype)
+            cut = keras.Model(rebuilt.inputs, list(rebuilt.found.values()))
+            for size in sizes:  # one cut, run at each size
+                cut(np.zeros((1, size, size, 3), np.float32))
         except Exception as exc:  # noqa: BLE001 - any failure here would be a job's: said in one line
-            reason = (str(exc).splitlines() or [type(exc).__name__])[0][:160]
+            reason = f"{type(exc).__name__}: {(str(exc).splitlines() or [''])[0][:160]}"
             if size != side:
-                raise AtlasError(_fixed_convs(net.model, side, f"{type(exc).__name__}: {reason}")) from None
+                raise AtlasError(_fixed_convs(net.model, side, reason)) from None
             raise AtlasError(f"config: model = {net.model!r} cannot be cut at its convs{' in bfloat16' if dtype else ''} "
-                             f"({type(exc).__name__}: {reason}); expected layers Keras can rebuild from their configs") from None
+                             f"({reason}); expected layers Keras can rebuild from their configs") from None
 
 
 def _fixed_convs(setting: str, side: int, why: str = "a layer before a conv fixes it") -> str:

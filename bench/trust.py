@@ -65,9 +65,8 @@ def cost(atlas: Path, layer: str, filters: list[int], base, resolved, similarity
 
     def score(f, picture):
         found = FilterExamples.read(layout.example_files(atlas, layer, f)[1])
-        strong, weak = (loader.windows(p) for p in interpretability.pool(found, images))
         others = interpretability.Layer(filters, embedded, noise, np.zeros((1, 0, 1), np.float32))
-        scorer.score(strong, weak, [picture], others, {f}, len(found.examples), 0)
+        scorer.score(loader.pool(found, images), [picture], others, {f}, 0)
     score(filters[0], pictures[0])  # compile outside the timing, as the ascent's
     t0 = time.perf_counter()
     for f, picture in zip(filters, pictures):

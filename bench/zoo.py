@@ -50,6 +50,10 @@ def keras_zoo() -> dict:
     }
 
 
+# What a user must say beside the README's command: how RGB photos become four bands.
+SAID = {"own: RGB and one more band": ["photo_bands=rgb+luminance"]}
+
+
 def own_unnamed():
     import keras
     layers = keras.layers
@@ -107,21 +111,23 @@ def main() -> int:
             print(rows[-1], flush=True)
             continue
         kinds = Counter(lyr.kind for lyr in net.layers if lyr.kind != "conv")
-        picked = [net.layers[0].name, net.layers[len(net.layers) // 2].name, net.layers[-1].name]
+        picked = list(dict.fromkeys([net.layers[0].name, net.layers[len(net.layers) // 2].name, net.layers[-1].name]))
         size = net.input_size or max(net.min_size, 32)
         workdir = args.out / slug(name)
         start = time.monotonic()
         proc = subprocess.run([sys.executable, "-m", "snakemake", "-s", str(REPO / "Snakefile"), "-d", str(workdir),
                                "--cores", "2", "--config", f"model={path}", f"layers=[{','.join(picked)}]",
                                "filters=2", "steps=4", f"size={size}", "preprocess=unit", "caricatures=True",
-                               "caricatures_steps=2", "examples_top=2", f"cache={args.out / 'cache'}"],
+                               "caricatures_steps=2", "examples_top=2", f"cache={args.out / 'cache'}",
+                               *SAID.get(name, [])],
                               capture_output=True, text=True)
         seconds = time.monotonic() - start
         estimate = next((line for line in proc.stderr.splitlines() if line.startswith("estimate:")), "")
         also = ", ".join(f"{n} {kind}" for kind, n in kinds.items())
         result = "drawn" if proc.returncode == 0 else f"FAILED ({_last_error(proc.stderr)})"
+        said = f" ({' '.join(SAID[name])})" if name in SAID else ""
         rows.append(f"| {name} | {len(net.layers)}{f' ({also})' if also else ''} | {net.total_filters:,} | "
-                    f"{result}, {size} px | {seconds:.0f} s |")
+                    f"{result}{said}, {size} px | {seconds:.0f} s |")
         print(rows[-1], f"[{estimate}]", flush=True)
         (workdir / "zoo.json").write_text(json.dumps({"seconds": seconds, "estimate": estimate}))
     print("\n| model | convs | filters | result | 3 layers x 2 filters, every job |\n|---|---|---|---|---|")

@@ -104,6 +104,23 @@ def zoo_cnn(path: Path) -> Path:
     return path
 
 
+def banded_cnn(path: Path, bands: int, side: int | None) -> Path:
+    """A small model that takes ``bands`` input bands, random (seeded) weights, saved to
+    ``path``: a digit classifier's one grey band at a fixed 32 px (``bands=1, side=32``), or
+    RGB plus near infrared at any size (``bands=4, side=None``)."""
+    import keras
+
+    keras.utils.set_random_seed(0)
+    layers = keras.layers
+    inputs = keras.Input((side, side, bands))
+    x = layers.Conv2D(8, 3, padding="same", activation="relu", name="conv1")(inputs)
+    x = layers.MaxPooling2D(2)(x)
+    x = layers.Conv2D(8, 3, padding="same", activation="relu", name="conv2")(x)
+    outputs = layers.Dense(10)(layers.GlobalAveragePooling2D()(x))
+    keras.Model(inputs, outputs, name=f"bands{bands}").save(path)
+    return path
+
+
 def assert_collapsed_head_exact(cut, shape: tuple[int, ...], filters: list[int], mode: str) -> None:
     """The shortcut the step loop takes (objectives.ConvMeanHead on the cut's last conv, from
     that conv's input) gives the whole layer's objective and gradient, on random pixels of

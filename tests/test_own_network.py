@@ -82,8 +82,8 @@ def test_a_rerun_finds_nothing_to_do(own_atlas, residual):
 @pytest.mark.parametrize("make,expect", [
     ("text", "is not a Keras model Keras can load"),
     ("dense", "has no convolution the atlas can draw (Conv2D, DepthwiseConv2D or SeparableConv2D"),
-    ("vector", "takes input (None, 10); the atlas draws RGB images only for now"),
-    ("grey", "takes 1 channel; the atlas draws RGB images only for now"),
+    ("vector", "takes input (None, 10); expected one input of shape (height, width, bands)"),
+    ("grey", "preprocess = 'caffe' is not allowed with model = "),
 ])
 def test_a_bad_model_is_one_line_before_any_job(tmp_path, make, expect):
     import keras
@@ -100,7 +100,9 @@ def test_a_bad_model_is_one_line_before_any_job(tmp_path, make, expect):
     else:
         inputs = keras.Input((32, 32, 1))
         keras.Model(inputs, keras.layers.Conv2D(4, 3)(inputs)).save(path)
-    proc = snakemake(tmp_path, f"model={path}", "preprocess=tf", f"cache={tmp_path / 'cache'}", dry=True)
+    # A grey model with Caffe's scaling (BGR, ImageNet's mean colour subtracted): it has no colours.
+    preprocess = "caffe" if make == "grey" else "tf"
+    proc = snakemake(tmp_path, f"model={path}", f"preprocess={preprocess}", f"cache={tmp_path / 'cache'}", dry=True)
     errors = [line for line in proc.stderr.splitlines() if line.startswith("error:")]
     assert proc.returncode != 0 and len(errors) == 1 and expect in errors[0], proc.stderr[-2000:]
     assert "Traceback" not in proc.stderr and not (tmp_path / "atlas").exists()

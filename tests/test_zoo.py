@@ -16,9 +16,12 @@ import sys
 from collections import Counter
 from pathlib import Path
 
+import numpy as np
 import pytest
+from PIL import Image
 
-from conftest import REPO, run, zoo_cnn
+from conftest import REPO, banded_cnn, run, zoo_cnn
+from pipeline.images.bands import Bands
 
 # name: (builder, convs the atlas lists, of which depthwise/separable/grouped, the smallest side)
 KERAS_ZOO = {
@@ -92,8 +95,39 @@ def test_a_model_with_what_the_zoo_holds_draws_its_atlas(tmp_path, real_weights)
     assert "stem.conv" in (out / "filters" / "stem.conv" / "0000.html").read_text()  # named on its page
 
 
+@pytest.mark.parametrize("bands,said", [(1, ["preprocess=unit"]),
+                                        (4, ["preprocess=tf", "photo_bands=rgb+luminance", "method=maco",
+                                             "negative=True", "diversity=2", "compare_classic=True"])])
+def test_a_model_of_other_bands_draws_its_atlas(tmp_path, real_weights, bands, said):
+    """A digit classifier's one grey band at its fixed 32 px, and RGB plus a fourth band at any
+    size (MaCo's transparency, a negative and a diverse picture, the classic comparison): every
+    job, through the README's command with what the user must say."""
+    path = banded_cnn(tmp_path / f"bands{bands}.keras", bands, 32 if bands == 1 else None)
+    proc = snakemake(tmp_path, f"model={path}", *said, "layers=[conv2]", "filters=2", "steps=4", "size=32",
+                     "caricatures=True", "caricatures_steps=2", "examples_top=2",
+                     "dreams=[{name: cat, photo: 'skimage:chelsea', layer: conv2, steps: 2, octaves: 1}]")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    out, shown = tmp_path / "atlas", Bands.of(bands, "auto" if bands == 1 else "rgb+luminance")
+    pictures = ["filters/conv2/0001.png", "caricatures/conv2/0001.png", "caricatures/conv2/0001.photo.png",
+                "dreams/cat.png"] + (["filters/conv2/0001.alpha.png", "filters/conv2/0001.negative.png",
+                                      "filters/conv2/0001.div1.png", "classic/conv2/0001.png"] if bands == 4 else [])
+    for name in pictures:
+        with Image.open(out / name) as im:  # grey; or colour with the fourth band as a grey panel beside
+            assert im.mode == {1: "L", 4: "RGBA" if "alpha" in name else "RGB"}[bands], name
+            if "dreams" not in name:
+                assert im.size == (32 * shown.panels, 32), name
+    picture = shown.unshown(np.asarray(Image.open(out / "filters/conv2/0001.png").convert("RGB")))
+    assert picture.shape == (32, 32, bands) and picture.std() > 0
+    trust = json.loads((out / "trust" / "conv2" / "0001.json").read_text())
+    assert trust["synthetic"] is not None and trust["path"] is not None  # the pictures were measured in their bands
+    page = (out / "filters" / "conv2" / "0001.html").read_text()
+    assert shown.words().split(":")[0] in page and f'width="{32 * shown.panels}" height="32"' in page
+    examples = json.loads((out / "examples" / "conv2" / "0001.json").read_text())
+    assert len(examples["examples"]) == 2
+
+
 @pytest.mark.parametrize("make,expect", [
-    ("rgbn", "takes 4 channels; the atlas draws RGB images only for now"),
+    ("rgbn", "photo_bands = 'auto' is not allowed with model = "),
     ("reshaped", "its convolutions can be reached only at its own input size (16 px"),
 ])
 def test_what_cannot_be_drawn_is_one_line_before_any_job(tmp_path, make, expect):
@@ -101,13 +135,12 @@ def test_what_cannot_be_drawn_is_one_line_before_any_job(tmp_path, make, expect)
 
     layers = keras.layers
     path = tmp_path / f"{make}.keras"
-    if make == "rgbn":  # RGB and a fourth band
-        inputs = keras.Input((None, None, 4))
-        outputs = layers.Conv2D(4, 3)(inputs)
+    if make == "rgbn":  # RGB and a fourth band: how an RGB photo becomes four bands must be said
+        banded_cnn(path, 4, None)
     else:  # a Reshape between two convs that fixes the map the second reads
         inputs = keras.Input((16, 16, 3))
         outputs = layers.Conv2D(4, 3)(layers.Reshape((16, 16, 4))(layers.Conv2D(4, 3, padding="same")(inputs)))
-    keras.Model(inputs, outputs).save(path)
+        keras.Model(inputs, outputs).save(path)
     proc = snakemake(tmp_path, f"model={path}", "preprocess=unit", f"cache={tmp_path / 'cache'}", dry=True)
     errors = [line for line in proc.stderr.splitlines() if line.startswith("error:")]
     assert proc.returncode != 0 and len(errors) == 1 and expect in errors[0], proc.stderr[-2000:]

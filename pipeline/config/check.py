@@ -24,11 +24,11 @@ import yaml
 
 from .. import methods
 from ..errors import AtlasError
-from ..images import folder, photos
+from ..images import bands, folder, photos
 from ..model import description, weights
 from ..model.builtins import BUILT_IN
 from ..model.description import Network, unknown_layer
-from ..model.preprocess import MODES
+from ..model.preprocess import BAND_WISE, MODES
 from .checked import Config
 from .selection import filters_for, selection
 
@@ -281,6 +281,7 @@ def _network(cfg: dict, raw: dict) -> Network:
         if raw.get("weights", weights.DEFAULT) != weights.DEFAULT:
             _fail(f"config: weights = {raw['weights']!r} is not allowed with model = {cfg['model']!r}: a .keras "
                   "file carries its own weights; expected weights left unset")
+    _check_bands(cfg, net)
     # A fixed input size is the model's, not a choice: its pictures are drawn at the size it was
     # trained on. Its convs take any size (``graph.rebuild``), so dreams, examples and trust run.
     cfg["size"] = net.input_size or cfg["size"]
@@ -289,6 +290,17 @@ def _network(cfg: dict, raw: dict) -> Network:
         _fail(f"config: size = {cfg['size']} is not allowed for {net.name}: its deepest layers need "
               f"{net.min_size} px or more; expected {net.min_size} to 1024")
     return net
+
+
+def _check_bands(cfg: dict, net: Network) -> None:
+    """``photo_bands`` and ``preprocess`` for a model whose input is not three bands."""
+    why = bands.problem(net.channels, cfg["photo_bands"])
+    if why:
+        _fail(f"config: photo_bands = {cfg['photo_bands']!r} is not allowed with model = {cfg['model']!r}: it {why}")
+    if net.channels != 3 and cfg["preprocess"] not in BAND_WISE:
+        _fail(f"config: preprocess = {cfg['preprocess']!r} is not allowed with model = {cfg['model']!r}: it scales "
+              f"three colour channels and this model takes {net.channels} band{'s' if net.channels > 1 else ''}; "
+              "expected one of " + ", ".join(f"{k} ({MODES[k]})" for k in BAND_WISE))
 
 
 def _check_weights(cfg: dict) -> None:

@@ -59,6 +59,7 @@ class Config:
     diversity_weight: float
     weights: str
     preprocess: str
+    photo_bands: str
     cache: str | None
     chunk_size: int | str
     batch_size: int | str

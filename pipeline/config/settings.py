@@ -26,7 +26,7 @@ from .checked import ClassTarget, Config, Dream
 
 @dataclass(frozen=True)
 class WeightsSetting:
-    """The network: the ``model``, ``weights``, ``cache`` and ``preprocess`` settings, as given
+    """The network: the ``model``, ``weights``, ``cache``, ``preprocess`` and ``photo_bands`` settings, as given
     (``description.of`` describes the model, ``weights.resolve`` finds the file)."""
 
     name: str          # torchvision-imagenet | keras-imagenet | a .weights.h5 path
@@ -35,6 +35,9 @@ class WeightsSetting:
     # vgg16 | alexnet | a .keras path. Left out of the JSON as vgg16, as before the setting
     # existed, so that an atlas made then is not rerun for it (to_json).
     model: str = field(default="vgg16", metadata={"implied": "vgg16"})
+    # auto | bands.WAYS: how photos become the model's bands; left out of the JSON at auto, so
+    # an RGB atlas made before the setting existed is not rerun for it.
+    photo_bands: str = field(default="auto", metadata={"implied": "auto"})
 
     def network(self) -> Network:
         """The model's description: a built-in's from the package, a file's from the cache."""
@@ -223,7 +226,7 @@ class Classes:
 # --- from the checked config --------------------------------------------------------------
 
 def weights(cfg: Config) -> WeightsSetting:
-    return WeightsSetting(cfg.weights, cfg.cache, cfg.preprocess, cfg.model)
+    return WeightsSetting(cfg.weights, cfg.cache, cfg.preprocess, cfg.model, cfg.photo_bands)
 
 
 def runtime(cfg: Config) -> Runtime:

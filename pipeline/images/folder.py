@@ -17,6 +17,7 @@ from PIL import Image
 
 from ..errors import AtlasError
 from . import photos
+from .bands import Bands
 
 SKIMAGE = "skimage"  # the examples setting that means "the photos scikit-image ships"
 NONE = "none"
@@ -115,11 +116,12 @@ def unreadable(error: BaseException) -> str:
     return text[:160] or type(error).__name__
 
 
-def load(source: Source, side: int) -> tuple[np.ndarray, tuple[float, float]]:
-    """RGB uint8 resized so its shorter side is ``side`` and its longer side a multiple of 32
-    (at most 7% off its aspect), and the (x, y) scales from the original. Few distinct shapes
-    let the convolutions reuse their plans: a new shape for every image ran 6 times slower."""
+def load(source: Source, side: int, bands: Bands = Bands()) -> tuple[np.ndarray, tuple[float, float]]:
+    """The image in the network's ``bands`` (RGB for most), uint8, resized so its shorter side
+    is ``side`` and its longer side a multiple of 32 (at most 7% off its aspect), and the (x, y)
+    scales from the original. Few distinct shapes let the convolutions reuse their plans: a new
+    shape for every image ran 6 times slower."""
     img = photos.open_image(source.name if source.path is None else source.path)
     scale = side / min(img.size)
     size = [side if v == min(img.size) else max(32, round(v * scale / 32) * 32) for v in img.size]
-    return np.asarray(img.resize(tuple(size), Image.BILINEAR)), (size[0] / img.size[0], size[1] / img.size[1])
+    return bands.from_rgb(np.asarray(img.resize(tuple(size), Image.BILINEAR))), (size[0] / img.size[0], size[1] / img.size[1])

@@ -54,7 +54,8 @@ def caricatures(c: settings.Caricatures) -> Path:
                 f"it cannot be read as an image ({error})")
             continue
         if got is not None:
-            todo.append((f, found.examples[0].image, *got))
+            pixels, crop = got
+            todo.append((f, found.examples[0].image, pre.bands.from_rgb(pixels), crop))
     terminal = Terminal()  # the log, and about once a minute the terminal
     terminal.say(f"caricatures: {c.layer}, {len(todo)} filters, {c.steps} steps, tie {c.tie}, on {pre.where}")
     for batch in render.batches(todo, BATCH):
@@ -67,8 +68,8 @@ def caricatures(c: settings.Caricatures) -> Path:
         each = (time.perf_counter() - began) / len(batch)
         for i, (f, image, pixels, crop) in enumerate(batch):
             png, photo_png, meta = layout.caricature_files(c.outdir, c.layer, f)
-            layout.write_png(photo_png, pixels)
-            layout.write_png(png, out[i])
+            layout.write_png(photo_png, pre.bands.shown(pixels))
+            layout.write_png(png, pre.bands.shown(out[i]))
             distance = float(np.sqrt(np.mean((out[i].astype(np.float64) - pixels) ** 2)))
             Caricature(c.layer, f, image, crop, c.steps, c.tie,
                        {"photo": round(float(before[i]), 4), "caricature": round(float(after[i]), 4)},

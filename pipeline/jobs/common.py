@@ -11,6 +11,7 @@ import psutil
 
 from .. import __version__, quiet
 from ..config import settings
+from ..images.bands import Bands
 from ..model import weights
 from ..model.description import Network
 from ..optvis import backend
@@ -70,6 +71,7 @@ class Preflight:
     network: Network
     weights: weights.WeightsFile
     born: float  # epoch seconds: imports count towards a job's start-up
+    bands: Bands = Bands()  # the network's input bands, and how photos become them
 
     def base(self):
         """The network with these weights (built once per process)."""
@@ -109,4 +111,5 @@ def preflight(runtime: settings.Runtime, threads: int | None = None) -> Prefligh
     say(f"device: {where}")
     say("backend: " + ", ".join(f"{k} {v}" for k, v in backend.versions().items() if k != "backend"))
     net = runtime.weights.network()
-    return Preflight(where, net, prepare_weights(runtime.weights, net), psutil.Process().create_time())
+    return Preflight(where, net, prepare_weights(runtime.weights, net), psutil.Process().create_time(),
+                     Bands.of(net.channels, runtime.weights.photo_bands))

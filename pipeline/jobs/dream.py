@@ -22,7 +22,7 @@ def dream(job: settings.DreamJob) -> list[Path]:
     t0 = time.perf_counter()
     pre = preflight(job.runtime)
     least = pre.network.min_size
-    photo = dreaming.fit(photos.load(spec.photo), spec.size, least)
+    photo = pre.bands.from_rgb(dreaming.fit(photos.load(spec.photo), spec.size, least))
     model = network.cut_model(pre.base(), spec.layer)
     rng = np.random.default_rng([job.seed, 200, pre.network.layer(spec.layer).index])
     dreamer = dreaming.Dreamer(model, spec, pre.weights.preprocess, least, rng)
@@ -36,5 +36,5 @@ def dream(job: settings.DreamJob) -> list[Path]:
     png, original, meta_path = layout.dream_files(job.outdir, spec.name)
     terminal.say(f"dream {spec.name}: activation {meta['activation']['photo']:.3g} -> "
                  f"{meta['activation']['dream']:.3g}, {meta['seconds']:.0f} s")
-    return [layout.write_png(original, photo), layout.write_png(png, image),
+    return [layout.write_png(original, pre.bands.shown(photo)), layout.write_png(png, pre.bands.shown(image)),
             layout.write_json(meta_path, meta)]

@@ -25,7 +25,7 @@ def find_examples(e: settings.Examples) -> list[Path]:
     deepest = max(e.filters, key=lambda name: net.layer(name).index)  # no conv deeper is computed
     scanned = list(net.layers[:net.layer(deepest).index + 1])
     scanner = examples.Scanner(network.all_convs_model(pre.base(), [lyr.name for lyr in scanned]), scanned,
-                               pre.weights.preprocess, e.top, e.negative)
+                               pre.weights.preprocess, e.top, e.negative, pre.bands)
     terminal = Terminal()  # the log, and about once a minute the terminal
     terminal.say(f"examples: from {e.source!r}, shorter side {e.side} px, top {e.top} per filter, on {pre.where}")
     found = scanner.scan(e.source, e.side, terminal)

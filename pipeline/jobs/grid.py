@@ -25,6 +25,7 @@ def stitch_grid(g: settings.Grid) -> Path:
     dead = [r.dead or r.silent for r in records]  # a picture its filter does not answer
     sheet = grid.stitch(images, [str(f) for f in g.filters], g.tile, g.columns, dead)
     for f, image in zip(g.filters, images):
-        layout.write_webp(layout.filter_thumb(g.outdir, g.layer, f), image, THUMB)
+        # a picture of several panels (more than three bands) keeps a tile per panel
+        layout.write_webp(layout.filter_thumb(g.outdir, g.layer, f), image, THUMB * round(image.shape[1] / image.shape[0]))
     layout.write_webp(layout.grid_thumb(g.outdir, g.layer), sheet, GRID_PREVIEW)
     return layout.write_png(layout.grid_png(g.outdir, g.layer), sheet)

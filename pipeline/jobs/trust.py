@@ -16,6 +16,7 @@ import numpy as np
 from ..config import settings
 from ..errors import AtlasError
 from ..images import folder, photos
+from ..images.bands import Bands
 from ..measure import interpretability
 from ..measure.lpips import LPIPS, Similarity
 from ..measure.measures import MEASURES
@@ -33,7 +34,7 @@ def _scorer(t: settings.Trust):
     w = t.runtime.weights
     same = t.similarity == LPIPS and w.name == weights.DEFAULT and w.model == LPIPS_BACKBONE
     similarity = Similarity(t.similarity, weights.cache_dir(w.cache), base if same else None)
-    return pre, interpretability.Scorer(base, pre.network, t.layer, pre.weights.preprocess, similarity)
+    return pre, interpretability.Scorer(base, pre.network, t.layer, pre.weights.preprocess, similarity, pre.bands)
 
 
 def _examples(t: settings.Trust, f: int) -> tuple[FilterExamples, int]:
@@ -46,10 +47,13 @@ def _examples(t: settings.Trust, f: int) -> tuple[FilterExamples, int]:
     return FilterExamples.read(meta), int(manifest["images"])
 
 
-def _pictures(t: settings.Trust, rec: FilterRecord) -> tuple[list[np.ndarray], list[np.ndarray]]:
+def _pictures(t: settings.Trust, rec: FilterRecord, bands: Bands) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """A filter's pictures and negative pictures, in the network's bands."""
     png = Path(layout.filter_png(t.outdir, t.layer, rec.filter))
-    pictures = [layout.read_png(png)] + [layout.read_png(png.with_name(n)) for n in rec.diversity]
-    negatives = [layout.read_png(png.with_name(rec.negative))] if rec.negative else []
+    def read(path) -> np.ndarray:  # the PNG shows the bands; read back exactly
+        return bands.unshown(layout.read_png(path))
+    pictures = [read(png)] + [read(png.with_name(n)) for n in rec.diversity]
+    negatives = [read(png.with_name(rec.negative))] if rec.negative else []
     return pictures, negatives
 
 
@@ -58,7 +62,7 @@ def _prepared(t: settings.Trust, scorer, found: FilterExamples) -> interpretabil
     random patches for the job and for the command line; never an image the examples job
     could not read)."""
     lyr = scorer.lyr
-    loader = interpretability.Loader(found.source, found.side, lyr, say)
+    loader = interpretability.Loader(found.source, found.side, lyr, say, scorer.bands)
     manifest = json.loads(Path(layout.examples_manifest(t.outdir, t.layer)).read_text())
     skipped = set(manifest.get("skipped", []))
     names = [s.name for s in folder.sources(found.source)[0] if s.name not in skipped]
@@ -70,7 +74,7 @@ def _layer(t: settings.Trust, scorer, indices: list[int], pictures: list[np.ndar
            size: int) -> interpretability.Layer:
     """The layer's comparison set (``indices``, their ``pictures``) and grey noise, embedded."""
     return interpretability.Layer(indices, scorer.embed(pictures),
-                                  scorer.embed([interpretability.grey_noise(size)]), scorer.embed([]))
+                                  scorer.embed([interpretability.grey_noise(size, scorer.bands.count)]), scorer.embed([]))
 
 
 def score_layer(t: settings.Trust) -> Path:
@@ -79,7 +83,7 @@ def score_layer(t: settings.Trust) -> Path:
     lyr = scorer.lyr
     terminal = Terminal()  # the log, and about once a minute the terminal
     terminal.say(f"trust: {t.layer}, {len(t.filters)} filters, similarity {t.similarity}, on {pre.where}")
-    drawn = {f: _pictures(t, FilterRecord.read(layout.filter_json(t.outdir, t.layer, f))) for f in t.filters}
+    drawn = {f: _pictures(t, FilterRecord.read(layout.filter_json(t.outdir, t.layer, f)), pre.bands) for f in t.filters}
     indices = interpretability.comparison_set(t.filters, [t.seed, 402, lyr.index])
     first = drawn[t.filters[0]][0][0]
     layer = _layer(t, scorer, indices, [drawn[g][0][0] for g in indices], first.shape[0])
@@ -88,11 +92,9 @@ def score_layer(t: settings.Trust) -> Path:
         began = time.perf_counter()
         found, images = _examples(t, f)
         loader = loader or _prepared(t, scorer, found)
-        strong, weak = interpretability.pool(found, images)
         pictures, negatives = drawn[f]
         own = replace(layer, negatives=scorer.embed(negatives))
-        got = scorer.score(loader.windows(strong), loader.windows(weak), pictures, own, {f},
-                           len(found.examples), [t.seed, 400, lyr.index, f])
+        got = scorer.score(loader.pool(found, images), pictures, own, {f}, [t.seed, 400, lyr.index, f])
         Trust(t.layer, f, t.similarity, found.source, **got,
               seconds=round(time.perf_counter() - began, 4)).write(layout.trust_json(t.outdir, t.layer, f))
         if time.perf_counter() - said > 10 or done == len(t.filters):
@@ -120,19 +122,17 @@ def score_images(s: settings.TrustImages) -> list[str]:
     lyr = scorer.lyr
     found, images = _examples(t, s.filter)
     loader = _prepared(t, scorer, found)
-    strong, weak = interpretability.pool(found, images)
-    strong, weak = loader.windows(strong), loader.windows(weak)
+    examples_pool = loader.pool(found, images)
     own = FilterRecord.read(layout.filter_json(t.outdir, t.layer, s.filter))
     indices = _compared(t, s.filter)
-    pictures = [_pictures(t, FilterRecord.read(layout.filter_json(t.outdir, t.layer, g)))[0][0] for g in indices]
-    layer = replace(_layer(t, scorer, indices, pictures, own.size), negatives=scorer.embed(_pictures(t, own)[1]))
+    pictures = [_pictures(t, FilterRecord.read(layout.filter_json(t.outdir, t.layer, g)), pre.bands)[0][0] for g in indices]
+    layer = replace(_layer(t, scorer, indices, pictures, own.size), negatives=scorer.embed(_pictures(t, own, pre.bands)[1]))
     lines = []
     for name in s.images:
-        picture = np.asarray(photos.open_image(name))
+        picture = pre.bands.from_rgb(np.asarray(photos.open_image(name)))
         # Scored as this filter's explanation, a picture is never its own negative reference.
         same = {g for g, p in zip(indices, pictures) if np.array_equal(p, picture)}
-        got = scorer.score(strong, weak, [picture], layer, {s.filter} | same, len(found.examples),
-                           [t.seed, 400, lyr.index, s.filter])
+        got = scorer.score(examples_pool, [picture], layer, {s.filter} | same, [t.seed, 400, lyr.index, s.filter])
         lines.append(json.dumps(line(name, t, s.filter, got)))
     return lines
 

@@ -20,7 +20,7 @@ def find_twins(t: settings.Twins) -> Path:
     pre = preflight(t.runtime)
     probe = Probe(network.cut_model(pre.base(), t.layer), pre.weights.preprocess)
     t0 = time.perf_counter()
-    images = np.stack([layout.read_png(layout.filter_png(t.outdir, t.layer, f)) for f in t.filters])
+    images = np.stack([pre.bands.unshown(layout.read_png(layout.filter_png(t.outdir, t.layer, f))) for f in t.filters])
     found = twins.find(probe.activations, images, t.filters)
     seconds = time.perf_counter() - t0
     say(f"{t.layer}: {len(found)} twin pairs among {len(t.filters)} filters at ratio >= {twins.THRESHOLD} "

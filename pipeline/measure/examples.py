@@ -29,6 +29,7 @@ from PIL import Image
 
 from ..config.estimate import duration
 from ..images import folder
+from ..images.bands import Bands, as_rgb
 from ..model.description import ConvLayer
 from ..model.preprocess import preprocess
 from ..optvis import backend
@@ -74,14 +75,16 @@ class Scan:
     why: dict[str, str]              # each skipped file, and why it could not be read
     refused: int
     seconds: float
+    bands: Bands = Bands()           # how its photos became the network's input
 
 
 class Scanner:
     """Streams images through the all-convs ``model`` and keeps each filter's running top (and,
     with ``negative``, most negative) ``k``, and its trust pool."""
 
-    def __init__(self, model, layers: list[ConvLayer], preprocess_mode: str, k: int, negative: bool, batch: int = 8):
-        self.batch = batch
+    def __init__(self, model, layers: list[ConvLayer], preprocess_mode: str, k: int, negative: bool,
+                 bands: Bands = Bands(), batch: int = 8):
+        self.batch, self.bands = batch, bands
         self.layers = layers  # the model's outputs, in order: every conv up to the deepest scanned
         self.forward = backend.compile(lambda x: model(preprocess(x, preprocess_mode)))
         self.best = {l.name: TopK(l.filters, pool_size(k)) for l in self.layers}
@@ -109,7 +112,7 @@ class Scanner:
         found, refused = folder.sources(setting)
         skipped, why, t0, said = [], {}, time.perf_counter(), 0.0
         group: list[tuple[int, np.ndarray]] = []
-        for done, (i, img, error) in enumerate(decoded(found, side, 2 * self.batch), 1):
+        for done, (i, img, error) in enumerate(decoded(found, side, 2 * self.batch, self.bands), 1):
             if img is None:
                 skipped.append(found[i].name)
                 why[found[i].name] = error
@@ -128,16 +131,17 @@ class Scanner:
         if skipped:
             print(f"examples: skipped {len(skipped)} unreadable or truncated files "
                   f"(first: {', '.join(skipped[:3])})", file=log, flush=True)
-        return Scan(found, self.best, self.weakest, self.worst, skipped, why, refused, time.perf_counter() - t0)
+        return Scan(found, self.best, self.weakest, self.worst, skipped, why, refused, time.perf_counter() - t0,
+                    self.bands)
 
 
-def decoded(found, side: int, ahead_most: int):
+def decoded(found, side: int, ahead_most: int, bands: Bands):
     """(index, image or None if unreadable, why not) in order, decoded beside the forward passes;
     at most ``ahead_most`` images ahead, so memory stays bounded by the batch (Executor.map would
     decode the whole folder)."""
     def read(i: int):
         try:
-            return i, folder.load(found[i], side)[0], ""
+            return i, folder.load(found[i], side, bands)[0], ""
         except (OSError, ValueError, SyntaxError) as error:
             return i, None, folder.unreadable(error)
 
@@ -201,11 +205,11 @@ def crops(found: Scan, lyr: ConvLayer, filters: list[int], side: int, shown: int
                     wanted.setdefault(int(index), []).append((kind, f, rank, int(y), int(x)))
     out = Crops({}, {})
     for index, todo in sorted(wanted.items()):
-        image, scale = folder.load(found.sources[index], side)
+        image, scale = folder.load(found.sources[index], side, found.bands)
         for kind, f, rank, y, x in todo:
             left, top_, right, bottom = box(lyr, y, x, *image.shape[:2])
             if kind != "weakest" and rank < shown:
-                out.tiles[kind, f, rank] = tile(image[top_:bottom, left:right])
+                out.tiles[kind, f, rank] = tile(as_rgb(image[top_:bottom, left:right]))
             out.boxes[kind, f, rank] = [round(left / scale[0]), round(top_ / scale[1]),
                                         round(right / scale[0]), round(bottom / scale[1])]
     return out

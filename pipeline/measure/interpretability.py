@@ -19,16 +19,16 @@ import numpy as np
 from PIL import Image
 
 from ..images import folder, photos
+from ..images.bands import Bands, as_rgb
 from ..model import network
 from ..model.description import ConvLayer, Network
-from ..model.preprocess import IMAGENET_MEAN_RGB, preprocess
+from ..model.preprocess import neutral, preprocess
 from ..optvis import backend
 from ..output.record import Example, FilterExamples, Null, PathPoint
 from . import trust
 from .examples import box
 from .lpips import SIDE, Similarity
 
-MEAN = tuple(int(round(v)) for v in IMAGENET_MEAN_RGB)
 # Random photo patches a layer's path is measured against: with 32, a layer's mean path moved
 # by up to 0.1 between two draws; with 128, by 0.01.
 REFERENCE = 128
@@ -43,8 +43,8 @@ def window(image: np.ndarray, lyr: ConvLayer, y: int, x: int) -> np.ndarray:
     half = min(lyr.receptive_field // 2, max(image.shape[:2]) + math.ceil(abs(lyr.offset)) + 1)
     left, top, right, bottom = box(lyr, y, x, *image.shape[:2])
     cy, cx = lyr.centre(y), lyr.centre(x)
-    out = np.empty((2 * half + 1, 2 * half + 1, 3), np.uint8)
-    out[:] = MEAN
+    out = np.empty((2 * half + 1, 2 * half + 1, image.shape[-1]), np.uint8)
+    out[:] = np.round(neutral(image.shape[-1]))
     oy, ox = top - (cy - half), left - (cx - half)
     out[oy:oy + bottom - top, ox:ox + right - left] = image[top:bottom, left:right]
     return out
@@ -84,6 +84,17 @@ def pool(found: FilterExamples, images: int) -> tuple[list[Example], list[Exampl
 
 
 @dataclass(frozen=True)
+class Pool:
+    """The photos a filter's pictures are judged on: the receptive-field windows of its strong
+    and weak examples (strongest and weakest first, :func:`pool`), and ``shown``, how many
+    examples its page shows (a task's references)."""
+
+    strong: list[np.ndarray]
+    weak: list[np.ndarray]
+    shown: int
+
+
+@dataclass(frozen=True)
 class Layer:
     """What a filter's picture is scored against in its layer, embedded once per layer: the
     pictures of a set of its filters (``indices``), grey noise, and the filter's own negative
@@ -104,9 +115,9 @@ class Layer:
             object.__setattr__(self, "pictures_sq", (flat * flat).sum(1))
 
 
-def grey_noise(size: int) -> np.ndarray:
+def grey_noise(size: int, bands: int = 3) -> np.ndarray:
     """Chollet's starting image, grey with noise (sd 20): a picture of nothing in particular."""
-    return np.clip(128 + 20 * np.random.default_rng(0).standard_normal((size, size, 3)), 0, 255).astype(np.uint8)
+    return np.clip(128 + 20 * np.random.default_rng(0).standard_normal((size, size, bands)), 0, 255).astype(np.uint8)
 
 
 def comparison_set(candidates: list[int], seed) -> list[int]:
@@ -124,8 +135,8 @@ class Loader:
     earliest opened is let go). An image that cannot be read is skipped, named once through
     ``log``, and never tried again."""
 
-    def __init__(self, source: str, side: int, lyr: ConvLayer, log=lambda line: None):
-        self.source, self.side, self.lyr, self.log = source, side, lyr, log
+    def __init__(self, source: str, side: int, lyr: ConvLayer, log=lambda line: None, bands: Bands = Bands()):
+        self.source, self.side, self.lyr, self.log, self.bands = source, side, lyr, log, bands
         self.images: dict[str, np.ndarray] = {}
         self.bad: set[str] = set()
 
@@ -138,12 +149,17 @@ class Loader:
                 self.images.pop(next(iter(self.images)))
             path = None if photos.is_skimage(name) else Path(self.source, name)
             try:
-                self.images[name] = folder.load(folder.Source(name, path), self.side)[0]
+                self.images[name] = folder.load(folder.Source(name, path), self.side, self.bands)[0]
             except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as error:
                 self.bad.add(name)
                 self.log(f"trust: skipping {name}: it cannot be read as an image ({error})")
                 return None
         return self.images[name]
+
+    def pool(self, found: FilterExamples, images: int) -> Pool:
+        """A filter's :class:`Pool` from its examples and the images its examples job read."""
+        strong, weak = pool(found, images)
+        return Pool(self.windows(strong), self.windows(weak), len(found.examples))
 
     def windows(self, examples: list[Example]) -> list[np.ndarray]:
         """The receptive-field windows of ``examples`` whose images can be read."""
@@ -160,8 +176,9 @@ class Scorer:
     layer with each one's real output (after its ReLU) averaged over space, measured against
     random photo patches (:meth:`calibrate`, once a layer)."""
 
-    def __init__(self, base, net: Network, layer: str, preprocess_mode: str, similarity: Similarity):
-        self.lyr, self.similarity = net.layer(layer), similarity
+    def __init__(self, base, net: Network, layer: str, preprocess_mode: str, similarity: Similarity,
+                 bands: Bands = Bands()):
+        self.lyr, self.similarity, self.bands = net.layer(layer), similarity, bands
         self.reference: tuple[list[np.ndarray], list[np.ndarray]] | None = None  # calibrate() sets it
         self.path_layers = net.layers[:self.lyr.index + 1]  # the path: every conv up to this one
         upto = network.all_convs_model(base, [lyr.name for lyr in self.path_layers])
@@ -218,7 +235,7 @@ class Scorer:
         if not pictures:
             return np.zeros((1, 0, 1), np.float32)
         views = [picture_windows(p, self.lyr) for p in pictures]
-        flat = self.similarity.embed(np.stack([square(v) for vs in views for v in vs]))
+        flat = self.similarity.embed(np.stack([square(as_rgb(v)) for vs in views for v in vs]))
         return np.ascontiguousarray(flat.reshape(len(pictures), len(views[0]), -1).transpose(1, 0, 2))
 
     def distances(self, queries: np.ndarray, pictures: np.ndarray, squared: np.ndarray | None = None) -> np.ndarray:
@@ -230,19 +247,19 @@ class Scorer:
         flat = self.similarity.distances(queries, pictures.reshape(windows * n, -1), squared)  # one product for all
         return flat.reshape(len(queries), windows, n).mean(axis=1)
 
-    def score(self, strong: list[np.ndarray], weak: list[np.ndarray], pictures: list[np.ndarray],
-              layer: Layer, exclude: set[int], k: int, seed) -> dict:
+    def score(self, photos: Pool, pictures: list[np.ndarray], layer: Layer, exclude: set[int], seed) -> dict:
         """Every trust score of ``pictures`` (the filter's, or any images scored as its
-        explanation): the literature's natural and synthetic MIS, the specific score against
-        the layer's other pictures (``layer``'s, but those of ``exclude``: the filter itself,
-        and any whose picture is the one scored) with its null, and the path."""
+        explanation) on its ``photos``: the literature's natural and synthetic MIS, the specific
+        score against the layer's other pictures (``layer``'s, but those of ``exclude``: the
+        filter itself, and any whose picture is the one scored) with its null, and the path."""
+        strong, weak, k = photos.strong, photos.weak, photos.shown
         ns, nw = len(strong), len(weak)
         out: dict = {"pool": [ns, nw], "references": 0, "tasks": 0, "synthetic_kind": "mixed", "natural": None,
                      "synthetic": None, "specific": None, "null": None, "path": None, "path_baseline": None,
                      "path_curve": []}
         if not ns or not nw:
             return out
-        queries = self.similarity.embed(np.stack([square(v) for v in strong + weak]))
+        queries = self.similarity.embed(np.stack([square(as_rgb(v)) for v in strong + weak]))
         own = self.distances(queries, self.embed(pictures))
         out.update(self.literature(queries, own, self.distances(queries, layer.negatives), ns, k, seed))
         out.update(self.specificity(queries, own, layer, exclude, ns, seed))

@@ -51,18 +51,27 @@ def move(picture: Image.Image, m: Move, border: tuple[int, int, int] = SCORECARD
     """``picture`` turned by ``m.angle``, resized by ``m.zoom`` about its centre and shifted by
     (``m.dx``, ``m.dy``), on a canvas of its own size."""
     width, height = picture.size
-    turned = picture.rotate(m.angle, resample=Image.Resampling.BILINEAR, fillcolor=border)
+    fill = border if picture.mode == "RGB" else border[0]  # a grey ("L") band: the border's grey
+    turned = picture.rotate(m.angle, resample=Image.Resampling.BILINEAR, fillcolor=fill)
     new = (max(1, round(width * m.zoom)), max(1, round(height * m.zoom)))
     resized = turned.resize(new, Image.Resampling.BILINEAR)  # Pillow low-passes when shrinking
-    canvas = Image.new("RGB", (width, height), border)
+    canvas = Image.new(picture.mode, (width, height), fill)
     canvas.paste(resized, ((width - new[0]) // 2 + m.dx, (height - new[1]) // 2 + m.dy))
     return canvas
 
 
 def moved_copies(images: np.ndarray, draws: int, seed: int = 0, moves: Moves = SCORECARD) -> np.ndarray:
-    """(n * draws, h, w, 3) float32: each picture, as its 8-bit PNG holds it, moved ``draws``
-    times (the same draws for every picture)."""
+    """(n * draws, h, w, bands) float32: each picture, as its 8-bit PNG holds it, moved
+    ``draws`` times (the same draws for every picture)."""
     chosen = draw(moves, np.random.default_rng(seed), draws)
     pixels = np.clip(np.rint(np.asarray(images, np.float32)), 0, 255).astype(np.uint8)
-    return np.stack([np.asarray(move(Image.fromarray(p), m, moves.border), np.float32)
-                     for p in pixels for m in chosen])
+    return np.stack([moved(p, m, moves.border) for p in pixels for m in chosen])
+
+
+def moved(picture: np.ndarray, m: Move, border: tuple[int, int, int]) -> np.ndarray:
+    """One picture (h, w, bands) uint8 moved; other than RGB, band by band as grey images (Pillow
+    knows no mode for a digit classifier's one band beside others, nor for four free bands)."""
+    if picture.shape[-1] == 3:
+        return np.asarray(move(Image.fromarray(picture), m, border), np.float32)
+    return np.stack([np.asarray(move(Image.fromarray(picture[..., b]), m, border), np.float32)
+                     for b in range(picture.shape[-1])], axis=-1)

@@ -66,11 +66,9 @@ def describe(model: keras.Model, name: str, setting: str, preprocess: str | None
     """The description of ``model``'s convolutions, nested models opened (``graph``), or one
     line saying why there is none."""
     shape = tuple(model.inputs[0].shape) if len(model.inputs) == 1 else ()
-    if len(shape) != 4 or shape[-1] != 3:
-        got = (f"{shape[-1]} channel{'s' if shape[-1] != 1 else ''}" if len(shape) == 4
-               else f"input {shape or 'of several tensors'}")
-        raise AtlasError(f"config: model = {setting!r} takes {got}; the atlas draws RGB images only for now: "
-                         "expected one input of shape (height, width, 3)")
+    if len(shape) != 4 or not shape[-1]:
+        raise AtlasError(f"config: model = {setting!r} takes input {shape or 'of several tensors'}; "
+                         "expected one input of shape (height, width, bands)")
     if shape[1] != shape[2]:
         raise AtlasError(f"config: model = {setting!r} takes {shape[1]}x{shape[2]} images; the atlas renders "
                          "square ones: expected a model with a square or free input size")
@@ -86,7 +84,7 @@ def describe(model: keras.Model, name: str, setting: str, preprocess: str | None
         raise AtlasError(f"config: model = {setting!r} has no convolution the atlas can draw (Conv2D, "
                          "DepthwiseConv2D or SeparableConv2D on an image-shaped input)")
     fixed = shape[1]
-    net = Network(name, setting, preprocess, fixed, fixed or min_size(flat), tuple(layers), scales)
+    net = Network(name, setting, preprocess, fixed, fixed or min_size(flat), tuple(layers), scales, shape[-1])
     rehearse(model, net)
     return net
 
@@ -102,7 +100,7 @@ def rehearse(model: keras.Model, net: Network) -> None:
             rebuilt = graph.rebuild(model, names, dtype)
             cut = keras.Model(rebuilt.inputs, list(rebuilt.found.values()))
             for size in sizes:  # one cut, run at each size
-                cut(np.zeros((1, size, size, 3), np.float32))
+                cut(np.zeros((1, size, size, net.channels), np.float32))
         except Exception as exc:  # noqa: BLE001 - any failure here would be a job's: said in one line
             reason = f"{type(exc).__name__}: {(str(exc).splitlines() or [''])[0][:160]}"
             if size != side:

@@ -86,6 +86,7 @@ class Network:
     min_size: int           # the smallest input side that leaves every layer an output
     layers: tuple[ConvLayer, ...]
     scales_input: bool = False  # a Rescaling or Normalization layer before its first conv
+    channels: int = 3           # input bands: 3 (RGB) for the built-ins, 1 for a digit classifier, ...
 
     @cached_property  # derived once: every layer lookup goes through it
     def by_name(self) -> dict[str, ConvLayer]:
@@ -133,6 +134,7 @@ def to_json(net: Network) -> str:
 def from_json(text: str) -> Network:
     data = json.loads(text)
     data.setdefault("scales_input", False)
+    data.setdefault("channels", 3)
     layers = tuple(ConvLayer(**{**lyr, "upstream": tuple(lyr["upstream"])}) for lyr in data.pop("layers"))
     return Network(**data, layers=layers)
 

@@ -19,6 +19,12 @@ MODES = {
     "unit": "[0, 1]",
     "raw": "[0, 255] as is, for a model that scales its own input",
 }
+BAND_WISE = ("tf", "unit", "raw")  # the scalings that treat every band alike: any band count takes them
+
+
+def neutral(bands: int) -> np.ndarray:
+    """The "nothing here" pixel of a ``bands``-band input: ImageNet's mean colour, or its grey."""
+    return IMAGENET_MEAN_RGB if bands == 3 else np.full(bands, IMAGENET_MEAN_RGB.mean(), np.float32)
 
 
 def preprocess(images, mode: str):
@@ -39,8 +45,10 @@ def preprocess(images, mode: str):
 
 
 def bounds(mode: str) -> tuple[np.ndarray, np.ndarray]:
-    """The lowest and highest value each input channel (in the network's own order) can take."""
-    lo, hi = np.zeros(3, np.float32), np.full(3, 255.0, np.float32)
+    """The lowest and highest value each input channel (in the network's own order) can take;
+    one value for every band where the scaling treats them alike (:data:`BAND_WISE`)."""
+    shape = () if mode in BAND_WISE else (3,)
+    lo, hi = np.zeros(shape, np.float32), np.full(shape, 255.0, np.float32)
     if mode == "torch":
         return (lo / 255.0 - IMAGENET_MEAN) / IMAGENET_STD, (hi / 255.0 - IMAGENET_MEAN) / IMAGENET_STD
     if mode == "caffe":

@@ -2,8 +2,9 @@
 
 A parameterisation is a value with ``start(rngs)`` (the batch's starting params, NumPy, one
 item per generator), ``to_image(params)`` (RGB pixels in [0, 255], batch first, the input the
-network expects), ``project(params)`` (the params made valid again after a step) and
-``finish(image)`` (a float picture to PNG-ready bytes).
+network expects), ``project(params)`` (the params made valid again after a step),
+``finish(image)`` (a float picture to PNG-ready bytes) and ``bands(count)`` (the same for a
+network that takes ``count`` bands rather than RGB: a digit classifier's one grey band).
 
 - :class:`Pixels` is Chollet 2016's choice: the RGB values themselves, from grey noise.
 - :class:`FourierImage` is Lucid's: a per-channel spectrum scaled by 1/frequency (so every
@@ -17,6 +18,7 @@ network expects), ``project(params)`` (the params made valid again after a step)
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
@@ -33,7 +35,11 @@ COLOR_BASIS = COLOR_CORRELATION_SQRT / np.max(np.linalg.norm(COLOR_CORRELATION_S
 
 def to_valid_rgb(x):
     """Lucid's ``to_valid_rgb(decorrelate=True)``: (batch, h, w, 3) values in the decorrelated
-    colour basis to RGB pixels in [0, 255], through a sigmoid, so every value is a valid pixel."""
+    colour basis to RGB pixels in [0, 255], through a sigmoid, so every value is a valid pixel.
+    Other than three bands have no colour basis to decorrelate: each band goes through the
+    sigmoid as it is (Lucid's ``decorrelate=False``)."""
+    if x.shape[-1] != 3:
+        return ops.sigmoid(x) * 255.0
     return ops.sigmoid(ops.matmul(x, COLOR_BASIS.T)) * 255.0
 
 
@@ -42,6 +48,11 @@ class Parameterisation:
     becomes bytes as it is."""
 
     size: int | None  # the square side it draws; None: the photos' own
+
+    def bands(self, count: int) -> Parameterisation:
+        """This parameterisation for a ``count``-band input (one that starts from photos takes
+        theirs)."""
+        return self
 
     def project(self, params):
         return params
@@ -58,9 +69,13 @@ class Pixels(Parameterisation):
     size: int
     mean: float
     std: float
+    count: int = 3  # bands
+
+    def bands(self, count: int) -> Pixels:
+        return dataclasses.replace(self, count=count)
 
     def start(self, rngs: list[np.random.Generator]) -> np.ndarray:
-        return np.stack([rng.normal(self.mean, self.std, size=(self.size, self.size, 3)).astype(np.float32)
+        return np.stack([rng.normal(self.mean, self.std, size=(self.size, self.size, self.count)).astype(np.float32)
                          for rng in rngs])
 
     def to_image(self, params):
@@ -81,6 +96,9 @@ class Decorrelated(Parameterisation):
     @property
     def size(self) -> int | None:
         return self.inner.size
+
+    def bands(self, count: int) -> Decorrelated:
+        return Decorrelated(self.inner.bands(count))
 
     def start(self, rngs: list[np.random.Generator]) -> np.ndarray:
         return self.inner.start(rngs)
@@ -109,8 +127,9 @@ class FourierImage(Parameterisation):
     render in ``keras.ops`` and costs a few MFLOP per image, negligible beside the network.
     """
 
-    def __init__(self, size: int, decay: float, cutoff: float, sd: float):
-        self.size, self.sd = size, sd
+    def __init__(self, size: int, decay: float, cutoff: float, sd: float, count: int = 3):
+        self.size, self.sd, self.count = size, sd, count
+        self.args = (size, decay, cutoff, sd)
         h = w = size
         fy = np.fft.fftfreq(h)[:, None]
         fx = np.fft.rfftfreq(w)[None, :]
@@ -123,7 +142,7 @@ class FourierImage(Parameterisation):
             # each frequency can grow; damping it keeps pixel-level noise from ever building up.
             scale = scale * np.exp(-((freq / cutoff) ** 2))
         self.scale = scale.astype(np.float32)
-        self.shape = (3, h, w // 2 + 1)
+        self.shape = (count, h, w // 2 + 1)
         ky, hh = np.arange(h)[:, None], np.arange(h)[None, :]
         kx, ww = np.arange(w // 2 + 1)[:, None], np.arange(w)[None, :]
         # irfft counts each interior column twice (its conjugate twin); DC and Nyquist once.
@@ -138,16 +157,19 @@ class FourierImage(Parameterisation):
         self.cx = (np.cos(ang_x) * twice).astype(np.float32) / w  # (kx, w)
         self.sx = (np.sin(ang_x) * twice).astype(np.float32) / w
 
+    def bands(self, count: int) -> FourierImage:
+        return self if count == self.count else FourierImage(*self.args, count=count)
+
     def start(self, rngs: list[np.random.Generator]) -> np.ndarray:
-        """(batch, 2, 3, h, w//2+1): real and imaginary parts, small noise of ``sd`` as in Lucid."""
+        """(batch, 2, bands, h, w//2+1): real and imaginary parts, small noise of ``sd`` as in Lucid."""
         return np.stack([rng.normal(0.0, self.sd, size=(2,) + self.shape).astype(np.float32) for rng in rngs])
 
     def irfft2(self, spectrum):
-        """spectrum (batch, 2, 3, h, kx) -> (batch, 3, h, w), equal to numpy's irfft2."""
+        """spectrum (batch, 2, bands, h, kx) -> (batch, bands, h, w), equal to numpy's irfft2."""
         re, im = spectrum[:, 0], spectrum[:, 1]
-        p = ops.matmul(re, self.cx) - ops.matmul(im, self.sx)   # (b, 3, ky, w)
+        p = ops.matmul(re, self.cx) - ops.matmul(im, self.sx)   # (b, bands, ky, w)
         q = ops.matmul(re, self.sx) + ops.matmul(im, self.cx)
-        return ops.matmul(self.cy, p) - ops.matmul(self.sy, q)  # (b, 3, h, w)
+        return ops.matmul(self.cy, p) - ops.matmul(self.sy, q)  # (b, bands, h, w)
 
     def to_image(self, spectrum):
         """Parameters -> RGB pixels in [0, 255] (batch, h, w, 3)."""
@@ -163,13 +185,19 @@ class MacoImage(Parameterisation):
     ascent goes; at deep layers that keeps it from filling with high-frequency patterns."""
 
     def __init__(self, magnitude: np.ndarray):
-        self.magnitude = np.asarray(magnitude, np.float32)  # (3, h, w//2+1)
+        self.magnitude = np.asarray(magnitude, np.float32)  # (bands, h, w//2+1)
         self.shape = self.magnitude.shape
         self.size = self.shape[1]
         self.fft = FourierImage(self.size, 0.0, 0.0, 0.0)  # its inverse-FFT bases only
 
+    def bands(self, count: int) -> MacoImage:
+        """Photos' magnitude is much the same in every colour: each band takes their mean."""
+        if count == self.shape[0]:
+            return self
+        return MacoImage(np.repeat(self.magnitude.mean(axis=0, keepdims=True), count, axis=0))
+
     def start(self, rngs: list[np.random.Generator]) -> np.ndarray:
-        """(batch, 3, h, w//2+1) phases, uniform: a random texture with photos' spectrum."""
+        """(batch, bands, h, w//2+1) phases, uniform: a random texture with photos' spectrum."""
         return np.stack([rng.uniform(-np.pi, np.pi, self.shape).astype(np.float32) for rng in rngs])
 
     def to_image(self, phase):

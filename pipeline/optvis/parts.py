@@ -8,6 +8,7 @@ that the method itself imports no Keras and the Snakefile can read it at parse t
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 from . import optimise, param, spectrum, transform
@@ -31,3 +32,8 @@ class Parts:
     @property
     def pad(self) -> int:
         return self.moves.pad if self.moves is not None else 0
+
+    def for_bands(self, count: int) -> Parts:
+        """These parts for a network that takes ``count`` input bands (methods build RGB)."""
+        image = self.image.bands(count)
+        return self if image is self.image else dataclasses.replace(self, image=image)

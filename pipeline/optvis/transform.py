@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 from keras import ops
 
-from ..model.preprocess import IMAGENET_MEAN_RGB
+from ..model.preprocess import neutral
 
 
 def identity(steps: int) -> np.ndarray:
@@ -32,17 +32,18 @@ def apply(images, rows, pad: int, canvas: str = "reflect"):
     """Pad by ``pad``, then resample every item through its own affine row.
 
     ``canvas`` says what fills the pixels a move uncovers: ``reflect`` mirrors the image
-    (Lucid's recipe here), ``mean`` is the ImageNet mean colour, so whatever leaves the frame is
+    (Lucid's recipe here), ``mean`` is the ImageNet mean colour (its grey for other than 3 bands), so whatever leaves the frame is
     lost, as it is for a photo; an image trained that way keeps its feature away from the border.
     """
     if canvas == "mean":
         # affine_transform fills with one scalar: shift so the mean colour is zero, then back.
-        centred = images - IMAGENET_MEAN_RGB
+        mean = neutral(images.shape[-1])
+        centred = images - mean
         if pad:
             centred = ops.pad(centred, ((0, 0), (pad, pad), (pad, pad), (0, 0)))
         moved = ops.image.affine_transform(centred, rows, interpolation="bilinear",
                                            fill_mode="constant", fill_value=0.0)
-        return moved + IMAGENET_MEAN_RGB
+        return moved + mean
     if pad:
         images = ops.pad(images, ((0, 0), (pad, pad), (pad, pad), (0, 0)), mode="reflect")
     return ops.image.affine_transform(images, rows, interpolation="bilinear", fill_mode="reflect")

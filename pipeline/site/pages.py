@@ -21,6 +21,7 @@ from .. import methods
 from ..config import settings
 from ..config.selection import ranges
 from ..errors import AtlasError
+from ..images.bands import Bands
 from ..measure import measures, scorecard, trust, twins
 from . import metrics
 from ..model.builtins import BUILT_IN
@@ -136,7 +137,7 @@ def render_layer(p: settings.Pages) -> Path:
         for f in d.filters:
             used_by.setdefault(f, []).append(d.name)
     common = {"title": p.title, "extra_pages": p.extra_pages, "network": net,
-              "comparison": methods.get(methods.COMPARISON)}
+              "comparison": methods.get(methods.COMPARISON), "bands": Bands.of(net.channels, p.weights.photo_bands)}
     scores = {rec.filter: _trust(p, rec.filter) for rec in page.filters}
     tpl = env.get_template("filter.html")
     for i, rec in enumerate(page.filters):
@@ -261,7 +262,7 @@ def render_network(s: settings.Site) -> Path:
     rendered = {(name, f) for name, fs in s.filters.items() for f in fs}
     net = s.weights.network()
     common = {"title": s.title, "extra_pages": layout.extra_pages(bool(dreams), bool(classes)),
-              "network": net}
+              "network": net, "bands": Bands.of(net.channels, s.weights.photo_bands)}
     for name in TEMPLATE_STATIC:
         layout.write_text(out / "static" / name, (TEMPLATES / name).read_text())
     layout.write_text(out / "static" / "atlas-index.js", search_index(net, s.filters))

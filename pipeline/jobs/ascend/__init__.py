@@ -110,7 +110,7 @@ class Ascend:
     def measures(self, model) -> tuple[Probe, object]:
         """The scorecard's probe, with the photos measured once for the whole render."""
         probe = Probe(model, self.pre.weights.preprocess)
-        shots = photos.scorecard_photos(self.job.main.size)
+        shots = self.pre.bands.from_rgb(photos.scorecard_photos(self.job.main.size))
         refs = probe.photos(shots)
         for n in (3, 2):  # two shapes make the compiled function trace a general one: now, not in a batch
             probe.own(shots[:n], [0] * n)

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
 
 from ... import methods
 from ...config import settings
@@ -31,15 +30,17 @@ class FilterWriter:
         lyr, rs, r = self.layer, render.settings, drawn.rendered
         png_path, json_path = layout.render_files(self.outdir, render.name, lyr.name, r.filter)
         extra = [Path(layout.diverse_png("", lyr.name, r.filter, k)).name for k in range(1, len(r.diverse) + 1)]
+        shown = self.pre.bands.shown  # as a browser shows it: the model's bands, read back exactly
         for name, image in zip(extra, r.diverse):
-            layout.write_png(Path(png_path).with_name(name), image)
+            layout.write_png(Path(png_path).with_name(name), shown(image))
         alpha = negative = None
         if r.transparency is not None and render.name == "main":
             alpha = layout.write_png(layout.transparency_png(self.outdir, lyr.name, r.filter),
-                                     np.dstack([r.image, r.transparency])).name
+                                     self.pre.bands.with_alpha(r.image, r.transparency)).name
         if drawn.negative is not None:
-            negative = layout.write_png(layout.negative_png(self.outdir, lyr.name, r.filter), drawn.negative.image).name
-        layout.write_png(png_path, r.image)
+            negative = layout.write_png(layout.negative_png(self.outdir, lyr.name, r.filter),
+                                        shown(drawn.negative.image)).name
+        layout.write_png(png_path, shown(r.image))
         k, resolved = self.kernels, self.pre.weights
         return FilterRecord(
             layer=lyr.name, filter=r.filter, **identity(rs, resolved),
@@ -49,9 +50,14 @@ class FilterWriter:
             curve=r.curve, seconds=round(r.seconds, 4), versions=versions(), diversity=extra,
             inputs=circuits.inputs(k, lyr, r.filter), outputs=circuits.outputs(k, self.pre.network, lyr, r.filter),
             scorecard=drawn.scorecard,
-            kernel=circuits.rgb_kernel(k, lyr, r.filter, resolved.preprocess) if lyr.reads == "" else None,
+            kernel=circuits.rgb_kernel(k, lyr, r.filter, resolved.preprocess) if self.colour_kernel else None,
             transparency=alpha, negative=negative,
         ).write(json_path)  # last: a record means its images are complete
+
+    @property
+    def colour_kernel(self) -> bool:
+        """Whether the page draws the filter's kernel as colours: a conv that reads RGB pixels."""
+        return self.layer.reads == "" and self.pre.bands.count == 3
 
     def firing(self, f: int, fired: bool, s: settings.Ascent) -> dict:
         """``dead`` only where that is known: a first-layer filter that no valid image can make

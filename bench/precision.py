@@ -2,15 +2,20 @@
 its speed, per block, one after the other in one process.
 
 For one layer per block, filters drawn at random (``--seed``; not the filters anything was
-tuned on), each filter is rendered at the layer's default recipe in float32 and in bfloat16
-with the real renderer, both timed after a compile. Both saved pictures are then measured in
-float32, as the scorecard measures them: the activation each reaches on its saved 8-bit PNG,
-and its robustness under the scorecard's moves. The guard (docs/speed.md): bfloat16's
-activation at least 0.95 of float32's and robustness within 0.03, filter by filter. Last, the
+tuned on), each filter is rendered at the layer's default recipe three times with the real
+renderer: in float32, in float32 again with another seed (``seed: 1``), and in bfloat16; the
+first and the last timed after a compile. Every saved picture is then measured in float32, as
+the scorecard measures it: the activation it reaches on its saved 8-bit PNG, and its
+robustness under the scorecard's moves.
+
+The guard is calibrated like the pages' crosses, against what a seed changes anyway: a second
+float32 seed moves each filter's activation and robustness by some amount; bfloat16 holds in a
+block where its largest change against float32 (same seed, same filters) is no larger than
+the largest the second seed made, for both measures (``measure/precision.py``). Last, the
 whole default atlas's ascents on this machine, from each block's seconds per filter times its
 filters: in float32, in bfloat16, and under ``precision: auto``.
 
-    python bench/precision.py                 # 3 filters a block, about 12 minutes on 2 cores
+    python bench/precision.py                 # 3 filters a block, about 20 minutes on 2 cores
     python bench/precision.py --filters 2 --seed 7   # a second draw
 """
 
@@ -31,6 +36,7 @@ from pipeline import config, methods  # noqa: E402
 from pipeline.config import estimate, recipes, settings  # noqa: E402
 from pipeline.jobs.ascend import DTYPES  # noqa: E402
 from pipeline.jobs.common import prepare_weights  # noqa: E402
+from pipeline.measure.precision import Changes, holds  # noqa: E402
 from pipeline.measure.probe import Probe  # noqa: E402
 from pipeline.model import description, network, weights  # noqa: E402
 from pipeline.optvis import render  # noqa: E402
@@ -41,9 +47,9 @@ LAYERS = ("block1_conv2", "block2_conv2", "block3_conv3", "block4_conv3", "block
 QUIET = open(os.devnull, "w")
 
 
-def rendered(base, layer: str, filters: list[int], precision: str, mode: str) -> tuple[np.ndarray, float]:
+def rendered(base, layer: str, filters: list[int], precision: str, mode: str, seed: int = 0) -> tuple[np.ndarray, float]:
     """The saved pictures (8-bit) of ``filters`` and the seconds per filter, compiled first."""
-    s = settings.ascent(config.load(overrides={"precision": precision}), layer)
+    s = settings.ascent(config.load(overrides={"precision": precision, "seed": seed}), layer)
     renderer = render.for_filters(network.cut_model(base, layer, DTYPES[precision]), VGG16.layer(layer), s, mode)
     renderer.render(filters, 2, log=QUIET)
     t0 = time.perf_counter()
@@ -60,24 +66,22 @@ def main() -> None:
     base = weights.load_base(resolved, VGG16)
     rng = np.random.default_rng(args.seed)
     rows, per_filter = [], {}
-    print("| layer | filters | float32 s/filter | bfloat16 s/filter | speed-up | activation bf16/f32 (min) "
-          "| robustness difference (largest) | guard |\n|---|---|---|---|---|---|---|---|", flush=True)
+    print("| layer | filters | float32 s/filter | bfloat16 s/filter | speed-up | activation change: seed, bfloat16 "
+          "(largest) | robustness change: seed, bfloat16 (largest) | guard |\n|---|---|---|---|---|---|---|---|",
+          flush=True)
     for layer in LAYERS:
         lyr = VGG16.layer(layer)
         filters = sorted(int(f) for f in rng.choice(lyr.filters, args.filters, replace=False))
         (f32, t32), (b16, t16) = (rendered(base, layer, filters, prec, resolved.preprocess)
                                   for prec in ("float32", "bfloat16"))
+        other, _ = rendered(base, layer, filters, "float32", resolved.preprocess, seed=1)
         probe = Probe(network.cut_model(base, layer), resolved.preprocess)
-        act = probe.own(np.concatenate([f32, b16]).astype(np.float32), filters * 2)
-        ratio = act[len(filters):] / np.maximum(act[:len(filters)], 1e-9)
-        robust = np.array([[probe.robustness(img.astype(np.float32), f) for img in (a, b)]
-                           for a, b, f in zip(f32, b16, filters)])
-        diff = np.abs(robust[:, 1] - robust[:, 0])
-        ok = bool((ratio >= 0.95).all() and (np.nan_to_num(diff, nan=1.0) <= 0.03).all())
+        seed, bf = (Changes.between(probe, f32, pics, filters) for pics in (other, b16))
+        ok = holds(seed, bf)
         per_filter[lyr.block] = (t32, t16)
-        rows.append((layer, filters, t32, t16, ratio, diff, ok))
+        rows.append((layer, filters, t32, t16, seed, bf, ok))
         print(f"| {layer} | {', '.join(map(str, filters))} | {t32:.2f} | {t16:.2f} | {t32 / t16:.2f}× | "
-              f"{ratio.mean():.3f} ({ratio.min():.3f}) | {np.nanmean(diff):.3f} ({np.nanmax(diff):.3f}) | "
+              f"{seed.activation.max():.3f}, {bf.largest[0]:.3f} | {np.nanmax(seed.robustness):.3f}, {bf.largest[1]:.3f} | "
               f"{'holds' if ok else 'FAILS'} |", flush=True)
     print("\n" + projection(per_filter))
     print("Speed-ups per block (estimate.BF16_CPU): "

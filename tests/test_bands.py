@@ -56,13 +56,31 @@ def test_every_parameterisation_draws_the_models_bands(count):
     from pipeline.optvis import param
 
     rngs = [np.random.default_rng(i) for i in range(2)]
-    magnitude = np.ones((3, 16, 9), np.float32)
+    magnitude, grey = np.ones((3, 16, 9), np.float32), np.ones((1, 16, 9), np.float32)
     for image in (param.Pixels(16, 127.0, 10.0), param.Decorrelated(param.Pixels(16, 0.0, 0.01)),
-                  param.FourierImage(16, 1.0, 0.0, 0.01), param.MacoImage(magnitude)):
-        banded = image.bands(count)
+                  param.FourierImage(16, 1.0, 0.0, 0.01), param.MacoImage(magnitude, grey)):
+        banded = image.with_bands(count)
         pixels = np.asarray(banded.to_image(banded.start(rngs)))
         assert pixels.shape == (2, 16, 16, count), type(image).__name__
-        assert image.bands(3) is image or image.bands(3) == image  # RGB: the method's own parts
+        assert image.with_bands(3) is image or image.with_bands(3) == image  # RGB: the method's own parts
+
+
+def test_macos_grey_spectrum_draws_a_grey_photo_again(tmp_path):
+    """Where a network takes other than RGB, MaCo holds photos' luminance spectrum in every band,
+    measured in the space those bands are drawn in: a grey photo's phase over its own grey
+    magnitude draws it again."""
+    from pipeline.images import photos
+    from pipeline.optvis import param, spectrum
+
+    grey, _ = spectrum.natural("skimage", "skimage", 32, tmp_path, grey=True)
+    colour, _ = spectrum.natural("skimage", "skimage", 32, tmp_path)  # both from one file
+    assert grey.shape == (1, 32, 17) and colour.shape == (3, 32, 17)
+    photo = photos.scorecard_photos(32)[3]
+    luma = np.clip(photo @ bands.LUMA / 255.0, 1 / 255, 254 / 255)
+    own = np.fft.rfft2(np.log(luma / (1 - luma)))[None]
+    drawn = param.MacoImage(np.ones((3, 32, 17)), np.abs(own)).with_bands(1)
+    pixels = np.asarray(drawn.to_image(np.angle(own)[None].astype(np.float32)))[0, ..., 0]
+    assert np.abs(pixels - photo @ bands.LUMA).max() <= 1.5
 
 
 def test_the_scorecards_moves_take_any_bands():

@@ -226,3 +226,32 @@ def test_the_terminal_hears_from_a_job_about_once_a_minute(monkeypatch, capsys):
     out, err = capsys.readouterr()
     assert err.splitlines() == ["start", *[f"step {i}" for i in range(1, 7)], "done"]
     assert out.splitlines() == ["start", "step 2", "step 4", "step 6", "done"]
+
+
+def test_the_precision_guard_is_calibrated_by_a_second_seed(base):
+    """``precision: auto``'s guard on a small draw (measure/precision.py): a second float32 seed
+    moves the pictures, so the spread it sets is real; bfloat16's pictures stay within it; and
+    a picture of nothing (flat grey) falls outside it."""
+    from pipeline.measure.precision import Changes, holds
+    from pipeline.measure.probe import Probe
+
+    layer, filters, steps = "block3_conv2", [0, 9, 21], 32
+    pictures = {(precision, seed): np.stack([x.image for x in renderer(base, layer, "fourier", seed=seed,
+                                                                       precision=precision).render(filters, steps)])
+                for precision, seed in (("float32", 0), ("float32", 1), ("bfloat16", 0))}
+    probe, reference = Probe(network.cut_model(base, layer), "torch"), pictures["float32", 0]
+    seed = Changes.between(probe, reference, pictures["float32", 1], filters)
+    assert seed.activation.max() > 0.01 and np.nanmax(seed.robustness) > 0.001
+    assert holds(seed, Changes.between(probe, reference, pictures["bfloat16", 0], filters))
+    assert not holds(seed, Changes.between(probe, reference, np.full_like(reference, 128), filters))
+
+
+def test_the_precision_guard_on_known_changes():
+    """bfloat16 no further than a seed holds; ten times as far, or a picture that no longer
+    fires (no robustness), does not."""
+    from pipeline.measure.precision import Changes, holds
+
+    seed = Changes(np.array([0.01, 0.03, 0.02]), np.array([0.010, np.nan, 0.020]))
+    assert holds(seed, Changes(np.array([0.02, 0.01, 0.03]), np.array([0.02, 0.01, 0.015])))
+    assert not holds(seed, Changes(np.array([0.2, 0.3, 0.25]), np.array([0.02, 0.01, 0.015])))
+    assert not holds(seed, Changes(np.array([0.02, 0.01, 0.03]), np.array([0.02, np.nan, 0.015])))

@@ -272,8 +272,9 @@ def _network(cfg: dict, raw: dict) -> Network:
     net = description.of(cfg["model"], weights.cache_dir(cfg["cache"]))
     if description.is_file(cfg["model"]):
         if cfg["preprocess"] == "auto":
+            takes = MODES if net.channels == 3 else BAND_WISE  # torch and caffe scale three colours
             _fail(f"config: preprocess = 'auto' is not allowed with model = {cfg['model']!r}: only the built-in "
-                  "networks' is known; expected one of " + ", ".join(f"{k} ({v})" for k, v in MODES.items()))
+                  "networks' is known; expected one of " + ", ".join(f"{k} ({MODES[k]})" for k in takes))
         if net.scales_input and cfg["preprocess"] != "raw":
             cfg["notes"].append(f"note: {net.name} scales its own input (a Rescaling or Normalization layer before its "
                                 f"first conv), and preprocess = {cfg['preprocess']!r} scales it again; a model that "
@@ -297,6 +298,8 @@ def _check_bands(cfg: dict, net: Network) -> None:
     why = bands.problem(net.channels, cfg["photo_bands"])
     if why:
         _fail(f"config: photo_bands = {cfg['photo_bands']!r} is not allowed with model = {cfg['model']!r}: it {why}")
+    if cfg["photo_bands"] == bands.Bands.of(net.channels, "auto").way:
+        cfg["photo_bands"] = "auto"  # what auto says, said: the same jobs, nothing rerun
     if net.channels != 3 and cfg["preprocess"] not in BAND_WISE:
         _fail(f"config: preprocess = {cfg['preprocess']!r} is not allowed with model = {cfg['model']!r}: it scales "
               f"three colour channels and this model takes {net.channels} band{'s' if net.channels > 1 else ''}; "

@@ -24,7 +24,8 @@ WAYS = {
     "rgb+luminance": "red, green, blue, then the luminance in every further band",
     "rgb+flat": "red, green, blue, then a flat mid-grey in every further band",
 }
-# ITU-R 601 luma, Pillow's own convert("L"): a grey photo here is the grey Pillow would make.
+# ITU-R 601 luma, the weights of Pillow's convert("L"): a grey photo here is Pillow's grey
+# within one level (Pillow rounds in fixed point).
 LUMA = np.array([0.299, 0.587, 0.114], np.float32)
 FLAT = 128  # a further band's value under rgb+flat: the middle of [0, 255]
 
@@ -82,8 +83,9 @@ class Bands:
 
     @property
     def panels(self) -> int:
-        """How many picture-widths a shown picture is."""
-        return 1 if self.count in (1, 3) else (self.count if self.count < 3 else self.count - 2)
+        """How many picture-widths a shown picture is: a grey panel per band below three; one
+        colour panel and a grey panel per further band above."""
+        return self.count if self.count < 3 else max(1, self.count - 2)
 
     def shown(self, image: np.ndarray) -> np.ndarray:
         """A picture (h, w, count) as a browser shows it: 1 band a grey (h, w); fewer than
@@ -125,4 +127,7 @@ class Bands:
         else:
             extra = "band 4 as a grey panel" if self.count == 4 else f"bands 4 to {self.count} as grey panels"
             look = f"{self.count} bands: its pictures show the first three as colour and {extra} to their right"
-        return f"This network takes {look}. Photos become its input as {WAYS[self.way]} (photo_bands = '{self.way}')."
+        examples = ("" if self.count in (1, 3) else " The dataset examples are shown as "
+                    + ("their first three bands." if self.count > 3 else "the bands' mean, grey."))
+        return (f"This network takes {look}. Photos become its input as {WAYS[self.way]} "
+                f"(photo_bands = '{self.way}').{examples}")

@@ -124,4 +124,5 @@ def load(source: Source, side: int, bands: Bands = Bands()) -> tuple[np.ndarray,
     img = photos.open_image(source.name if source.path is None else source.path)
     scale = side / min(img.size)
     size = [side if v == min(img.size) else max(32, round(v * scale / 32) * 32) for v in img.size]
-    return bands.from_rgb(np.asarray(img.resize(tuple(size), Image.BILINEAR))), (size[0] / img.size[0], size[1] / img.size[1])
+    resized = np.asarray(img.resize(tuple(size), Image.BILINEAR))
+    return bands.from_rgb(resized), (size[0] / img.size[0], size[1] / img.size[1])

@@ -247,12 +247,12 @@ class Scorer:
         flat = self.similarity.distances(queries, pictures.reshape(windows * n, -1), squared)  # one product for all
         return flat.reshape(len(queries), windows, n).mean(axis=1)
 
-    def score(self, photos: Pool, pictures: list[np.ndarray], layer: Layer, exclude: set[int], seed) -> dict:
+    def score(self, pool: Pool, pictures: list[np.ndarray], layer: Layer, exclude: set[int], seed) -> dict:
         """Every trust score of ``pictures`` (the filter's, or any images scored as its
-        explanation) on its ``photos``: the literature's natural and synthetic MIS, the specific
+        explanation) on its examples' ``pool``: the literature's natural and synthetic MIS, the specific
         score against the layer's other pictures (``layer``'s, but those of ``exclude``: the
         filter itself, and any whose picture is the one scored) with its null, and the path."""
-        strong, weak, k = photos.strong, photos.weak, photos.shown
+        strong, weak, k = pool.strong, pool.weak, pool.shown
         ns, nw = len(strong), len(weak)
         out: dict = {"pool": [ns, nw], "references": 0, "tasks": 0, "synthetic_kind": "mixed", "natural": None,
                      "synthetic": None, "specific": None, "null": None, "path": None, "path_baseline": None,

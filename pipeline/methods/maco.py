@@ -52,7 +52,8 @@ properties:
 
     def parts(self, knobs: Knobs, size: int, blocks, cache: Path):
         magnitude, _ = blocks.spectrum.natural(knobs.spectrum, knobs.fingerprint, size, cache)
-        return blocks.Parts(image=blocks.param.MacoImage(magnitude),
+        grey, _ = blocks.spectrum.natural(knobs.spectrum, knobs.fingerprint, size, cache, grey=True)
+        return blocks.Parts(image=blocks.param.MacoImage(magnitude, grey),
                             optimiser=blocks.optimise.Adam(knobs.schedule, knobs.lr),
                             moves=fourier.moves(knobs, size, blocks), keeps_map=True)
 

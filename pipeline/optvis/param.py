@@ -3,7 +3,7 @@
 A parameterisation is a value with ``start(rngs)`` (the batch's starting params, NumPy, one
 item per generator), ``to_image(params)`` (RGB pixels in [0, 255], batch first, the input the
 network expects), ``project(params)`` (the params made valid again after a step),
-``finish(image)`` (a float picture to PNG-ready bytes) and ``bands(count)`` (the same for a
+``finish(image)`` (a float picture to PNG-ready bytes) and ``with_bands(count)`` (the same for a
 network that takes ``count`` bands rather than RGB: a digit classifier's one grey band).
 
 - :class:`Pixels` is Chollet 2016's choice: the RGB values themselves, from grey noise.
@@ -49,7 +49,7 @@ class Parameterisation:
 
     size: int | None  # the square side it draws; None: the photos' own
 
-    def bands(self, count: int) -> Parameterisation:
+    def with_bands(self, count: int) -> Parameterisation:
         """This parameterisation for a ``count``-band input (one that starts from photos takes
         theirs)."""
         return self
@@ -71,7 +71,7 @@ class Pixels(Parameterisation):
     std: float
     count: int = 3  # bands
 
-    def bands(self, count: int) -> Pixels:
+    def with_bands(self, count: int) -> Pixels:
         return dataclasses.replace(self, count=count)
 
     def start(self, rngs: list[np.random.Generator]) -> np.ndarray:
@@ -97,8 +97,8 @@ class Decorrelated(Parameterisation):
     def size(self) -> int | None:
         return self.inner.size
 
-    def bands(self, count: int) -> Decorrelated:
-        return Decorrelated(self.inner.bands(count))
+    def with_bands(self, count: int) -> Decorrelated:
+        return Decorrelated(self.inner.with_bands(count))
 
     def start(self, rngs: list[np.random.Generator]) -> np.ndarray:
         return self.inner.start(rngs)
@@ -157,7 +157,7 @@ class FourierImage(Parameterisation):
         self.cx = (np.cos(ang_x) * twice).astype(np.float32) / w  # (kx, w)
         self.sx = (np.sin(ang_x) * twice).astype(np.float32) / w
 
-    def bands(self, count: int) -> FourierImage:
+    def with_bands(self, count: int) -> FourierImage:
         return self if count == self.count else FourierImage(*self.args, count=count)
 
     def start(self, rngs: list[np.random.Generator]) -> np.ndarray:
@@ -184,17 +184,21 @@ class MacoImage(Parameterisation):
     images' own, so the picture keeps photos' energy at every frequency, however far the
     ascent goes; at deep layers that keeps it from filling with high-frequency patterns."""
 
-    def __init__(self, magnitude: np.ndarray):
+    def __init__(self, magnitude: np.ndarray, grey: np.ndarray | None = None):
         self.magnitude = np.asarray(magnitude, np.float32)  # (bands, h, w//2+1)
+        self.grey = grey  # (1, h, w//2+1): photos' luminance, each band's where there are not three
         self.shape = self.magnitude.shape
         self.size = self.shape[1]
         self.fft = FourierImage(self.size, 0.0, 0.0, 0.0)  # its inverse-FFT bases only
 
-    def bands(self, count: int) -> MacoImage:
-        """Photos' magnitude is much the same in every colour: each band takes their mean."""
+    def with_bands(self, count: int) -> MacoImage:
+        """Other than three bands have no colour basis (:func:`to_valid_rgb`): every band holds
+        photos' luminance spectrum, measured in that plain space (``spectrum.grey_magnitude_of``)."""
         if count == self.shape[0]:
             return self
-        return MacoImage(np.repeat(self.magnitude.mean(axis=0, keepdims=True), count, axis=0))
+        if self.grey is None:
+            raise ValueError(f"MacoImage for {count} bands needs photos' grey magnitude (spectrum.natural(grey=True))")
+        return MacoImage(np.repeat(np.asarray(self.grey, np.float32), count, axis=0), self.grey)
 
     def start(self, rngs: list[np.random.Generator]) -> np.ndarray:
         """(batch, bands, h, w//2+1) phases, uniform: a random texture with photos' spectrum."""

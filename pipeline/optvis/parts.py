@@ -35,5 +35,5 @@ class Parts:
 
     def for_bands(self, count: int) -> Parts:
         """These parts for a network that takes ``count`` input bands (methods build RGB)."""
-        image = self.image.bands(count)
+        image = self.image.with_bands(count)
         return self if image is self.image else dataclasses.replace(self, image=image)

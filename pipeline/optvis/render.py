@@ -149,8 +149,8 @@ class Renderer:
     """A compiled climb of ``goal`` with ``parts``; call :meth:`render` with target indices."""
 
     def __init__(self, goal: Goal, parts: Parts, draws: Draws, jit: bool = False):
-        self.bands = int(goal.model.inputs[0].shape[-1])  # 3 but for a digit classifier's 1, ...
-        parts = parts.for_bands(self.bands)  # a method draws RGB: its parts for the model's bands
+        self.band_count = int(goal.model.inputs[0].shape[-1])  # 3 but for a digit classifier's 1, ...
+        parts = parts.for_bands(self.band_count)  # a method draws RGB: its parts for the model's bands
         self.goal, self.parts, self.draws = goal, parts, draws
         self.timings: list[tuple[int, float]] = []  # (steps, seconds) of every segment run: the first compiles
         self._segment = backend.compile(self._segment_fn(), jit=jit)
@@ -175,7 +175,7 @@ class Renderer:
             step_model, head = network.below_last(goal.model), objectives.ConvMeanHead(last)
             # The layers before it shrink the (padded) image: their output's side, as Keras infers it.
             padded = image.size + 2 * parts.pad
-            side = int(step_model.compute_output_shape((1, padded, padded, self.bands))[1])
+            side = int(step_model.compute_output_shape((1, padded, padded, self.band_count))[1])
 
         def per_item(params, row, targets, weight_map, probe=None):
             pixels = image.to_image(params)
@@ -196,7 +196,7 @@ class Renderer:
                     value, grad = backend.gradient(lambda p: per_item(p, row, targets, weight_map), params)
                     params, state = optimiser.update(params, grad, state, first_step + i + 1, total)
                     return (image.project(params), state), value
-                probe = ops.zeros((ops.shape(params)[0], image.size, image.size, self.bands))
+                probe = ops.zeros((ops.shape(params)[0], image.size, image.size, self.band_count))
                 value, (grad, pixel_grad) = backend.gradient(
                     lambda pq: per_item(pq[0], row, targets, weight_map, pq[1]), (params, probe))
                 params, kept = optimiser.update(params, grad, state[:-1], first_step + i + 1, total)

@@ -16,6 +16,7 @@ import numpy as np
 from PIL import Image
 
 from ..images import folder, photos
+from ..images.bands import LUMA
 from ..output import layout
 from .param import COLOR_BASIS
 
@@ -35,6 +36,13 @@ def magnitude_of(images: np.ndarray) -> np.ndarray:
     return np.abs(np.fft.rfft2(pixels_to_basis(images), axes=(2, 3))).mean(axis=0).astype(np.float32)
 
 
+def grey_magnitude_of(images: np.ndarray) -> np.ndarray:
+    """(1, h, w//2+1) float32: the mean |rfft2| of ``images``' luminance before a sigmoid: the
+    space MacoImage draws each band in where a network takes other than RGB (no colour basis)."""
+    grey = np.clip(np.asarray(images, np.float64) @ LUMA / 255.0, 1 / 255, 254 / 255)
+    return np.abs(np.fft.rfft2(np.log(grey / (1 - grey)), axes=(1, 2))).mean(axis=0)[None].astype(np.float32)
+
+
 def _images(source: str, size: int) -> np.ndarray:
     if source == folder.SKIMAGE:
         return photos.scorecard_photos(size)
@@ -48,18 +56,20 @@ def _images(source: str, size: int) -> np.ndarray:
     return np.stack(squares)
 
 
-def natural(source: str, fingerprint: str, size: int, cache: Path) -> tuple[np.ndarray, str]:
+def natural(source: str, fingerprint: str, size: int, cache: Path, grey: bool = False) -> tuple[np.ndarray, str]:
     """The magnitude spectrum for ``size`` px pictures from ``source`` ('skimage' or a folder),
-    and the file it is cached in (its ``source`` field says where it came from)."""
+    in colour (or with ``grey`` of the luminance, :func:`grey_magnitude_of`), and the file both
+    are cached in (its ``source`` field says where they came from)."""
     key = hashlib.sha256(f"{source}\0{fingerprint}\0{size}".encode()).hexdigest()[:16]
     path = Path(cache) / f"maco-spectrum-{size}-{key}.npz"
+    which = "grey" if grey else "magnitude"
     try:
         with np.load(path) as saved:
-            return saved["magnitude"], str(path)
+            return saved[which], str(path)
     except (OSError, ValueError, KeyError, EOFError):
         pass
     images = _images(source, size)
-    magnitude = magnitude_of(images)
-    layout.write_npz(path, magnitude=magnitude, source=np.array(source),
+    spectra = {"magnitude": magnitude_of(images), "grey": grey_magnitude_of(images)}
+    layout.write_npz(path, **spectra, source=np.array(source),
                      fingerprint=np.array(fingerprint), images=np.array(len(images)))
-    return magnitude, str(path)
+    return spectra[which], str(path)

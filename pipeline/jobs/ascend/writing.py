@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-
 from ... import methods
 from ...config import settings
 from ...measure import circuits

@@ -61,10 +61,10 @@ def run_recipe(cut, lyr, filters, overrides: dict, mode: str, probe, photo_acts)
     r = render.for_filters(cut, lyr, s, mode)
     # Trace outside the timing: two shapes make tf.function trace a general one, which the
     # timed run then reuses.
-    r.render(filters[:1], 2, log=QUIET)
-    r.render(filters[:2], 3, log=QUIET)
+    r.render(filters[:1], 2, progress=render.Progress(log=QUIET))
+    r.render(filters[:2], 3, progress=render.Progress(log=QUIET))
     t0 = time.perf_counter()
-    results = r.render(filters, s.steps, log=QUIET)
+    results = r.render(filters, s.steps, progress=render.Progress(log=QUIET))
     seconds = (time.perf_counter() - t0) / len(filters)
     side = s.size + 2 * s.pad
     images = [res.image for res in results]

@@ -62,9 +62,9 @@ def main() -> None:
             s = settings.ascent(config.load(overrides={"method": method, "size": args.size}), layer_name)
             steps = steps or s.steps
             r = render.for_filters(cut, lyr, s, resolved.preprocess)
-            r.render(filters[:1], 2, log=open(os.devnull, "w"))  # compile outside the timing
+            r.render(filters[:1], 2, progress=render.Progress(log=open(os.devnull, "w")))  # compile outside the timing
             t0 = time.perf_counter()
-            results = r.render(filters, steps, log=open(os.devnull, "w"))
+            results = r.render(filters, steps, progress=render.Progress(log=open(os.devnull, "w")))
             per_filter = (time.perf_counter() - t0) / len(filters)
             for res in results:
                 img = res.image

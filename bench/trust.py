@@ -50,9 +50,9 @@ def cost(atlas: Path, layer: str, filters: list[int], base, resolved, similarity
     lyr = VGG16.layer(layer)
     s = settings.ascent(config.load(overrides={"outdir": str(atlas)}), layer)
     renderer = render.for_filters(network.cut_model(base, layer), lyr, s, resolved.preprocess)
-    renderer.render(filters[:1], 2, log=open(os.devnull, "w"))  # compile outside the timing
+    renderer.render(filters[:1], 2, progress=render.Progress(log=open(os.devnull, "w")))  # compile outside the timing
     t0 = time.perf_counter()
-    pictures = [r.image for r in renderer.render(filters, s.steps, log=open(os.devnull, "w"))]
+    pictures = [r.image for r in renderer.render(filters, s.steps, progress=render.Progress(log=open(os.devnull, "w")))]
     ascent = (time.perf_counter() - t0) / len(filters)
     scorer = interpretability.Scorer(base, VGG16, lyr.name, resolved.preprocess, similarity)
     images = json.loads(Path(layout.examples_manifest(atlas, layer)).read_text())["images"]

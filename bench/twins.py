@@ -71,7 +71,7 @@ def main() -> None:
         renderer, probe = render.for_filters(cut, lyr, s, resolved.preprocess), Probe(cut, resolved.preprocess)
         rng = np.random.default_rng([args.seed, lyr.index])
         sample = sorted(rng.choice(lyr.filters, args.filters, replace=False).tolist())
-        pictures = {r.filter: r.image for r in renderer.render(sample, s.steps, log=QUIET)}
+        pictures = {r.filter: r.image for r in renderer.render(sample, s.steps, progress=render.Progress(log=QUIET))}
         candidates, own = twins.likely(probe.activations, np.stack([pictures[f] for f in sample]), sample)
         own = dict(zip(sample, own))
         checked = {}  # A -> its strongest candidate filters, at most --check of them
@@ -81,7 +81,7 @@ def main() -> None:
                 bs.append(t.twin)
         extra = sorted({b for bs in checked.values() for b in bs} - set(pictures))
         if extra:
-            results = renderer.render(extra, s.steps, log=QUIET)
+            results = renderer.render(extra, s.steps, progress=render.Progress(log=QUIET))
             done = [r.filter for r in results]
             own.update(zip(done, probe.activations(np.stack([r.image for r in results]))[np.arange(len(done)), done]))
         found = twins.confirm([(t, answer) for t, answer in candidates if t.twin in checked[t.filter]], own)

@@ -356,9 +356,9 @@ def test_every_run_says_how_long_the_whole_atlas_takes(tmp_path):
     hours = float(re.search(r"about ([\d.]+) h in all", line)[1])
     said = float(re.search(r"about ([\d.]+) h`", readme_section("The whole atlas"))[1])
     assert abs(on_two_cores(hours) - said) <= 0.1 * said, (line, said)
-    # A job's time limit is the device's: on this CPU, hours for a block5 layer, not minutes.
+    # A job's time limit is the device's: on this CPU, over an hour for a deep layer, not minutes.
     runtimes = [int(m) for m in re.findall(r"rule ascend:.*?runtime=(\d+)", proc.stdout, re.S)]
-    assert len(runtimes) == 13 and max(runtimes) > 120, runtimes
+    assert len(runtimes) == 13 and max(runtimes) > 60, runtimes
 
 
 def test_a_jax_run_is_estimated_at_jaxs_pace(tmp_path):

@@ -203,6 +203,24 @@ def test_preflight_resolves_auto_on_the_machine_it_runs_on(monkeypatch, real_wei
     assert pre.precision("auto")[0] == "float32" and pre.precision("bfloat16") == ("bfloat16", "as set")
 
 
+def test_auto_is_bfloat16_in_every_block_where_the_processor_computes_it(monkeypatch, real_weights):
+    """The guard held in every block on two draws (docs/speed.md): the ascent job of every
+    VGG16 layer resolves auto to bfloat16 on a CPU with it, and the estimate plans bfloat16's
+    measured speed-up (above 1) at every depth; without it, float32."""
+    from pipeline.config import estimate, settings
+    from pipeline.jobs import common, device
+    from pipeline.jobs.ascend import resolved
+
+    cfg = config.load()
+    pre = common.Preflight("CPU", cfg.network, real_weights, 0.0)
+    for flag, want in (("avx512_bf16", "bfloat16"), (None, "float32")):
+        monkeypatch.setattr(device, "cpu_bfloat16", lambda flag=flag: flag)
+        chosen = {resolved(settings.ascent_job(cfg, lyr.name, [0]), pre).main.precision for lyr in cfg.network.layers}
+        assert chosen == {want}, (flag, chosen)
+    speed = estimate.Speed("tensorflow", "bfloat16")
+    assert all(speed.at(cfg.network.depth(lyr.name)) > 1.1 for lyr in cfg.network.layers)
+
+
 def test_the_estimate_uses_the_rate_of_the_backend_and_precision_in_use():
     """JAX's CPU build measured 3.1-4.3 times slower than TensorFlow (docs/speed.md), bfloat16
     faster where the CPU computes it: the estimate says so."""

@@ -19,7 +19,7 @@ from ..model import description
 from ..model.builtins import LPIPS_BACKBONE
 from ..model.description import Network
 from ..output import layout
-from . import recipes, settings
+from . import settings
 from .checked import Config
 
 CPU_FLOPS_PER_CORE = 95e9  # float32, measured on the 2-core build machine at depth (190 GFLOP/s)
@@ -115,10 +115,11 @@ SLOW_GPU_FLOPS = 20e12  # what a cluster's time limit plans for: the slowest GPU
 # a band of depths for each block, up to halfway to the next block's first layer (VGG16's block
 # 1 is 0 and 1/12, block 2 begins at 2/12: up to 1.5/12), so that any network's layer takes the
 # speed of VGG16's layer nearest its depth. bfloat16 where the CPU computes it natively
-# (bench/precision.py), and Keras on JAX's CPU build (bench/backends.py, float32; its bfloat16
-# is not measured, so planned at its float32 speed).
+# (bench/precision.py: the mean of three runs, two draws of three filters a block; one run's
+# speed-up varies by up to a fifth), and Keras on JAX's CPU build (bench/backends.py, float32;
+# its bfloat16 is not measured, so planned at its float32 speed).
 BANDS = (1.5 / 12, 3.5 / 12, 6.5 / 12, 9.5 / 12, 1.0)
-BF16_CPU = tuple(zip(BANDS, (0.97, 1.28, 1.87, 1.81, 1.56)))
+BF16_CPU = tuple(zip(BANDS, (1.21, 1.99, 2.68, 3.22, 3.16)))
 JAX_CPU = tuple(zip(BANDS, (1 / 3.09, 1 / 3.7, 1 / 4.32, 1 / 4.26, 1 / 4.21)))
 BF16_GPU = 2.0  # bfloat16 tensor cores against TF32, as the datasheets give it: an estimate
 
@@ -139,16 +140,14 @@ def at_depth(table: tuple[tuple[float, float], ...], depth: float) -> float:
 
 @dataclass(frozen=True)
 class Speed:
-    """The ascents' speed against TensorFlow's float32 on the same device, by relative depth;
-    ``auto``: bfloat16 came from ``precision: auto``, which keeps float32 at some depths."""
+    """The ascents' speed against TensorFlow's float32 on the same device, by relative depth."""
 
     backend: str = "tensorflow"
     precision: str = "float32"
     gpu: bool = False
-    auto: bool = False
 
     def at(self, depth: float) -> float:
-        bf16 = self.precision == "bfloat16" and not (self.auto and recipes.auto_float32(depth))
+        bf16 = self.precision == "bfloat16"
         if self.gpu:
             return BF16_GPU if bf16 else 1.0
         out = at_depth(BF16_CPU, depth) if bf16 and self.backend == "tensorflow" else 1.0
@@ -179,13 +178,13 @@ def device(gpus: int, cores: int, measured: dict | None = None, backend: str = "
     H100's (GPU, an estimate), at the backend's and precision's measured speed."""
     measured = measured or {}
     also = f"; {len(measured)} layer{'s' if len(measured) != 1 else ''} at an earlier run's rate" if measured else ""
-    how = (f", {precision} where it pays (precision auto)" if auto and precision == "bfloat16" else f", {precision}") \
+    how = (f", {precision} (precision auto)" if auto and precision == "bfloat16" else f", {precision}") \
         + (", JAX" if backend == "jax" else "")
     if gpus:
         return Device(f"{gpus} GPU{'s' if gpus > 1 else ''}", GPU_FLOPS, gpus,
-                      f"an H100's rate{how}: an estimate{also}", measured, Speed(backend, precision, True, auto))
+                      f"an H100's rate{how}: an estimate{also}", measured, Speed(backend, precision, True))
     return Device(f"this CPU ({cores} cores)", CPU_FLOPS_PER_CORE * max(1, cores), 1,
-                  f"the build machine's measured rate{how}{also}", measured, Speed(backend, precision, False, auto))
+                  f"the build machine's measured rate{how}{also}", measured, Speed(backend, precision, False))
 
 
 def tracing(net: Network, layer: str) -> float:

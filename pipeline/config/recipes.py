@@ -2,7 +2,9 @@
 
 ``chunk_size`` is a whole layer; ``batch_size`` is what fits in the memory the job finds;
 ``precision`` is bfloat16 where the job's processor computes it natively (decided by the job:
-``jobs/common.py``), but at the depths :func:`auto_float32` names. A layer's depth is relative
+``jobs/common.py``), at every depth: its pictures move no further from float32's than a second
+seed's do, in every block of VGG16 on two draws (``measure/precision.py``, bench/precision.py,
+docs/speed.md), and it is faster in every block. A layer's depth is relative
 (0 the first conv, 1 the last), so that any network's layers find their recipe; VGG16's blocks
 resolve as they were tuned. What ``auto`` means for ``steps`` and a method's own settings is
 the method's (``methods/*.py``, e.g. ``methods.fourier.RECIPES``).
@@ -12,18 +14,7 @@ from __future__ import annotations
 
 from ..model.description import ConvLayer, Network
 
-DEEP = 0.8  # relative depth from which 'auto' keeps float32: VGG16's block 5 (10/12 and on)
-SHALLOW = 0.1  # relative depth up to which a layer is memory-bound: VGG16's block 1 (0 and 1/12)
 MAX_BATCH = 256
-
-
-def auto_float32(depth: float) -> bool:
-    """Whether ``precision: auto`` keeps float32 at a layer's relative ``depth`` although the
-    processor computes bfloat16 (bench/precision.py, docs/speed.md): from :data:`DEEP` (VGG16's
-    block 5), where bfloat16's pictures moved robustness by up to 0.045 against float32's (the
-    guard allows 0.03); up to :data:`SHALLOW` (block 1), which is memory-bound, so bfloat16 is
-    no faster there (0.97x)."""
-    return depth <= SHALLOW or depth >= DEEP
 
 
 def chunk_size(setting: int | str, layer: ConvLayer) -> int:

@@ -72,9 +72,8 @@ def _recipes() -> list[str]:
              f"`batch_size: auto` is what fits in a quarter of the job's memory, at most {recipes.MAX_BATCH}. "
              "`precision: auto` is decided by each ascent job on the machine it runs on: bfloat16 where "
              "its processor computes it natively (a CPU with AVX512_BF16, AMX or Arm's BF16; a GPU of "
-             "compute capability 8.0 or newer), float32 elsewhere and up to depth "
-             f"{recipes.SHALLOW} and from {recipes.DEEP} on (VGG16's blocks 1 and 5), where bfloat16 "
-             "did not pay (docs/speed.md); the job's log and the record say what "
+             "compute capability 8.0 or newer), at every depth, float32 elsewhere: its pictures move no "
+             "further from float32's than a second seed's do (docs/speed.md); the job's log and the record say what "
              "it chose, so a login node decides nothing for the GPU nodes and a rerun on the same "
              "machine keeps every filter. The classic comparison stays float32.", "",
              "| schedule | " + " | ".join(f"`{k}`" for k in keys) + " |",

@@ -122,8 +122,6 @@ def resolved(job: settings.AscentJob, pre: Preflight) -> settings.AscentJob:
     said in its log: the records, the checkpoints and a rerun's comparison all see what was
     used, so a rerun on the same machine keeps every filter."""
     precision, why = pre.precision(job.main.precision)
-    if job.main.precision == "auto" and precision == "bfloat16" and recipes.auto_float32(pre.network.depth(job.layer)):
-        precision, why = "float32", f"auto: float32 at this depth, where bfloat16 does not pay ({why[6:]})"
     say(f"precision: {precision} ({why})")
     classic = job.classic and replace(job.classic, precision="float32" if job.classic.precision == "auto"
                                       else job.classic.precision)

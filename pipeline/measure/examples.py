@@ -82,9 +82,11 @@ class Scanner:
     """Streams images through the all-convs ``model`` and keeps each filter's running top (and,
     with ``negative``, most negative) ``k``, and its trust pool."""
 
+    batch = 8  # images per forward pass; decoding runs twice that far ahead
+
     def __init__(self, model, layers: list[ConvLayer], preprocess_mode: str, k: int, negative: bool,
-                 bands: Bands = Bands(), batch: int = 8):
-        self.batch, self.bands = batch, bands
+                 bands: Bands = Bands()):
+        self.bands = bands
         self.layers = layers  # the model's outputs, in order: every conv up to the deepest scanned
         self.forward = backend.compile(lambda x: model(preprocess(x, preprocess_mode)))
         self.best = {l.name: TopK(l.filters, pool_size(k)) for l in self.layers}

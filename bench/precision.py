@@ -18,6 +18,7 @@ filters: in float32, and in bfloat16 (what ``precision: auto`` runs where the gu
 
     python bench/precision.py                 # 3 filters a block, about 20 minutes on 2 cores
     python bench/precision.py --filters 2 --seed 7   # a second draw
+    python bench/precision.py --method classic       # the classic comparison every job draws
 """
 
 from __future__ import annotations
@@ -48,9 +49,11 @@ LAYERS = ("block1_conv2", "block2_conv2", "block3_conv3", "block4_conv3", "block
 QUIET = open(os.devnull, "w")
 
 
-def rendered(base, layer: str, filters: list[int], precision: str, mode: str, seed: int = 0) -> tuple[np.ndarray, float]:
-    """The saved pictures (8-bit) of ``filters`` and the seconds per filter, compiled first."""
-    s = settings.ascent(config.load(overrides={"precision": precision, "seed": seed}), layer)
+def rendered(base, layer: str, filters: list[int], precision: str, mode: str, seed: int = 0,
+             method: str | None = None) -> tuple[np.ndarray, float]:
+    """The saved pictures (8-bit) of ``filters`` by ``method`` (None: the default's) and the
+    seconds per filter, compiled first."""
+    s = settings.ascent(config.load(overrides={"precision": precision, "seed": seed}), layer, method)
     renderer = render.for_filters(network.cut_model(base, layer, DTYPES[precision]), VGG16.layer(layer), s, mode)
     renderer.render(filters, 2, progress=render.Progress(log=QUIET))
     t0 = time.perf_counter()
@@ -62,6 +65,8 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--filters", type=int, default=3)
     p.add_argument("--seed", type=int, default=2912)
+    p.add_argument("--method", choices=list(methods.REGISTRY), default=None,
+                   help="another method than the default's, e.g. classic: the comparison every job draws")
     args = p.parse_args()
     resolved = prepare_weights(settings.weights(config.load()))
     base = weights.load_base(resolved, VGG16)
@@ -73,9 +78,9 @@ def main() -> None:
     for layer in LAYERS:
         lyr = VGG16.layer(layer)
         filters = sorted(int(f) for f in rng.choice(lyr.filters, args.filters, replace=False))
-        (f32, t32), (b16, t16) = (rendered(base, layer, filters, prec, resolved.preprocess)
+        (f32, t32), (b16, t16) = (rendered(base, layer, filters, prec, resolved.preprocess, method=args.method)
                                   for prec in ("float32", "bfloat16"))
-        other, _ = rendered(base, layer, filters, "float32", resolved.preprocess, seed=1)
+        other, _ = rendered(base, layer, filters, "float32", resolved.preprocess, seed=1, method=args.method)
         probe = Probe(network.cut_model(base, layer), resolved.preprocess)
         seed, bf = (Changes.between(probe, f32, pics, filters) for pics in (other, b16))
         ok = holds(seed, bf)
@@ -86,23 +91,24 @@ def main() -> None:
               f"{np.nanmean(seed.robustness):.3f} ({np.nanmax(seed.robustness):.3f}), "
               f"{bf.robustness.mean():.3f} ({bf.largest[1]:.3f}) | "
               f"{'holds' if ok else 'FAILS'} |", flush=True)
-    print("\n" + projection(per_filter))
-    print("Speed-ups per block (estimate.BF16_CPU): "
+    if args.method is None:
+        print("\n" + projection(per_filter))
+    print("Speed-ups per block, at this batch (estimate.BF16_CPU holds them at 32-64 filters a batch: bench/atlas.py): "
           + ", ".join(f"{b}: {t32 / t16:.2f}" for b, (t32, t16) in per_filter.items()))
 
 
 def projection(per_filter: dict[int, tuple[float, float]]) -> str:
     """The whole default atlas's ascents on this machine from each block's measured seconds per
     filter: the main render in float32 and in bfloat16 (``precision: auto`` where the CPU
-    computes it natively); each with the classic comparison, which stays float32 (its seconds
-    scaled from the main render's float32 ones by its steps)."""
+    computes it natively); each with the classic comparison in the same precision (its seconds
+    scaled from the main render's by its steps). At three filters a batch: bench/atlas.py
+    measures whole jobs."""
     cfg = config.load()
     classic_steps = settings.ascent(cfg, VGG16.layers[0].name, methods.COMPARISON).steps
-    classic = sum(per_filter[lyr.block][0] * classic_steps / settings.ascent(cfg, lyr.name).steps * lyr.filters
-                  for lyr in VGG16.layers)
-    whole = {name: sum(per_filter[lyr.block][i] * lyr.filters for lyr in VGG16.layers) + classic
+    whole = {name: sum(per_filter[lyr.block][i] * lyr.filters * (1 + classic_steps / settings.ascent(cfg, lyr.name).steps)
+                       for lyr in VGG16.layers)
              for i, name in enumerate(("float32", "bfloat16 (auto)"))}
-    return ("The whole default atlas's ascents on this machine (the classic comparison included, in float32), "
+    return ("The whole default atlas's ascents on this machine (the classic comparison included), "
             "from each block's measured seconds per filter: "
             + ", ".join(f"{name} {estimate.duration(t)}" for name, t in whole.items())
             + f"; auto is {whole['float32'] / whole['bfloat16 (auto)']:.2f}x float32.")

@@ -213,7 +213,7 @@ def test_the_estimate_counts_trust_scores_until_written_and_with_new_pictures(tm
     with_trust = estimate.plan(cfg, chunk, dev, extras, 13).seconds
     without = estimate.plan(cfg, chunk, dev, {}, 13).seconds
     assert with_trust - without == pytest.approx(estimate.trust_seconds(cfg, "block3_conv1", 4, 13, dev))
-    assert estimate.trust_seconds(cfg, "block3_conv1", 4, 13, dev) > estimate.START + estimate.TRUST_SETUP
+    assert estimate.trust_seconds(cfg, "block3_conv1", 4, 13, dev) > estimate.START
 
 
 def test_the_default_schedule_is_per_block_and_can_be_forced(tmp_path):

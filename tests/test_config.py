@@ -205,8 +205,9 @@ def test_preflight_resolves_auto_on_the_machine_it_runs_on(monkeypatch, real_wei
 
 def test_auto_is_bfloat16_in_every_block_where_the_processor_computes_it(monkeypatch, real_weights):
     """The guard held in every block on two draws (docs/speed.md): the ascent job of every
-    VGG16 layer resolves auto to bfloat16 on a CPU with it, and the estimate plans bfloat16's
-    measured speed-up (above 1) at every depth; without it, float32."""
+    VGG16 layer resolves auto to bfloat16 on a CPU with it, its classic comparison too (it held
+    on two draws of its own), and the estimate plans bfloat16's measured speed-up (above 1) at
+    every depth; without it, float32."""
     from pipeline.config import estimate, settings
     from pipeline.jobs import common, device
     from pipeline.jobs.ascend import resolved
@@ -215,7 +216,8 @@ def test_auto_is_bfloat16_in_every_block_where_the_processor_computes_it(monkeyp
     pre = common.Preflight("CPU", cfg.network, real_weights, 0.0)
     for flag, want in (("avx512_bf16", "bfloat16"), (None, "float32")):
         monkeypatch.setattr(device, "cpu_bfloat16", lambda flag=flag: flag)
-        chosen = {resolved(settings.ascent_job(cfg, lyr.name, [0]), pre).main.precision for lyr in cfg.network.layers}
+        jobs = [resolved(settings.ascent_job(cfg, lyr.name, [0]), pre) for lyr in cfg.network.layers]
+        chosen = {job.main.precision for job in jobs} | {job.classic.precision for job in jobs}
         assert chosen == {want}, (flag, chosen)
     speed = estimate.Speed("tensorflow", "bfloat16")
     assert all(speed.at(cfg.network.depth(lyr.name)) > 1.1 for lyr in cfg.network.layers)
@@ -234,6 +236,18 @@ def test_the_estimate_uses_the_rate_of_the_backend_and_precision_in_use():
     assert 3.0 < (seconds["jax32"] - 9.3) / (seconds["tf32"] - 9.3) < 4.5
     assert seconds["bf16"] < seconds["tf32"] / 1.3
     assert "float32, JAX" in jax32.basis and "bfloat16" in bf16.basis
+
+
+def test_the_estimate_counts_the_twins_passes_the_twins_search_makes():
+    """A twins job measures each picture as drawn and turned each way (``measure/twins.py``):
+    the estimate counts as many passes, and a deeper layer costs more."""
+    from pipeline.config import estimate
+    from pipeline.measure import twins
+
+    assert estimate.TWIN_PASSES == 1 + len(twins.TRANSFORMS)
+    cfg, dev = config.load(), estimate.device(0, 2)
+    shallow, deep = (estimate.twins_seconds(cfg, layer, 512, dev) for layer in ("block1_conv2", "block5_conv3"))
+    assert estimate.START < shallow < deep
 
 
 def test_an_atlas_made_before_the_model_setting_reruns_nothing_for_it():

@@ -22,7 +22,9 @@ from ..output import layout
 from . import settings
 from .checked import Config
 
-CPU_FLOPS_PER_CORE = 95e9  # float32, measured on the 2-core build machine at depth (190 GFLOP/s)
+# float32 on the 2-core build machine at depth (190 GFLOP/s), measured on an earlier step loop:
+# the rate the jobs beside the ascents are planned on (the ascents have theirs: F32_CPU).
+CPU_FLOPS_PER_CORE = 95e9
 
 
 def ascent_flops(net: Network, layer: str, steps: int, side: int) -> float:
@@ -97,6 +99,7 @@ def on_cpu(cfg: Config, cores: int, cpu_flag: str | None = None) -> str:
 # (bench/jobs.py and a first run of one layer): start-up (TensorFlow, weights, model), tracing
 # the step loop per render, a twins search, and an examples job's crops and mosaics per filter.
 START, TRACE, TWIN, MOSAIC = 7.0, 1.5, 0.02, 0.02
+TWIN_PASSES = 5  # a twins job's forward passes of each picture: as drawn and measure/twins.TRANSFORMS
 # Building and tracing a cut costs more the more layers it holds: per conv upstream of the
 # target, per render (measured on five Keras architectures of 40 to 120 convs, bench/zoo.py:
 # VGG16's layers average 6 upstream, which TRACE and GRAPH together give the 2.3 s measured).
@@ -105,21 +108,30 @@ GRAPH = 0.14
 # on the 2-core build machine (VGG16's block1_conv1, 64 filters, where the network's share is
 # least), as FLOPs at its 190 GFLOP/s: on a GPU it is nothing, as it should be.
 PIXEL_FLOPS = 1.5e-3 / 128 ** 2 * 190e9
-TRUST_SETUP = 3.0   # the trust job's LPIPS network (VGG16) built and its weights loaded
 CALIBRATION = 128   # windows the trust job's path is calibrated on (interpretability.REFERENCE)
 EXAMPLE_FLOPS = 53e9   # one 224 px image through all of VGG16's 13 convs (bench/examples.py)
 GPU_FLOPS = 400e12     # dense TF32 on one H100: an assumption until the atlas is timed on a GPU
 SLOW_GPU_FLOPS = 20e12  # what a cluster's time limit plans for: the slowest GPU it may land on
-# The ascents' speed against TensorFlow in float32 on the 2-core build machine, measured at one
-# layer of each of VGG16's five blocks, kept by relative depth (0 the first conv, 1 the last):
-# a band of depths for each block, up to halfway to the next block's first layer (VGG16's block
-# 1 is 0 and 1/12, block 2 begins at 2/12: up to 1.5/12), so that any network's layer takes the
-# speed of VGG16's layer nearest its depth. bfloat16 where the CPU computes it natively
-# (bench/precision.py: the mean of three runs, two draws of three filters a block; one run's
-# speed-up varies by up to a fifth), and Keras on JAX's CPU build (bench/backends.py, float32;
-# its bfloat16 is not measured, so planned at its float32 speed).
+# The ascents' speed on the 2-core build machine, measured at one layer of each of VGG16's five
+# blocks, kept by relative depth (0 the first conv, 1 the last): a band of depths for each
+# block, up to halfway to the next block's first layer (VGG16's block 1 is 0 and 1/12, block 2
+# begins at 2/12: up to 1.5/12), so that any network's layer takes the speed of VGG16's layer
+# nearest its depth. From whole jobs, not a bench's small batches (bench/atlas.py: 32 filters a
+# layer in float32, 64 in bfloat16, the README's command, every job): TensorFlow's float32 against CPU_FLOPS_PER_CORE, bfloat16 where
+# the CPU computes it natively against that float32 (the classic comparison in the job's
+# precision); and Keras on JAX's CPU build against TensorFlow (bench/backends.py, float32; its
+# bfloat16 is not measured, so planned at its float32 speed).
 BANDS = (1.5 / 12, 3.5 / 12, 6.5 / 12, 9.5 / 12, 1.0)
-BF16_CPU = tuple(zip(BANDS, (1.21, 1.99, 2.68, 3.22, 3.16)))
+F32_CPU = tuple(zip(BANDS, (334e9, 182e9, 154e9, 160e9, 150e9)))  # FLOP/s per core
+BF16_CPU = tuple(zip(BANDS, (1.13, 2.12, 4.91, 5.48, 4.01)))  # against F32_CPU
+# Passes forward alone, float32 batches of pictures and photos (the trust job's LPIPS and paths,
+# the twins' turned copies), against CPU_FLOPS_PER_CORE (bench/atlas.py: the trust and twins
+# jobs of five layers at 64 filters, the rate from how their seconds grow with their FLOPs);
+# and what the trust job spends on each filter beside its arithmetic (fitted on the same jobs
+# and an earlier run's at 16 filters), as FLOPs at the CPU's rate, so that a GPU plans it at
+# its own pace.
+FORWARD_CPU = 1.6
+TRUST_FILTER_FLOPS = 0.42 * CPU_FLOPS_PER_CORE * 2
 JAX_CPU = tuple(zip(BANDS, (1 / 3.09, 1 / 3.7, 1 / 4.32, 1 / 4.26, 1 / 4.21)))
 BF16_GPU = 2.0  # bfloat16 tensor cores against TF32, as the datasheets give it: an estimate
 
@@ -150,8 +162,13 @@ class Speed:
         bf16 = self.precision == "bfloat16"
         if self.gpu:
             return BF16_GPU if bf16 else 1.0
-        out = at_depth(BF16_CPU, depth) if bf16 and self.backend == "tensorflow" else 1.0
+        out = at_depth(F32_CPU, depth) / CPU_FLOPS_PER_CORE
+        out *= at_depth(BF16_CPU, depth) if bf16 and self.backend == "tensorflow" else 1.0
         return out * (at_depth(JAX_CPU, depth) if self.backend == "jax" else 1.0)
+
+    def forward(self) -> float:
+        """Passes forward alone in float32 (trust, twins), against the device's rate."""
+        return 1.0 if self.gpu else FORWARD_CPU
 
 
 @dataclass(frozen=True)
@@ -169,6 +186,11 @@ class Device:
         """FLOP/s of ``layer``'s ascents (at relative ``depth``): an earlier run's there, else
         the rate at this backend and precision."""
         return self.measured.get(layer) or self.rate * self.speed.at(depth)
+
+    @property
+    def forward_rate(self) -> float:
+        """FLOP/s of passes forward alone in float32: the trust scores', the twins'."""
+        return self.rate * self.speed.forward()
 
 
 def device(gpus: int, cores: int, measured: dict | None = None, backend: str = "tensorflow",
@@ -208,8 +230,14 @@ def job_seconds(cfg: Config, layer: str, filters: int, dev: Device) -> float:
 
 
 def trust_seconds(cfg: Config, layer: str, filters: int, images: int, dev: Device) -> float:
-    """One trust job: start-up, its similarity's network and its arithmetic."""
-    return START + TRUST_SETUP + trust_flops(cfg, layer, filters, images) / dev.rate
+    """One trust job: start-up, each filter's own work, and its arithmetic (passes forward alone)."""
+    return START + filters * TRUST_FILTER_FLOPS / dev.rate + trust_flops(cfg, layer, filters, images) / dev.forward_rate
+
+
+def twins_seconds(cfg: Config, layer: str, filters: int, dev: Device) -> float:
+    """One twins job: start-up, reading the pictures, and each picture and its four turned
+    copies through the convs up to ``layer`` (``measure/twins.py``)."""
+    return START + TWIN * filters + TWIN_PASSES * filters * cfg.network.flops_to(layer, cfg.size) / dev.forward_rate
 
 
 def dream_seconds(cfg: Config, d, dev: Device) -> float:
@@ -259,7 +287,7 @@ def plan(cfg: Config, todo: dict[tuple[str, int], list[int]], dev: Device, extra
     net = cfg.network
     jobs: dict[str, list[float]] = {
         "ascents": [job_seconds(cfg, layer, len(fs), dev) for (layer, _), fs in todo.items()],
-        "twins": [START + TWIN * len(cfg.filters[layer]) for layer in {layer for layer, _ in todo}],
+        "twins": [twins_seconds(cfg, layer, len(cfg.filters[layer]), dev) for layer in {layer for layer, _ in todo}],
         "dreams": [dream_seconds(cfg, d, dev) for d in cfg.dreams if extras.get(f"dream:{d.name}")],
     }
     scanned = [layer for layer in cfg.filters if extras.get(f"examples:{layer}")]

@@ -75,7 +75,7 @@ def _recipes() -> list[str]:
              "compute capability 8.0 or newer), at every depth, float32 elsewhere: its pictures move no "
              "further from float32's than a second seed's do (docs/speed.md); the job's log and the record say what "
              "it chose, so a login node decides nothing for the GPU nodes and a rerun on the same "
-             "machine keeps every filter. The classic comparison stays float32.", "",
+             "machine keeps every filter. The classic comparison runs in the same precision (it held the same guard on two draws of its own).", "",
              "| schedule | " + " | ".join(f"`{k}`" for k in keys) + " |",
              "|---|" + "---|" * len(keys)]
     for name, values in fourier.RECIPES.items():

@@ -120,11 +120,12 @@ class Ascend:
 def resolved(job: settings.AscentJob, pre: Preflight) -> settings.AscentJob:
     """The job with ``precision: auto`` decided for this machine (``Preflight.precision``) and
     said in its log: the records, the checkpoints and a rerun's comparison all see what was
-    used, so a rerun on the same machine keeps every filter."""
+    used, so a rerun on the same machine keeps every filter. The classic comparison runs in the
+    same precision: in bfloat16 its pictures move less than a second seed's (bench/precision.py
+    --method classic), and in float32 it took a third of a deep layer's job."""
     precision, why = pre.precision(job.main.precision)
     say(f"precision: {precision} ({why})")
-    classic = job.classic and replace(job.classic, precision="float32" if job.classic.precision == "auto"
-                                      else job.classic.precision)
+    classic = job.classic and replace(job.classic, precision=precision)
     return replace(job, main=replace(job.main, precision=precision), classic=classic)
 
 

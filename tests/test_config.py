@@ -219,8 +219,8 @@ def test_auto_is_bfloat16_in_every_block_where_the_processor_computes_it(monkeyp
         jobs = [resolved(settings.ascent_job(cfg, lyr.name, [0]), pre) for lyr in cfg.network.layers]
         chosen = {job.main.precision for job in jobs} | {job.classic.precision for job in jobs}
         assert chosen == {want}, (flag, chosen)
-    speed = estimate.Speed("tensorflow", "bfloat16")
-    assert all(speed.at(cfg.network.depth(lyr.name)) > 1.1 for lyr in cfg.network.layers)
+    bf16, f32 = (estimate.Speed("tensorflow", precision) for precision in ("bfloat16", "float32"))
+    assert all(bf16.at(d) > 1.1 * f32.at(d) for d in map(cfg.network.depth, (lyr.name for lyr in cfg.network.layers)))
 
 
 def test_the_estimate_uses_the_rate_of_the_backend_and_precision_in_use():

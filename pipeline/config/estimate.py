@@ -117,10 +117,10 @@ SLOW_GPU_FLOPS = 20e12  # what a cluster's time limit plans for: the slowest GPU
 # block, up to halfway to the next block's first layer (VGG16's block 1 is 0 and 1/12, block 2
 # begins at 2/12: up to 1.5/12), so that any network's layer takes the speed of VGG16's layer
 # nearest its depth. From whole jobs, not a bench's small batches (bench/atlas.py: 32 filters a
-# layer in float32, 64 in bfloat16, the README's command, every job): TensorFlow's float32 against CPU_FLOPS_PER_CORE, bfloat16 where
-# the CPU computes it natively against that float32 (the classic comparison in the job's
-# precision); and Keras on JAX's CPU build against TensorFlow (bench/backends.py, float32; its
-# bfloat16 is not measured, so planned at its float32 speed).
+# layer in float32, 64 in bfloat16, the README's command, every job): TensorFlow's float32 in
+# FLOP/s per core, bfloat16 where the CPU computes it natively against that float32 (the
+# classic comparison in the job's precision); and Keras on JAX's CPU build against TensorFlow
+# (bench/backends.py, float32; its bfloat16 is not measured, so planned at its float32 speed).
 BANDS = (1.5 / 12, 3.5 / 12, 6.5 / 12, 9.5 / 12, 1.0)
 F32_CPU = tuple(zip(BANDS, (334e9, 182e9, 154e9, 160e9, 150e9)))  # FLOP/s per core
 BF16_CPU = tuple(zip(BANDS, (1.13, 2.12, 4.91, 5.48, 4.01)))  # against F32_CPU

@@ -102,9 +102,7 @@ def main() -> None:
         plan_a = estimate.job_seconds(cfg, layer, n, dev)
         plan_t = estimate.trust_seconds(cfg, layer, n, images, dev) if trust else 0.0
         plan_w = estimate.twins_seconds(cfg, layer, n, dev)
-        fixed = estimate.START + estimate.tracing(net, layer) * len(estimate.renders(cfg, layer))
-        busy = ascent - fixed - estimate.picture_flops(cfg, layer, n) / dev.rate
-        rate = estimate.chunk_flops(cfg, layer, n) / busy
+        rate = estimate.chunk_flops(cfg, layer, n) / (ascent - estimate.job_overhead(cfg, layer, n, dev))
         per_block[net.layer(layer).block] = (rate, max(0.0, trust - estimate.START) / n, max(0.0, twins - estimate.START) / n)
         jobs, planned = jobs + ascent + trust + twins, planned + plan_a + plan_t + plan_w
         print(f"| {layer} | {n} | {ascent:.0f} ({plan_a:.0f}) | {ascent / n:.2f} | {rate / 1e9:.0f} | {rate / peak:.0%} "
@@ -124,9 +122,7 @@ def main() -> None:
     for lyr in net.layers:
         rate, trust_per, twins_per = per_block[lyr.block]
         n = lyr.filters
-        parts["ascents"] += (estimate.START + estimate.tracing(net, lyr.name) * len(estimate.renders(whole, lyr.name))
-                             + estimate.chunk_flops(whole, lyr.name, n) / rate
-                             + estimate.picture_flops(whole, lyr.name, n) / dev.rate)
+        parts["ascents"] += estimate.job_overhead(whole, lyr.name, n, dev) + estimate.chunk_flops(whole, lyr.name, n) / rate
         parts["trust"] += (estimate.START + trust_per * n) if trust_per else 0.0
         parts["twins"] += estimate.START + twins_per * n
     parts |= rest

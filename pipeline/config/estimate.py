@@ -221,12 +221,19 @@ def picture_flops(cfg: Config, layer: str, filters: int) -> float:
                                        for s in renders(cfg, layer))
 
 
+def job_overhead(cfg: Config, layer: str, filters: int, dev: Device) -> float:
+    """What one ascent job spends beside the network's arithmetic: start-up, tracing each
+    render, and the pictures' own work (bench/atlas.py takes it off a measured job to find the
+    rate)."""
+    # A rate an earlier run measured at this layer already holds the pictures' own work.
+    pictures = 0.0 if layer in dev.measured else picture_flops(cfg, layer, filters) / dev.rate
+    return START + tracing(cfg.network, layer) * len(renders(cfg, layer)) + pictures
+
+
 def job_seconds(cfg: Config, layer: str, filters: int, dev: Device) -> float:
     """One ascent job, start-up, tracing and the pictures' own arithmetic included."""
     rate = dev.ascent_rate(layer, cfg.network.depth(layer))
-    # A rate an earlier run measured at this layer already holds the pictures' own work.
-    pictures = 0.0 if layer in dev.measured else picture_flops(cfg, layer, filters) / dev.rate
-    return START + tracing(cfg.network, layer) * len(renders(cfg, layer)) + chunk_flops(cfg, layer, filters) / rate + pictures
+    return job_overhead(cfg, layer, filters, dev) + chunk_flops(cfg, layer, filters) / rate
 
 
 def trust_seconds(cfg: Config, layer: str, filters: int, images: int, dev: Device) -> float:
